@@ -1,0 +1,95 @@
+//! `aggregator list`: stored items, newest first, as a table, JSON or CSV.
+
+use chrono::Utc;
+
+use super::output::{self, add_row, local_time, safe};
+use super::timespec::parse_time;
+use super::{CliError, CliResult, Format, ListArgs};
+use crate::config::Config;
+use crate::store::Reader;
+use crate::store::query::{ListQuery, ListedItem};
+
+pub fn run(config: &Config, args: &ListArgs) -> CliResult {
+    let now = Utc::now();
+    let when = |s: &Option<String>, flag: &str| -> Result<_, CliError> {
+        s.as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()
+            .map_err(|m| CliError::Usage(anyhow::anyhow!("{flag}: {m}")))
+    };
+    let query = ListQuery {
+        since: when(&args.since, "--since")?,
+        until: when(&args.until, "--until")?,
+        feed: args.feed.clone(),
+        watchlist: args.watchlist.clone(),
+        matched_only: args.matched,
+        limit: Some(args.limit),
+    };
+    if let Some(w) = &args.watchlist
+        && !config.watchlists.iter().any(|c| &c.name == w)
+    {
+        tracing::warn!(watchlist = %w, "not a configured watchlist; showing stored matches only");
+    }
+    let items = Reader::open(&config.database)?.list(&query)?;
+    match args.format {
+        Format::Json => output::print_json(&items)?,
+        Format::Csv => csv(&items)?,
+        Format::Table => table(&items)?,
+    }
+    Ok(())
+}
+
+fn table(items: &[ListedItem]) -> anyhow::Result<()> {
+    let mut t = output::table(&["time", "feed", "title", "watchlists"]);
+    for i in items {
+        add_row(
+            &mut t,
+            vec![
+                local_time(i.time()),
+                safe(&i.feed),
+                safe(&i.title),
+                safe(&i.watchlists.join(",")),
+            ],
+        );
+    }
+    output::print_table(&t, "no items")?;
+    Ok(())
+}
+
+fn csv(items: &[ListedItem]) -> anyhow::Result<()> {
+    let mut w = output::csv_writer();
+    w.write_record([
+        "id",
+        "feed",
+        "title",
+        "link",
+        "guid",
+        "published",
+        "updated",
+        "first_seen",
+        "author",
+        "summary",
+        "categories",
+        "watchlists",
+        "matched_terms",
+    ])?;
+    for i in items {
+        w.write_record([
+            i.id.to_string(),
+            i.feed.clone(),
+            i.title.clone(),
+            i.link.clone().unwrap_or_default(),
+            i.guid.clone().unwrap_or_default(),
+            output::rfc3339(i.published),
+            output::rfc3339(i.updated),
+            output::rfc3339(Some(i.first_seen)),
+            i.author.clone().unwrap_or_default(),
+            i.summary.clone().unwrap_or_default(),
+            i.categories.join(";"),
+            i.watchlists.join(";"),
+            i.matched_terms.join(";"),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

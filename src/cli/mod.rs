@@ -1,0 +1,167 @@
+//! The command line: argument definitions, and one file per subcommand. Each subcommand returns
+//! a [`CliError`] that says which exit code it maps to.
+
+mod check_feed;
+mod config_check;
+mod feeds;
+mod list;
+mod output;
+mod poll;
+pub mod timespec;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config};
+
+/// Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments or a broken config: exit 2.
+    Usage(anyhow::Error),
+    /// Something failed while working: exit 1.
+    Runtime(anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Runtime(_) => 1,
+        }
+    }
+
+    pub fn error(&self) -> &anyhow::Error {
+        match self {
+            CliError::Usage(e) | CliError::Runtime(e) => e,
+        }
+    }
+}
+
+/// Runtime failures convert implicitly; config and usage errors are marked where they arise.
+impl<E: Into<anyhow::Error>> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::Runtime(e.into())
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aggregator",
+    version,
+    about = "Polls wire-service feeds, stores each item once, flags watchlist matches"
+)]
+pub struct Cli {
+    /// Main config file [default: ./config/aggregator.toml if present, else /etc/aggregator/aggregator.toml]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "AGGREGATOR_CONFIG",
+        value_name = "PATH"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch every feed once, store, match, and print a summary line
+    Poll(PollArgs),
+    /// Stored items, newest first
+    List(ListArgs),
+    /// Fetch and parse one feed without storing it
+    CheckFeed(CheckFeedArgs),
+    /// Configured feeds with their last fetch result
+    Feeds(FormatArgs),
+    /// Configuration commands
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PollArgs {
+    /// Poll every feed once and exit (continuous polling is the daemon's job)
+    #[arg(long, required = true)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only items from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339 [default: no limit]
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only items before this time (same forms as --since)
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only items of this feed
+    #[arg(long, value_name = "NAME")]
+    pub feed: Option<String>,
+    /// Only items that matched this watchlist
+    #[arg(long, value_name = "NAME")]
+    pub watchlist: Option<String>,
+    /// Only items that matched any watchlist
+    #[arg(long)]
+    pub matched: bool,
+    /// At most this many items
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: u64,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckFeedArgs {
+    /// An http(s) or file URL, or a path
+    #[arg(value_name = "URL|PATH")]
+    pub source: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate both config files and print what was loaded
+    Check(FormatArgs),
+}
+
+/// Output formats shared by every listing command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> CliResult {
+    let config_path = config::resolve_path(cli.config.as_deref());
+    match cli.command {
+        Command::Poll(_) => poll::run(&load(&config_path)?),
+        Command::List(args) => list::run(&load(&config_path)?, &args),
+        Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), &config_path, &args),
+        Command::Feeds(args) => feeds::run(&load(&config_path)?, args.format),
+        Command::Config(ConfigCommand::Check(args)) => {
+            config_check::run(&load(&config_path)?, args.format)
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Config, CliError> {
+    config::load(path).map_err(|e| CliError::Usage(e.into()))
+}

@@ -1,0 +1,82 @@
+//! Shared output helpers: terminal-width tables, local-time formatting, JSON and CSV writers.
+//! Everything printed to a terminal goes through [`safe`], so stored text can never emit
+//! escape sequences.
+
+use std::io::{self, IsTerminal, Write};
+
+use chrono::{DateTime, Local, Utc};
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::text::clean_line;
+
+/// Text made safe for a terminal: no control characters or escape sequences, one line.
+pub fn safe(s: &str) -> String {
+    clean_line(s)
+}
+
+/// The width tables should fit: the terminal's, else `$COLUMNS`, else 120.
+pub fn width() -> u16 {
+    if io::stdout().is_terminal()
+        && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size()
+    {
+        return w;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(120)
+}
+
+/// A borderless table that fits [`width`], one line per row (long cells end in "…").
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width())
+        .set_truncation_indicator("…")
+        .set_header(header.to_vec());
+    t
+}
+
+/// Adds a row limited to one line.
+pub fn add_row(t: &mut Table, cells: Vec<String>) {
+    let mut row = comfy_table::Row::from(cells);
+    row.max_height(1);
+    t.add_row(row);
+}
+
+/// Prints the table, or a note when it has no rows.
+pub fn print_table(t: &Table, empty_note: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if t.row_count() == 0 {
+        writeln!(out, "{empty_note}")
+    } else {
+        writeln!(out, "{t}")
+    }
+}
+
+/// Local time, minute precision, for tables.
+pub fn local_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// RFC 3339 UTC, for CSV.
+pub fn rfc3339(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Pretty JSON on stdout, newline-terminated.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// A CSV writer on stdout.
+pub fn csv_writer() -> csv::Writer<io::StdoutLock<'static>> {
+    csv::Writer::from_writer(io::stdout().lock())
+}

@@ -1,0 +1,53 @@
+//! `aggregator poll --once`: fetch every feed once, store, match, print one summary line.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::{CliError, CliResult};
+use crate::config::Config;
+use crate::refresh::{self, FeedOutcome};
+use crate::store::{Store, Writer};
+
+pub fn run(config: &Config) -> CliResult {
+    let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
+    let store = Store::open(&config.database)?;
+    let writer = Arc::new(Writer::spawn(store));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let summary = runtime.block_on(refresh::poll_once(config, watch, writer.clone()));
+    drop(runtime);
+    if let Ok(w) = Arc::try_unwrap(writer) {
+        w.close();
+    }
+    let summary = summary?;
+    let stats = summary.stats();
+    let failed: Vec<&str> = summary
+        .feeds
+        .iter()
+        .filter(|f| matches!(f.outcome, FeedOutcome::Failed { .. }))
+        .map(|f| f.name.as_str())
+        .collect();
+    let failed_names = if failed.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", failed.join(", "))
+    };
+    println!(
+        "poll: feeds {} ok ({} not modified), {} failed{failed_names}; items {} new, {} updated; matches {}",
+        summary.ok(),
+        summary.not_modified(),
+        summary.failed(),
+        stats.new,
+        stats.updated,
+        stats.matches,
+    );
+    if !summary.feeds.is_empty() && summary.ok() == 0 {
+        return Err(CliError::Runtime(anyhow::anyhow!(
+            "every feed failed; see the log lines above or `aggregator feeds`"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,645 @@
+//! Configuration: two TOML files, read strictly (unknown keys are errors), then validated into
+//! typed values. Every error names the file, the line and column, and the key at fault.
+//! Relative paths resolve against the directory of the file that names them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::FixedOffset;
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use crate::watch::{WatchSet, WatchlistSpec};
+
+/// The default location of the main config file when no `--config` or `AGGREGATOR_CONFIG` is
+/// given and `./config/aggregator.toml` does not exist.
+pub const SYSTEM_CONFIG: &str = "/etc/aggregator/aggregator.toml";
+
+/// A fully validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The main config file this was read from.
+    pub path: PathBuf,
+    pub database: PathBuf,
+    /// The watchlist file, if the config names one.
+    pub watchlists_path: Option<PathBuf>,
+    pub watchlists: Vec<WatchlistSpec>,
+    pub defaults: Defaults,
+    pub feeds: Vec<FeedConfig>,
+}
+
+/// Settings that apply to every feed unless the feed overrides them.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub user_agent: String,
+    pub timezone: FixedOffset,
+    pub concurrency: usize,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(15 * 60),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 5 * 1024 * 1024,
+            user_agent: format!(
+                "aggregator/{} (feed reader; polite polling)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            timezone: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            concurrency: 8,
+        }
+    }
+}
+
+/// One configured feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    pub name: String,
+    /// http(s) or file URL (paths in the config become absolute `file://` URLs).
+    pub url: Url,
+    pub interval: Duration,
+    /// The zone for dates in this feed that name none.
+    pub timezone: FixedOffset,
+}
+
+impl Config {
+    /// Compiles the watchlists. Terms were validated at load, so this only fails on automaton
+    /// limits.
+    pub fn watch_set(&self) -> Result<WatchSet, ConfigError> {
+        WatchSet::compile(&self.watchlists).map_err(|e| ConfigError::Invalid {
+            at: Location::file(self.watchlists_path.as_deref().unwrap_or(&self.path)),
+            key: "watchlist".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Where in a file a problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: PathBuf,
+    /// 1-based line and column, when known.
+    pub line_col: Option<(usize, usize)>,
+}
+
+impl Location {
+    fn file(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            line_col: None,
+        }
+    }
+
+    fn at(path: &Path, src: &str, span: Option<Range<usize>>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            line_col: span.map(|s| line_col(src, s.start)),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line_col {
+            Some((l, c)) => write!(f, "{}:{l}:{c}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
+    }
+}
+
+/// A config problem a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read config file: {source}", path = .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{at}: {message}")]
+    Syntax { at: Location, message: String },
+    #[error("{at}: {key}: {message}")]
+    Invalid {
+        at: Location,
+        key: String,
+        message: String,
+    },
+}
+
+fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database: Option<Spanned<String>>,
+    watchlists: Option<Spanned<String>>,
+    #[serde(default)]
+    defaults: Option<Spanned<RawDefaults>>,
+    #[serde(default, rename = "feed")]
+    feeds: Vec<Spanned<RawFeed>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    interval: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    connect_timeout: Option<Spanned<String>>,
+    max_body_bytes: Option<Spanned<i64>>,
+    user_agent: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+    concurrency: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    interval: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWatchlists {
+    #[serde(default, rename = "watchlist")]
+    watchlists: Vec<Spanned<RawWatchlist>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWatchlist {
+    name: Spanned<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+    terms: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+}
+
+/// Chooses the main config file: `explicit` (from `--config` or `AGGREGATOR_CONFIG`), else
+/// `./config/aggregator.toml` if it exists, else [`SYSTEM_CONFIG`].
+pub fn resolve_path(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    let local = Path::new("config/aggregator.toml");
+    if local.exists() {
+        local.to_path_buf()
+    } else {
+        PathBuf::from(SYSTEM_CONFIG)
+    }
+}
+
+/// Reads and validates the main config file and the watchlist file it names.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let src = read(path)?;
+    let raw: RawConfig = from_toml(path, &src)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let invalid = |span: Range<usize>, key: &str, message: String| ConfigError::Invalid {
+        at: Location::at(path, &src, Some(span)),
+        key: key.into(),
+        message,
+    };
+
+    let database = match &raw.database {
+        Some(db) if db.get_ref().trim().is_empty() => {
+            return Err(invalid(db.span(), "database", "must not be empty".into()));
+        }
+        Some(db) => base.join(db.get_ref()),
+        None => base.join("aggregator.db"),
+    };
+
+    let mut defaults = Defaults::default();
+    if let Some(d) = &raw.defaults {
+        let d = d.get_ref();
+        if let Some(v) = &d.interval {
+            defaults.interval = duration(v, "defaults.interval", Duration::from_secs(10))
+                .map_err(|m| invalid(v.span(), "defaults.interval", m))?;
+        }
+        if let Some(v) = &d.timeout {
+            defaults.timeout = duration(v, "defaults.timeout", Duration::from_secs(1))
+                .map_err(|m| invalid(v.span(), "defaults.timeout", m))?;
+        }
+        if let Some(v) = &d.connect_timeout {
+            defaults.connect_timeout =
+                duration(v, "defaults.connect_timeout", Duration::from_millis(100))
+                    .map_err(|m| invalid(v.span(), "defaults.connect_timeout", m))?;
+        }
+        if let Some(v) = &d.max_body_bytes {
+            let n = *v.get_ref();
+            if !(1024..=1024 * 1024 * 1024).contains(&n) {
+                return Err(invalid(
+                    v.span(),
+                    "defaults.max_body_bytes",
+                    format!("{n} is out of range (1024 to 1073741824)"),
+                ));
+            }
+            defaults.max_body_bytes = n as u64;
+        }
+        if let Some(v) = &d.user_agent {
+            let ua = v.get_ref().trim();
+            if ua.is_empty() || ua.chars().any(|c| c.is_control()) {
+                return Err(invalid(
+                    v.span(),
+                    "defaults.user_agent",
+                    "must be non-empty printable text".into(),
+                ));
+            }
+            defaults.user_agent = ua.to_string();
+        }
+        if let Some(v) = &d.timezone {
+            defaults.timezone =
+                timezone(v.get_ref()).map_err(|m| invalid(v.span(), "defaults.timezone", m))?;
+        }
+        if let Some(v) = &d.concurrency {
+            let n = *v.get_ref();
+            if !(1..=256).contains(&n) {
+                return Err(invalid(
+                    v.span(),
+                    "defaults.concurrency",
+                    format!("{n} is out of range (1 to 256)"),
+                ));
+            }
+            defaults.concurrency = n as usize;
+        }
+    }
+
+    let mut feeds = Vec::with_capacity(raw.feeds.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for feed in &raw.feeds {
+        let f = feed.get_ref();
+        let name = f.name.get_ref().trim();
+        if name.is_empty() || name.chars().any(|c| c.is_control()) {
+            return Err(invalid(
+                f.name.span(),
+                "feed.name",
+                "must be non-empty printable text".into(),
+            ));
+        }
+        if let Some(first) = seen.get(name) {
+            return Err(invalid(
+                f.name.span(),
+                "feed.name",
+                format!("duplicate feed name {name:?} (first defined on line {first})"),
+            ));
+        }
+        seen.insert(name.to_string(), line_col(&src, f.name.span().start).0);
+        let url = feed_url(f.url.get_ref(), base)
+            .map_err(|m| invalid(f.url.span(), "feed.url", format!("feed {name:?}: {m}")))?;
+        let interval = match &f.interval {
+            Some(v) => duration(v, "feed.interval", Duration::from_secs(10))
+                .map_err(|m| invalid(v.span(), "feed.interval", format!("feed {name:?}: {m}")))?,
+            None => defaults.interval,
+        };
+        let timezone = match &f.timezone {
+            Some(v) => crate::config::timezone(v.get_ref())
+                .map_err(|m| invalid(v.span(), "feed.timezone", format!("feed {name:?}: {m}")))?,
+            None => defaults.timezone,
+        };
+        feeds.push(FeedConfig {
+            name: name.to_string(),
+            url,
+            interval,
+            timezone,
+        });
+    }
+
+    let (watchlists_path, watchlists) = match &raw.watchlists {
+        None => (None, Vec::new()),
+        Some(w) => {
+            let wpath = base.join(w.get_ref());
+            let wsrc = std::fs::read_to_string(&wpath).map_err(|e| {
+                invalid(
+                    w.span(),
+                    "watchlists",
+                    format!("cannot read watchlist file {}: {e}", wpath.display()),
+                )
+            })?;
+            let specs = load_watchlists(&wpath, &wsrc)?;
+            (Some(wpath), specs)
+        }
+    };
+
+    let config = Config {
+        path: path.to_path_buf(),
+        database,
+        watchlists_path,
+        watchlists,
+        defaults,
+        feeds,
+    };
+    config.watch_set()?;
+    Ok(config)
+}
+
+fn load_watchlists(path: &Path, src: &str) -> Result<Vec<WatchlistSpec>, ConfigError> {
+    let raw: RawWatchlists = from_toml(path, src)?;
+    let invalid = |span: Range<usize>, key: &str, message: String| ConfigError::Invalid {
+        at: Location::at(path, src, Some(span)),
+        key: key.into(),
+        message,
+    };
+    let mut specs: Vec<WatchlistSpec> = Vec::new();
+    for w in &raw.watchlists {
+        let w = w.get_ref();
+        let name = w.name.get_ref().trim();
+        if name.is_empty() || name.chars().any(|c| c.is_control()) {
+            return Err(invalid(
+                w.name.span(),
+                "watchlist.name",
+                "must be non-empty printable text".into(),
+            ));
+        }
+        if specs.iter().any(|s| s.name == name) {
+            return Err(invalid(
+                w.name.span(),
+                "watchlist.name",
+                format!("duplicate watchlist name {name:?}"),
+            ));
+        }
+        if w.terms.get_ref().is_empty() {
+            return Err(invalid(
+                w.terms.span(),
+                "watchlist.terms",
+                format!("watchlist {name:?} has no terms"),
+            ));
+        }
+        for t in w.terms.get_ref().iter().chain(&w.exclude) {
+            let folded = crate::watch::fold(t.get_ref().trim().trim_matches('"'));
+            if folded.is_empty() {
+                let key = if w.exclude.iter().any(|e| e.span() == t.span()) {
+                    "watchlist.exclude"
+                } else {
+                    "watchlist.terms"
+                };
+                return Err(invalid(
+                    t.span(),
+                    key,
+                    format!("watchlist {name:?}: empty term"),
+                ));
+            }
+            if t.get_ref().chars().any(|c| c.is_control()) {
+                return Err(invalid(
+                    t.span(),
+                    "watchlist.terms",
+                    format!("watchlist {name:?}: term contains control characters"),
+                ));
+            }
+        }
+        specs.push(WatchlistSpec {
+            name: name.to_string(),
+            terms: w
+                .terms
+                .get_ref()
+                .iter()
+                .map(|t| t.get_ref().clone())
+                .collect(),
+            exclude: w.exclude.iter().map(|t| t.get_ref().clone()).collect(),
+        });
+    }
+    Ok(specs)
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| ConfigError::Syntax {
+        at: Location {
+            path: path.to_path_buf(),
+            line_col: None,
+        },
+        message: format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
+    })
+}
+
+fn from_toml<T: serde::de::DeserializeOwned>(path: &Path, src: &str) -> Result<T, ConfigError> {
+    toml::from_str(src).map_err(|e| ConfigError::Syntax {
+        at: Location::at(path, src, e.span()),
+        message: e.message().trim().to_string(),
+    })
+}
+
+fn duration(v: &Spanned<String>, _key: &str, min: Duration) -> Result<Duration, String> {
+    let d = humantime::parse_duration(v.get_ref().trim()).map_err(|e| {
+        format!(
+            "{:?} is not a duration like \"90s\", \"15m\" or \"1h\": {e}",
+            v.get_ref()
+        )
+    })?;
+    if d < min {
+        return Err(format!(
+            "{:?} is shorter than the minimum {}",
+            v.get_ref(),
+            humantime::format_duration(min)
+        ));
+    }
+    Ok(d)
+}
+
+/// `+09:00`, `-05:00`, `UTC`/`Z`, or `KST` (the common case for this tool's sources).
+pub fn timezone(s: &str) -> Result<FixedOffset, String> {
+    let t = s.trim();
+    match t.to_ascii_uppercase().as_str() {
+        "UTC" | "Z" | "GMT" => return Ok(FixedOffset::east_opt(0).expect("valid")),
+        "KST" | "JST" => {
+            return Ok(FixedOffset::east_opt(crate::parse::date::KST_SECONDS).expect("valid"));
+        }
+        _ => {}
+    }
+    t.parse::<FixedOffset>()
+        .map_err(|_| format!("{s:?} is not a UTC offset like \"+09:00\" (or UTC, KST)"))
+}
+
+/// A feed's `url`: http(s), `file://`, or a path relative to the config file's directory.
+fn feed_url(raw: &str, base: &Path) -> Result<Url, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("url must not be empty".into());
+    }
+    match Url::parse(raw) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {
+            if u.host_str().is_none_or(str::is_empty) {
+                return Err(format!("{raw:?} has no host"));
+            }
+            Ok(u)
+        }
+        Ok(u) if u.scheme() == "file" => {
+            // file://relative/path is not a thing; accept absolute file URLs as they are.
+            Ok(u)
+        }
+        Ok(u) if u.scheme().len() > 1 => Err(format!(
+            "unsupported scheme {:?} in {raw:?} (use http, https, file or a path)",
+            u.scheme()
+        )),
+        _ => {
+            let p = base.join(raw);
+            let abs = std::path::absolute(&p)
+                .map_err(|e| format!("cannot resolve path {}: {e}", p.display()))?;
+            Url::from_file_path(&abs)
+                .map_err(|_| format!("cannot turn {} into a file URL", abs.display()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    }
+
+    #[test]
+    fn loads_minimal_shape_and_resolves_paths() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "watchlists.toml",
+            "[[watchlist]]\nname = \"dprk-japan\"\nterms = [\"Kim Yo-jong\", \"\\\"Japan-DPRK summit\\\"\", \"북한\"]\nexclude = [\"K-pop\"]\n",
+        );
+        let p = write(
+            d.path(),
+            "aggregator.toml",
+            "database = \"aggregator.db\"\nwatchlists = \"watchlists.toml\"\n[[feed]]\nname = \"yonhap-en\"\nurl = \"https://en.yna.co.kr/RSS/news.xml\"\n[[feed]]\nname = \"local\"\nurl = \"samples/a.xml\"\ninterval = \"5m\"\n",
+        );
+        let c = load(&p).unwrap();
+        assert_eq!(c.database, d.path().join("aggregator.db"));
+        assert_eq!(c.feeds.len(), 2);
+        assert_eq!(c.feeds[1].url.scheme(), "file");
+        assert!(c.feeds[1].url.path().ends_with("/samples/a.xml"));
+        assert_eq!(c.feeds[1].interval, Duration::from_secs(300));
+        assert_eq!(c.watchlists[0].terms.len(), 3);
+        assert_eq!(c.watchlists[0].exclude, vec!["K-pop"]);
+    }
+
+    fn err(main: &str, watch: Option<&str>) -> String {
+        let d = tempfile::tempdir().unwrap();
+        if let Some(w) = watch {
+            write(d.path(), "w.toml", w);
+        }
+        let p = write(d.path(), "a.toml", main);
+        let e = load(&p).unwrap_err().to_string();
+        e.replace(&d.path().display().to_string(), "DIR")
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let e = err(
+            "database = \"x.db\"\n[[feed]]\nname = \"a\"\nurl = \"http://a.example/\"\nintervall = \"5m\"\n",
+            None,
+        );
+        assert!(
+            e.starts_with("DIR/a.toml:5:1: unknown field `intervall`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_feed_names() {
+        let e = err(
+            "[[feed]]\nname = \"a\"\nurl = \"http://a.example/\"\n[[feed]]\nname = \"a\"\nurl = \"http://b.example/\"\n",
+            None,
+        );
+        assert!(
+            e.starts_with(
+                "DIR/a.toml:5:8: feed.name: duplicate feed name \"a\" (first defined on line 2)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_values() {
+        let e = err("[defaults]\ninterval = \"soon\"\n", None);
+        assert!(
+            e.starts_with("DIR/a.toml:2:12: defaults.interval: \"soon\" is not a duration"),
+            "{e}"
+        );
+        let e = err("[[feed]]\nname = \"a\"\nurl = \"ftp://a.example/\"\n", None);
+        assert!(
+            e.contains("a.toml:3:7: feed.url: feed \"a\": unsupported scheme \"ftp\""),
+            "{e}"
+        );
+        let e = err("[defaults]\ntimezone = \"Mars/Olympus\"\n", None);
+        assert!(e.contains("a.toml:2:12: defaults.timezone"), "{e}");
+        let e = err("database = 5\n", None);
+        assert!(e.starts_with("DIR/a.toml:1:12: invalid type"), "{e}");
+    }
+
+    #[test]
+    fn unreadable_watchlist_file() {
+        let e = err("watchlists = \"missing.toml\"\n", None);
+        assert!(
+            e.starts_with(
+                "DIR/a.toml:1:14: watchlists: cannot read watchlist file DIR/missing.toml"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn watchlist_errors_name_the_watchlist_file() {
+        let e = err(
+            "watchlists = \"w.toml\"\n",
+            Some("[[watchlist]]\nname = \"x\"\nterms = [\"ok\", \"  \"]\n"),
+        );
+        assert!(
+            e.starts_with("DIR/w.toml:3:16: watchlist.terms: watchlist \"x\": empty term"),
+            "{e}"
+        );
+        let e = err(
+            "watchlists = \"w.toml\"\n",
+            Some("[[watchlist]]\nname = \"x\"\nterms = []\n"),
+        );
+        assert!(
+            e.contains("w.toml:3:9: watchlist.terms: watchlist \"x\" has no terms"),
+            "{e}"
+        );
+        let e = err(
+            "watchlists = \"w.toml\"\n",
+            Some("[[watchlist]]\nname = \"x\"\nterm = [\"a\"]\n"),
+        );
+        assert!(e.contains("w.toml:3:1: unknown field `term`"), "{e}");
+    }
+
+    #[test]
+    fn missing_config_file() {
+        let e = load(Path::new("/nonexistent/aggregator.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/nonexistent/aggregator.toml: cannot read config file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn timezones() {
+        assert_eq!(timezone("+09:00").unwrap().local_minus_utc(), 9 * 3600);
+        assert_eq!(timezone("KST").unwrap().local_minus_utc(), 9 * 3600);
+        assert_eq!(timezone("utc").unwrap().local_minus_utc(), 0);
+        assert!(timezone("nine").is_err());
+    }
+}

@@ -1,0 +1,25 @@
+//! aggregator: polls wire-service feeds, stores each item once in SQLite, flags watchlist matches.
+//!
+//! The architecture in ten lines:
+//! - [`config`] reads the two TOML files (main config, watchlists) into typed, validated values.
+//! - [`fetch`] turns a feed URL into bytes: conditional GET, timeouts, size cap, `file://`.
+//! - [`parse`] turns bytes into normalised [`model::ParsedFeed`]s (encoding, dates, links, text); pure.
+//! - [`dedup`] derives each item's identity keys (guid, canonical link, content hash); pure.
+//! - [`watch`] compiles watchlists once into one automaton and matches items against it; pure.
+//! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
+//! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
+//! - [`cli`] holds one file per subcommand; `main.rs` only maps errors to exit codes.
+//!
+//! Data flow: poll picks feeds → bounded workers run `refresh` → the writer commits → reports read
+//! through their own connection.
+
+pub mod cli;
+pub mod config;
+pub mod dedup;
+pub mod fetch;
+pub mod model;
+pub mod parse;
+pub mod refresh;
+pub mod store;
+pub mod text;
+pub mod watch;

@@ -1,0 +1,56 @@
+//! Plain data shared by the pipeline stages: what a parsed feed and item look like, an item's
+//! identity keys, and the watchlist matches found for it. No behaviour lives here.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A feed after parsing and normalisation, before anything is stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub updated: Option<DateTime<Utc>>,
+    pub items: Vec<ParsedItem>,
+}
+
+/// One entry of a feed, normalised: plain-text title and summary, canonical link, UTC dates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedItem {
+    /// The feed's own id for the item (RSS `guid`, Atom `id`, JSON Feed `id`), if it gave one.
+    pub guid: Option<String>,
+    pub title: String,
+    /// Canonical, absolute http(s) link.
+    pub link: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub author: Option<String>,
+    /// Plain text: HTML stripped, entities decoded, whitespace collapsed.
+    pub summary: Option<String>,
+    pub categories: Vec<String>,
+}
+
+/// The keys that decide whether two items are the same item (see [`crate::dedup`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Same guid in the same feed ⇒ same item.
+    pub guid: Option<String>,
+    /// Same canonical link in any feed ⇒ same item.
+    pub link: Option<String>,
+    /// Fallback for items with neither guid nor link: a hash of title and summary.
+    pub content_hash: String,
+}
+
+/// One watchlist that matched an item, with the terms (as written in the config) that matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Match {
+    pub watchlist: String,
+    pub terms: Vec<String>,
+}
+
+/// An item ready for the store: parsed, identified and matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadyItem {
+    pub item: ParsedItem,
+    pub identity: Identity,
+    pub matches: Vec<Match>,
+}

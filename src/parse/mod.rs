@@ -1,0 +1,441 @@
+//! Bytes → [`ParsedFeed`]: decoding, feed-rs for the formats (RSS 0.9x/1.0/2.0, Atom, JSON
+//! Feed), repairs for the breakage real feeds ship, and normalisation of every field. Pure: no
+//! I/O, no clock, and never a panic: a panic inside the XML layer becomes a [`ParseError`].
+
+pub mod date;
+pub mod encoding;
+pub mod link;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use feed_rs::model::{Entry, Feed, Link};
+use url::Url;
+
+use crate::model::{ParsedFeed, ParsedItem};
+use crate::text::{MAX_SUMMARY_CHARS, clean_line, html_to_text, truncate_chars};
+
+/// Longest title kept, in characters.
+const MAX_TITLE_CHARS: usize = 500;
+
+/// Why some bytes are not a feed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ParseError {
+    #[error("empty body: no feed to parse")]
+    Empty,
+    #[error("not a feed: this is an HTML page")]
+    Html,
+    #[error("not a feed: {0}")]
+    NotAFeed(String),
+    #[error("the feed parser crashed on this input: {0}")]
+    Crashed(String),
+}
+
+/// What the parser needs to know besides the bytes.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    /// Where the feed came from: relative links resolve against it (and against the feed's own
+    /// site link).
+    pub base_url: Option<Url>,
+    /// `charset` of the HTTP Content-Type, if any.
+    pub http_charset: Option<String>,
+    /// The zone for dates that name none.
+    pub default_offset: FixedOffset,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            http_charset: None,
+            default_offset: FixedOffset::east_opt(0).expect("zero offset is valid"),
+        }
+    }
+}
+
+/// Parses and normalises one feed.
+pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::Empty);
+    }
+    let decoded = encoding::decode(bytes, opts.http_charset.as_deref());
+    let text = decoded.text;
+    if looks_like_html(&text) {
+        return Err(ParseError::Html);
+    }
+    let feed = match run_feed_rs(&text, opts.default_offset) {
+        Ok(feed) => feed,
+        Err(first) => {
+            // Recover from the breakage real feeds ship (bare '&', HTML entities, <rss> without
+            // a version); if the repaired text still fails, report the original error.
+            let repaired = repair_xml(&text);
+            if repaired == text {
+                return Err(first);
+            }
+            match run_feed_rs(&repaired, opts.default_offset) {
+                Ok(feed) => {
+                    tracing::debug!("feed parsed after repairing its XML");
+                    feed
+                }
+                Err(_) => return Err(first),
+            }
+        }
+    };
+    Ok(normalise(feed, opts))
+}
+
+fn run_feed_rs(text: &str, offset: FixedOffset) -> Result<Feed, ParseError> {
+    let parser = feed_rs::parser::Builder::new()
+        // An empty id marks "the feed gave none"; feed-rs would otherwise invent one (random for
+        // items with neither id nor link), which must never become an identity.
+        .id_generator(|_, _, _| String::new())
+        .timestamp_parser(move |s| date::parse_date(s, offset))
+        .build();
+    match catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes()))) {
+        Ok(Ok(feed)) => Ok(feed),
+        Ok(Err(e)) => Err(ParseError::NotAFeed(describe(&e))),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(ParseError::Crashed(msg))
+        }
+    }
+}
+
+fn describe(e: &feed_rs::parser::ParseFeedError) -> String {
+    use feed_rs::parser::{ParseErrorKind, ParseFeedError};
+    match e {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
+            "no RSS, Atom or JSON Feed root element".into()
+        }
+        ParseFeedError::ParseError(kind) => kind.to_string(),
+        ParseFeedError::IoError(e) => format!("read error: {e}"),
+        ParseFeedError::JsonSerde(e) => format!("invalid JSON Feed: {e}"),
+        ParseFeedError::JsonUnsupportedVersion(v) => format!("unsupported JSON Feed version {v}"),
+        ParseFeedError::XmlReader(e) => format!("malformed XML: {e}"),
+    }
+}
+
+/// True when the first element is `<html>` or a `<!DOCTYPE html>` (a login wall, an error page,
+/// a site's front page configured by mistake).
+fn looks_like_html(text: &str) -> bool {
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("<?") {
+            rest = r.find("?>").map_or("", |i| &r[i + 2..]).trim_start();
+        } else if let Some(r) = rest.strip_prefix("<!--") {
+            rest = r.find("-->").map_or("", |i| &r[i + 3..]).trim_start();
+        } else {
+            break;
+        }
+    }
+    let head: String = rest
+        .chars()
+        .take(14)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+/// Repairs that make broken-but-common XML parse: bare `&` becomes `&amp;`, HTML-only named
+/// entities (`&nbsp;`) become their characters, and `<rss>` without `version` gets one.
+/// CDATA sections are left untouched.
+pub fn repair_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(pos) = rest.find(['&', '<']) {
+        out.push_str(&rest[..pos]);
+        let here = &rest[pos..];
+        if let Some(cdata) = here.strip_prefix("<![CDATA[") {
+            let end = cdata.find("]]>").map_or(cdata.len(), |i| i + 3);
+            out.push_str("<![CDATA[");
+            out.push_str(&cdata[..end]);
+            rest = &cdata[end..];
+        } else if here.starts_with("<rss") && !here[4..].starts_with(|c: char| c.is_alphanumeric())
+        {
+            let tag_end = here.find('>').unwrap_or(here.len());
+            let tag = &here[..tag_end];
+            out.push_str("<rss");
+            if !tag.contains("version") {
+                out.push_str(" version=\"2.0\"");
+            }
+            rest = &here[4..];
+        } else if let Some(after) = here.strip_prefix('<') {
+            out.push('<');
+            rest = after;
+        } else {
+            let (replacement, consumed) = repair_entity(here);
+            out.push_str(&replacement);
+            rest = &here[consumed..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `here` starts with '&'. Returns the text to emit and how many bytes of `here` it stands for.
+fn repair_entity(here: &str) -> (String, usize) {
+    let body_len = here[1..]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+        .unwrap_or(here.len() - 1);
+    let body = &here[1..1 + body_len];
+    let terminated = here[1 + body_len..].starts_with(';');
+    if !terminated || body.is_empty() {
+        return ("&amp;".into(), 1);
+    }
+    let valid_numeric = body
+        .strip_prefix("#x")
+        .or_else(|| body.strip_prefix("#X"))
+        .map(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+        .or_else(|| {
+            body.strip_prefix('#')
+                .map(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+        });
+    match valid_numeric {
+        Some(true) => return (here[..body_len + 2].to_string(), body_len + 2),
+        Some(false) => return ("&amp;".into(), 1),
+        None => {}
+    }
+    if matches!(body, "amp" | "lt" | "gt" | "quot" | "apos") {
+        return (here[..body_len + 2].to_string(), body_len + 2);
+    }
+    let entity = &here[..body_len + 2];
+    let decoded = html_escape::decode_html_entities(entity);
+    if decoded != entity {
+        // Emit as a character reference so markup characters stay escaped.
+        let refs: String = decoded
+            .chars()
+            .map(|c| format!("&#{};", c as u32))
+            .collect();
+        return (refs, body_len + 2);
+    }
+    ("&amp;".into(), 1)
+}
+
+fn normalise(feed: Feed, opts: &ParseOptions) -> ParsedFeed {
+    let site_link =
+        pick_link(&feed.links).and_then(|l| link::canonical_link(&l.href, opts.base_url.as_ref()));
+    let site_base = site_link.as_deref().and_then(|l| Url::parse(l).ok());
+    let items = feed
+        .entries
+        .into_iter()
+        .map(|e| normalise_entry(e, opts.base_url.as_ref(), site_base.as_ref()))
+        .collect();
+    ParsedFeed {
+        title: feed
+            .title
+            .map(|t| html_to_text(&t.content))
+            .filter(|t| !t.is_empty()),
+        link: site_link,
+        updated: feed.updated.or(feed.published).map(clamp),
+        items,
+    }
+}
+
+fn normalise_entry(e: Entry, base: Option<&Url>, site: Option<&Url>) -> ParsedItem {
+    let summary = e
+        .summary
+        .map(|t| t.content)
+        .or_else(|| e.content.and_then(|c| c.body))
+        .map(|s| truncate_chars(html_to_text(&s), MAX_SUMMARY_CHARS))
+        .filter(|s| !s.is_empty());
+    let mut title = e
+        .title
+        .map(|t| html_to_text(&t.content))
+        .unwrap_or_default();
+    if title.is_empty() {
+        title = summary
+            .clone()
+            .map(|s| truncate_chars(s, 100))
+            .unwrap_or_default();
+    }
+    let link = pick_link(&e.links).and_then(|l| {
+        let base_is_web = base.is_some_and(|b| matches!(b.scheme(), "http" | "https"));
+        let resolve_against = if base_is_web { base } else { site };
+        link::canonical_link(&l.href, resolve_against)
+    });
+    let guid = Some(e.id.trim().to_string()).filter(|g| !g.is_empty());
+    let author = e
+        .authors
+        .iter()
+        .filter_map(|p| p.name.as_deref().map(clean_line))
+        .filter(|n| !n.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut categories: Vec<String> = Vec::new();
+    for c in e.categories {
+        let label = clean_line(c.label.as_deref().unwrap_or(&c.term));
+        if !label.is_empty() && !categories.contains(&label) {
+            categories.push(label);
+        }
+    }
+    ParsedItem {
+        guid,
+        title: truncate_chars(title, MAX_TITLE_CHARS),
+        link,
+        published: e.published.map(clamp),
+        updated: e.updated.map(clamp),
+        author: Some(author).filter(|a| !a.is_empty()),
+        summary,
+        categories,
+    }
+}
+
+/// The article link: `rel="alternate"` or no rel first, then whatever comes first.
+fn pick_link(links: &[Link]) -> Option<&Link> {
+    links
+        .iter()
+        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| links.first())
+}
+
+/// Drops sub-second noise so stored timestamps compare equal across polls.
+fn clamp(dt: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(dt.timestamp(), 0).unwrap_or(dt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<ParsedFeed, ParseError> {
+        parse_feed(s.as_bytes(), &ParseOptions::default())
+    }
+
+    const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Yonhap &amp; Co</title><link>https://en.yna.co.kr/</link>
+<item><title><![CDATA[N. Korea fires <b>missile</b>]]></title>
+<link>https://en.yna.co.kr/view/AEN1?utm_source=rss#x</link>
+<guid isPermaLink="false">AEN1</guid>
+<pubDate>Tue, 26 Mar 2024 10:00:00 +0900</pubDate>
+<author>Kim Soo-yeon</author>
+<category>North Korea</category><category>North Korea</category>
+<description>&lt;p&gt;SEOUL, March 26 (Yonhap) -- North Korea fired&amp;nbsp;a missile.&lt;/p&gt;</description>
+</item></channel></rss>"#;
+
+    #[test]
+    fn rss_item_is_normalised() {
+        let f = parse(RSS).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Yonhap & Co"));
+        let i = &f.items[0];
+        assert_eq!(i.title, "N. Korea fires missile");
+        assert_eq!(i.link.as_deref(), Some("https://en.yna.co.kr/view/AEN1"));
+        assert_eq!(i.guid.as_deref(), Some("AEN1"));
+        assert_eq!(
+            i.published.unwrap().to_rfc3339(),
+            "2024-03-26T01:00:00+00:00"
+        );
+        assert_eq!(i.author.as_deref(), Some("Kim Soo-yeon"));
+        assert_eq!(i.categories, vec!["North Korea".to_string()]);
+        assert_eq!(
+            i.summary.as_deref(),
+            Some("SEOUL, March 26 (Yonhap) -- North Korea fired a missile.")
+        );
+    }
+
+    #[test]
+    fn items_without_id_get_no_invented_guid() {
+        let f = parse(
+            r#"<rss version="2.0"><channel><title>t</title>
+            <item><title>only a title</title><description>x</description></item>
+            <item><title>with link</title><link>http://a.example/1</link></item></channel></rss>"#,
+        )
+        .unwrap();
+        assert_eq!(f.items[0].guid, None);
+        assert_eq!(f.items[0].link, None);
+        assert_eq!(f.items[1].guid, None);
+        assert_eq!(f.items[1].link.as_deref(), Some("http://a.example/1"));
+    }
+
+    #[test]
+    fn bare_ampersand_and_missing_version_are_repaired() {
+        let f = parse(r#"<rss><channel><title>A & B</title>
+            <item><title>Q&amp;A &nbsp;on tariffs</title><link>http://x.example/?a=1&b=2</link><guid>g1</guid></item>
+            </channel></rss>"#)
+        .unwrap();
+        assert_eq!(f.title.as_deref(), Some("A & B"));
+        assert_eq!(f.items[0].title, "Q&A on tariffs");
+        assert_eq!(
+            f.items[0].link.as_deref(),
+            Some("http://x.example/?a=1&b=2")
+        );
+    }
+
+    #[test]
+    fn repair_leaves_cdata_and_valid_entities_alone() {
+        let s = "<a>&amp; &#38; &#x26; <![CDATA[a & b]]> & &bogus; &copy;</a>";
+        assert_eq!(
+            repair_xml(s),
+            "<a>&amp; &#38; &#x26; <![CDATA[a & b]]> &amp; &amp;bogus; &#169;</a>"
+        );
+    }
+
+    #[test]
+    fn atom_and_json_feed() {
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+            <entry><id>urn:1</id><title type="html">&lt;i&gt;Hi&lt;/i&gt;</title>
+            <link rel="alternate" href="/a/1"/><updated>2024-03-26T10:00:00+09:00</updated></entry></feed>"#;
+        let opts = ParseOptions {
+            base_url: Some(Url::parse("https://example.com/feed.xml").unwrap()),
+            ..Default::default()
+        };
+        let f = parse_feed(atom.as_bytes(), &opts).unwrap();
+        assert_eq!(f.items[0].title, "Hi");
+        assert_eq!(f.items[0].link.as_deref(), Some("https://example.com/a/1"));
+        assert_eq!(
+            f.items[0].updated.unwrap().to_rfc3339(),
+            "2024-03-26T01:00:00+00:00"
+        );
+
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+            {"id":"j1","url":"https://example.com/j1","title":"JSON item","content_html":"<p>body</p>",
+             "date_published":"2024-03-26T10:00:00+09:00"}]}"#;
+        let f = parse(json).unwrap();
+        assert_eq!(f.items[0].guid.as_deref(), Some("j1"));
+        assert_eq!(f.items[0].summary.as_deref(), Some("body"));
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        assert_eq!(parse("  \n"), Err(ParseError::Empty));
+        assert_eq!(
+            parse("<!DOCTYPE html><html><body>Login</body></html>"),
+            Err(ParseError::Html)
+        );
+        assert!(matches!(
+            parse("<rss version=\"2.0\"><channel><item>"),
+            Err(ParseError::NotAFeed(_))
+        ));
+        assert!(matches!(parse("just text"), Err(ParseError::NotAFeed(_))));
+        assert!(matches!(
+            parse("<note><to>x</to></note>"),
+            Err(ParseError::NotAFeed(_))
+        ));
+    }
+
+    #[test]
+    fn korean_dates_in_feed() {
+        let f = parse(r#"<rss version="2.0"><channel><title>연합</title>
+            <item><title>북한, 미사일 발사</title><guid>k1</guid><pubDate>2024-03-26 오전 10:00:00</pubDate></item>
+            <item><title>b</title><guid>k2</guid><pubDate>Tue, 26 Mar 2024 10:00:00 KST</pubDate></item>
+            </channel></rss>"#)
+        .unwrap();
+        assert_eq!(
+            f.items[0].published.unwrap().to_rfc3339(),
+            "2024-03-26T01:00:00+00:00"
+        );
+        assert_eq!(
+            f.items[1].published.unwrap().to_rfc3339(),
+            "2024-03-26T01:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn ansi_in_titles_is_removed() {
+        let f = parse("<rss version=\"2.0\"><channel><title>t</title><item><title>\u{1b}[2J\u{1b}[31mAlert</title><guid>a</guid></item></channel></rss>").unwrap();
+        assert_eq!(f.items[0].title, "Alert");
+    }
+}

@@ -1,0 +1,279 @@
+//! The only composer: fetch → parse → identify → match → store. Stages never call each other;
+//! this module hands each one's output to the next. A failing feed is recorded on its row and
+//! reported, never fatal to the poll.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::config::{Config, FeedConfig};
+use crate::dedup;
+use crate::fetch::{Body, FetchOptions, Fetched, Fetcher};
+use crate::model::ReadyItem;
+use crate::parse::{self, ParseError, ParseOptions};
+use crate::store::{ApplyStats, FeedState, FetchRecord, StoreError, Writer};
+use crate::watch::WatchSet;
+
+/// A parsed body, its items identified and matched: everything the store needs.
+#[derive(Debug)]
+pub struct Prepared {
+    pub title: Option<String>,
+    pub site_link: Option<String>,
+    pub items: Vec<ReadyItem>,
+}
+
+/// The pure part of a refresh: parse, identify and match one body. CPU only.
+pub fn prepare(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    watch: &WatchSet,
+) -> Result<Prepared, ParseError> {
+    let feed = parse::parse_feed(bytes, opts)?;
+    let items = feed
+        .items
+        .into_iter()
+        .map(|item| ReadyItem {
+            identity: dedup::identify(&item),
+            matches: watch.match_item(&item),
+            item,
+        })
+        .collect();
+    Ok(Prepared {
+        title: feed.title,
+        site_link: feed.link,
+        items,
+    })
+}
+
+/// How one feed's refresh ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedOutcome {
+    /// A new body was stored.
+    Fetched { items: usize, stats: ApplyStats },
+    /// 304 (or unchanged file): nothing new.
+    NotModified,
+    /// Fetch or parse failed; recorded on the feed row.
+    Failed { error: String },
+}
+
+/// One feed's result in a poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedReport {
+    pub name: String,
+    pub outcome: FeedOutcome,
+}
+
+/// Totals of one poll.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PollSummary {
+    pub feeds: Vec<FeedReport>,
+}
+
+impl PollSummary {
+    pub fn ok(&self) -> usize {
+        self.feeds.len() - self.failed()
+    }
+    pub fn failed(&self) -> usize {
+        self.feeds
+            .iter()
+            .filter(|f| matches!(f.outcome, FeedOutcome::Failed { .. }))
+            .count()
+    }
+    pub fn not_modified(&self) -> usize {
+        self.feeds
+            .iter()
+            .filter(|f| f.outcome == FeedOutcome::NotModified)
+            .count()
+    }
+    pub fn stats(&self) -> ApplyStats {
+        let mut total = ApplyStats::default();
+        for f in &self.feeds {
+            if let FeedOutcome::Fetched { stats, .. } = &f.outcome {
+                total += *stats;
+            }
+        }
+        total
+    }
+}
+
+/// Fetch limits from the config's defaults.
+pub fn fetch_options(config: &Config) -> FetchOptions {
+    FetchOptions {
+        timeout: config.defaults.timeout,
+        connect_timeout: config.defaults.connect_timeout,
+        max_body_bytes: config.defaults.max_body_bytes,
+        user_agent: config.defaults.user_agent.clone(),
+    }
+}
+
+/// What stops a whole poll (a single feed's failure never does).
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Client(#[from] crate::fetch::FetchError),
+}
+
+/// Polls every configured feed once, at most `defaults.concurrency` at a time, and records each
+/// result through the writer. Only a database failure ends the poll early.
+pub async fn poll_once(
+    config: &Config,
+    watch: Arc<WatchSet>,
+    writer: Arc<Writer>,
+) -> Result<PollSummary, PollError> {
+    let fetcher = Fetcher::new(fetch_options(config))?;
+    let feeds = config.feeds.clone();
+    let states = writer
+        .call(move |s| s.sync_feeds(&feeds, Utc::now()))
+        .await??;
+    let limit = Arc::new(Semaphore::new(config.defaults.concurrency));
+    let mut tasks = JoinSet::new();
+    for (index, (feed, state)) in config.feeds.iter().cloned().zip(states).enumerate() {
+        let (fetcher, watch, writer, limit) = (
+            fetcher.clone(),
+            watch.clone(),
+            writer.clone(),
+            limit.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore never closed");
+            (
+                index,
+                refresh_feed(&fetcher, watch, &writer, &feed, &state).await,
+            )
+        });
+    }
+    let mut reports: Vec<Option<FeedReport>> = vec![None; config.feeds.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((i, report)) => reports[i] = Some(report?),
+            Err(e) => tracing::error!(error = %e, "feed task ended abnormally"),
+        }
+    }
+    Ok(PollSummary {
+        feeds: reports.into_iter().flatten().collect(),
+    })
+}
+
+/// Refreshes one feed: fetch → parse/identify/match (off the runtime) → store.
+pub async fn refresh_feed(
+    fetcher: &Fetcher,
+    watch: Arc<WatchSet>,
+    writer: &Writer,
+    feed: &FeedConfig,
+    state: &FeedState,
+) -> Result<FeedReport, StoreError> {
+    let name = feed.name.clone();
+    let id = state.id;
+    let (record, outcome) = match fetcher.fetch(&feed.url, &state.validators).await {
+        Err(e) => {
+            tracing::warn!(feed = %name, url = %feed.url, error = %e, "fetch failed");
+            failed(e.http_status(), e.to_string(), Duration::ZERO)
+        }
+        Ok(Fetched::NotModified { status, elapsed }) => {
+            tracing::debug!(feed = %name, status, "not modified");
+            (
+                FetchRecord::NotModified {
+                    http_status: status,
+                    elapsed,
+                },
+                FeedOutcome::NotModified,
+            )
+        }
+        Ok(Fetched::Body(body)) => process_body(feed, body, watch).await,
+    };
+    let stats = writer
+        .call(move |s| s.record(id, record, Utc::now()))
+        .await??;
+    let outcome = match outcome {
+        FeedOutcome::Fetched { items, .. } => {
+            tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, "feed stored");
+            FeedOutcome::Fetched { items, stats }
+        }
+        other => other,
+    };
+    Ok(FeedReport { name, outcome })
+}
+
+async fn process_body(
+    feed: &FeedConfig,
+    body: Body,
+    watch: Arc<WatchSet>,
+) -> (FetchRecord, FeedOutcome) {
+    let opts = ParseOptions {
+        base_url: Some(body.final_url.clone()),
+        http_charset: body.charset.clone(),
+        default_offset: feed.timezone,
+    };
+    let Body {
+        bytes,
+        status,
+        validators,
+        elapsed,
+        final_url,
+        ..
+    } = body;
+    let size = bytes.len() as u64;
+    let prepared = tokio::task::spawn_blocking(move || prepare(&bytes, &opts, &watch)).await;
+    match prepared {
+        Ok(Ok(p)) => {
+            let items = p.items.len();
+            (
+                FetchRecord::Fetched {
+                    http_status: status,
+                    validators,
+                    bytes: size,
+                    elapsed,
+                    title: p.title,
+                    site_link: p.site_link,
+                    items: p.items,
+                },
+                FeedOutcome::Fetched {
+                    items,
+                    stats: ApplyStats::default(),
+                },
+            )
+        }
+        Ok(Err(e)) => {
+            let msg = format!("{}: {e}", display_url(&final_url));
+            tracing::warn!(feed = %feed.name, error = %msg, "parse failed");
+            failed(Some(status), msg, elapsed)
+        }
+        Err(join) => {
+            let msg = format!("{}: parser task failed: {join}", display_url(&final_url));
+            tracing::error!(feed = %feed.name, error = %msg, "parse crashed");
+            failed(Some(status), msg, elapsed)
+        }
+    }
+}
+
+fn failed(
+    http_status: Option<u16>,
+    error: String,
+    elapsed: Duration,
+) -> (FetchRecord, FeedOutcome) {
+    (
+        FetchRecord::Failed {
+            http_status,
+            error: error.clone(),
+            elapsed,
+        },
+        FeedOutcome::Failed { error },
+    )
+}
+
+/// File URLs are shown as paths.
+pub fn display_url(url: &Url) -> String {
+    match url.scheme() {
+        "file" => url
+            .to_file_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| url.to_string()),
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,680 @@
+//! SQLite storage. One [`Store`] (the writer) owns the read-write connection and runs on its own
+//! thread behind [`Writer`]; reports read through [`Reader`], a separate read-only connection,
+//! which WAL mode lets run while the writer works. Schema changes are numbered migrations.
+
+mod migrations;
+pub mod query;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+
+use crate::config::FeedConfig;
+use crate::fetch::Validators;
+use crate::model::{Identity, ReadyItem};
+
+pub use query::Reader;
+pub use writer::Writer;
+
+/// Storage failures; messages name the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}", path = .path.display())]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database {path}: cannot create its directory: {source}", path = .path.display())]
+    Dir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database {path} does not exist yet: run `aggregator poll --once` first", path = .path.display())]
+    Missing { path: PathBuf },
+    #[error("database {path} has schema version {found}, newer than this build knows ({known}); upgrade aggregator", path = .path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+/// A feed row's identity and the validators to send on the next fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedState {
+    pub id: i64,
+    pub name: String,
+    pub validators: Validators,
+}
+
+/// What one fetch of a feed produced, as the store records it.
+#[derive(Debug, Clone)]
+pub enum FetchRecord {
+    NotModified {
+        http_status: u16,
+        elapsed: Duration,
+    },
+    Fetched {
+        http_status: u16,
+        validators: Validators,
+        bytes: u64,
+        elapsed: Duration,
+        title: Option<String>,
+        site_link: Option<String>,
+        items: Vec<ReadyItem>,
+    },
+    Failed {
+        http_status: Option<u16>,
+        error: String,
+        elapsed: Duration,
+    },
+}
+
+/// Counts from recording one fetch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyStats {
+    pub new: usize,
+    pub updated: usize,
+    /// Watchlist matches recorded (one per item and watchlist).
+    pub matches: usize,
+}
+
+impl std::ops::AddAssign for ApplyStats {
+    fn add_assign(&mut self, o: Self) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.matches += o.matches;
+    }
+}
+
+/// The read-write connection.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database, sets WAL and runs pending migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        let err = sqlite_err(path);
+        let conn = Connection::open(path).map_err(&err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(&err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -4000;",
+        )
+        .map_err(&err)?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let err = sqlite_err(&self.path);
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(&err)?;
+        let known = migrations::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in migrations::MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(version as usize)
+        {
+            let tx = self.conn.transaction().map_err(&err)?;
+            tx.execute_batch(sql).map_err(&err)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(&err)?;
+            tx.commit().map_err(&err)?;
+            tracing::info!(db = %self.path.display(), version = i + 1, "schema migrated");
+        }
+        Ok(())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes sure every configured feed has a row (updating its URL if the config changed it,
+    /// which also drops validators issued for the old URL) and returns their states.
+    pub fn sync_feeds(
+        &mut self,
+        feeds: &[FeedConfig],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FeedState>, StoreError> {
+        let err = sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
+        let mut out = Vec::with_capacity(feeds.len());
+        {
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO feeds (name, url, created_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(name) DO UPDATE SET
+                        url = excluded.url,
+                        etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
+                        last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END
+                     RETURNING id, etag, last_modified",
+                )
+                .map_err(&err)?;
+            for f in feeds {
+                let (id, etag, last_modified) = upsert
+                    .query_row(params![f.name, f.url.as_str(), now.timestamp()], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .map_err(&err)?;
+                out.push(FeedState {
+                    id,
+                    name: f.name.clone(),
+                    validators: Validators {
+                        etag,
+                        last_modified,
+                    },
+                });
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(out)
+    }
+
+    /// Records one fetch of a feed: its state, and for a new body every item (stored once,
+    /// updated when its content changed) with its watchlist matches. One transaction.
+    pub fn record(
+        &mut self,
+        feed_id: i64,
+        rec: FetchRecord,
+        now: DateTime<Utc>,
+    ) -> Result<ApplyStats, StoreError> {
+        let err = sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
+        let t = now.timestamp();
+        let mut stats = ApplyStats::default();
+        match rec {
+            FetchRecord::NotModified {
+                http_status,
+                elapsed,
+            } => {
+                tx.execute(
+                    "UPDATE feeds SET last_fetch_at = ?2, last_result = 'not_modified',
+                        last_http_status = ?3, last_error = NULL, last_items_new = 0,
+                        last_items_updated = 0, last_bytes = 0, last_elapsed_ms = ?4,
+                        last_success_at = ?2, error_streak = 0
+                     WHERE id = ?1",
+                    params![feed_id, t, http_status, elapsed.as_millis() as i64],
+                )
+                .map_err(&err)?;
+            }
+            FetchRecord::Failed {
+                http_status,
+                error,
+                elapsed,
+            } => {
+                tx.execute(
+                    "UPDATE feeds SET last_fetch_at = ?2, last_result = 'error',
+                        last_http_status = ?3, last_error = ?4, last_items_new = 0,
+                        last_items_updated = 0, last_bytes = 0, last_elapsed_ms = ?5,
+                        error_streak = error_streak + 1
+                     WHERE id = ?1",
+                    params![feed_id, t, http_status, error, elapsed.as_millis() as i64],
+                )
+                .map_err(&err)?;
+            }
+            FetchRecord::Fetched {
+                http_status,
+                validators,
+                bytes,
+                elapsed,
+                title,
+                site_link,
+                items,
+            } => {
+                for item in &items {
+                    stats += apply_item(&tx, feed_id, item, t).map_err(&err)?;
+                }
+                tx.execute(
+                    "UPDATE feeds SET last_fetch_at = ?2, last_result = 'ok',
+                        last_http_status = ?3, last_error = NULL, last_items_new = ?4,
+                        last_items_updated = ?5, last_bytes = ?6, last_elapsed_ms = ?7,
+                        last_success_at = ?2, error_streak = 0, etag = ?8, last_modified = ?9,
+                        title = coalesce(?10, title), site_link = coalesce(?11, site_link)
+                     WHERE id = ?1",
+                    params![
+                        feed_id,
+                        t,
+                        http_status,
+                        stats.new as i64,
+                        stats.updated as i64,
+                        bytes as i64,
+                        elapsed.as_millis() as i64,
+                        validators.etag,
+                        validators.last_modified,
+                        title,
+                        site_link
+                    ],
+                )
+                .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(stats)
+    }
+}
+
+struct Existing {
+    id: i64,
+    feed_id: i64,
+    title: String,
+    summary: Option<String>,
+    author: Option<String>,
+    categories: String,
+    published: Option<i64>,
+    updated: Option<i64>,
+    first_seen: i64,
+}
+
+/// Finds the stored item `identity` refers to: same guid in this feed, else same link in any
+/// feed, else (for items with neither) same content in this feed.
+fn find_existing(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    id: &Identity,
+) -> rusqlite::Result<Option<Existing>> {
+    const COLS: &str =
+        "id, feed_id, title, summary, author, categories, published, updated, first_seen";
+    let row = |r: &rusqlite::Row<'_>| {
+        Ok(Existing {
+            id: r.get(0)?,
+            feed_id: r.get(1)?,
+            title: r.get(2)?,
+            summary: r.get(3)?,
+            author: r.get(4)?,
+            categories: r.get(5)?,
+            published: r.get(6)?,
+            updated: r.get(7)?,
+            first_seen: r.get(8)?,
+        })
+    };
+    if let Some(guid) = &id.guid {
+        let found = tx
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM items WHERE feed_id = ?1 AND guid = ?2"
+            ))?
+            .query_row(params![feed_id, guid], row)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    if let Some(link) = &id.link {
+        let found = tx
+            .prepare_cached(&format!("SELECT {COLS} FROM items WHERE link = ?1"))?
+            .query_row(params![link], row)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    if id.guid.is_none() && id.link.is_none() {
+        return tx
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM items WHERE feed_id = ?1 AND content_hash = ?2 AND guid IS NULL AND link IS NULL"
+            ))?
+            .query_row(params![feed_id, id.content_hash], row)
+            .optional();
+    }
+    Ok(None)
+}
+
+fn apply_item(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    ready: &ReadyItem,
+    now: i64,
+) -> rusqlite::Result<ApplyStats> {
+    let it = &ready.item;
+    let categories = serde_json::to_string(&it.categories).unwrap_or_else(|_| "[]".into());
+    let published = it.published.map(|d| d.timestamp());
+    let updated = it.updated.map(|d| d.timestamp());
+    let mut stats = ApplyStats::default();
+    let item_id = match find_existing(tx, feed_id, &ready.identity)? {
+        // Another feed carries the same article: the first feed owns the row, so two feeds with
+        // different headlines for one link do not flap it back and forth.
+        Some(e) if e.feed_id != feed_id => return Ok(stats),
+        Some(e) => {
+            let unchanged = e.title == it.title
+                && e.summary == it.summary
+                && e.author == it.author
+                && e.categories == categories
+                && e.published == published
+                && e.updated == updated;
+            if unchanged {
+                return Ok(stats);
+            }
+            let sort_ts = published
+                .or(updated)
+                .unwrap_or(e.first_seen)
+                .min(e.first_seen);
+            tx.prepare_cached(
+                "UPDATE items SET title = ?2, summary = ?3, author = ?4, categories = ?5,
+                    published = ?6, updated = ?7, sort_ts = ?8, content_hash = ?9, changed_at = ?10
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                e.id,
+                it.title,
+                it.summary,
+                it.author,
+                categories,
+                published,
+                updated,
+                sort_ts,
+                ready.identity.content_hash,
+                now
+            ])?;
+            tx.prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
+                .execute([e.id])?;
+            stats.updated = 1;
+            e.id
+        }
+        None => {
+            let sort_ts = published.or(updated).unwrap_or(now).min(now);
+            let id = tx
+                .prepare_cached(
+                    "INSERT INTO items (feed_id, guid, link, content_hash, title, summary, author,
+                        categories, published, updated, sort_ts, first_seen)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                     RETURNING id",
+                )?
+                .query_row(
+                    params![
+                        feed_id,
+                        ready.identity.guid,
+                        ready.identity.link,
+                        ready.identity.content_hash,
+                        it.title,
+                        it.summary,
+                        it.author,
+                        categories,
+                        published,
+                        updated,
+                        sort_ts,
+                        now
+                    ],
+                    |r| r.get(0),
+                )?;
+            stats.new = 1;
+            id
+        }
+    };
+    let mut insert = tx.prepare_cached(
+        "INSERT OR REPLACE INTO matches (item_id, watchlist, terms, matched_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for m in &ready.matches {
+        let terms = serde_json::to_string(&m.terms).unwrap_or_else(|_| "[]".into());
+        insert.execute(params![item_id, m.watchlist, terms, now])?;
+        stats.matches += 1;
+    }
+    Ok(stats)
+}
+
+fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Opens a read-only connection (for reports).
+fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    if !path.exists() {
+        return Err(StoreError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite_err(path))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(sqlite_err(path))?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::identify;
+    use crate::model::{Match, ParsedItem};
+
+    fn feed(name: &str) -> FeedConfig {
+        FeedConfig {
+            name: name.into(),
+            url: url::Url::parse(&format!("http://{name}.example/rss")).unwrap(),
+            interval: Duration::from_secs(600),
+            timezone: chrono::FixedOffset::east_opt(0).unwrap(),
+        }
+    }
+
+    fn ready(guid: Option<&str>, link: Option<&str>, title: &str) -> ReadyItem {
+        let item = ParsedItem {
+            guid: guid.map(Into::into),
+            link: link.map(Into::into),
+            title: title.into(),
+            ..Default::default()
+        };
+        ReadyItem {
+            identity: identify(&item),
+            item,
+            matches: vec![],
+        }
+    }
+
+    fn fetched(items: Vec<ReadyItem>) -> FetchRecord {
+        FetchRecord::Fetched {
+            http_status: 200,
+            validators: Validators::default(),
+            bytes: 1,
+            elapsed: Duration::ZERO,
+            title: None,
+            site_link: None,
+            items,
+        }
+    }
+
+    #[test]
+    fn identity_rules() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&d.path().join("sub/db.sqlite")).unwrap();
+        let now = Utc::now();
+        let st = s.sync_feeds(&[feed("a"), feed("b")], now).unwrap();
+        let (a, b) = (st[0].id, st[1].id);
+        let first = s
+            .record(
+                a,
+                fetched(vec![
+                    ready(Some("g1"), Some("http://x/1"), "one"),
+                    ready(None, None, "no keys"),
+                ]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(first.new, 2);
+        // Same guid, same feed; same link, other feed; same content without keys: nothing new.
+        let again = s
+            .record(
+                a,
+                fetched(vec![
+                    ready(Some("g1"), Some("http://x/1"), "one"),
+                    ready(None, None, "no keys"),
+                ]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(again, ApplyStats::default());
+        let other = s
+            .record(
+                b,
+                fetched(vec![ready(
+                    Some("zz"),
+                    Some("http://x/1"),
+                    "other headline",
+                )]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(other.new, 0);
+        // Same guid in another feed is a different item.
+        let other = s
+            .record(
+                b,
+                fetched(vec![ready(Some("g1"), Some("http://x/2"), "one")]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(other.new, 1);
+        // Changed title updates and keeps first_seen.
+        let later = now + chrono::Duration::hours(1);
+        let upd = s
+            .record(
+                a,
+                fetched(vec![ready(Some("g1"), Some("http://x/1"), "one (LEAD)")]),
+                later,
+            )
+            .unwrap();
+        assert_eq!(upd.updated, 1);
+        let (title, first_seen, changed): (String, i64, i64) = s
+            .conn
+            .query_row("SELECT title, first_seen, changed_at FROM items WHERE guid = 'g1' AND feed_id = ?1", [a], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        assert_eq!(
+            (title.as_str(), first_seen, changed),
+            ("one (LEAD)", now.timestamp(), later.timestamp())
+        );
+        let n: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn matches_are_stored_and_replaced_on_update() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&d.path().join("db")).unwrap();
+        let now = Utc::now();
+        let id = s.sync_feeds(&[feed("a")], now).unwrap()[0].id;
+        let mut r = ready(Some("g"), None, "Kim Yo-jong statement");
+        r.matches = vec![Match {
+            watchlist: "dprk".into(),
+            terms: vec!["Kim Yo-jong".into()],
+        }];
+        assert_eq!(s.record(id, fetched(vec![r]), now).unwrap().matches, 1);
+        let r = ready(Some("g"), None, "statement");
+        assert_eq!(s.record(id, fetched(vec![r]), now).unwrap().updated, 1);
+        let n: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM matches", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn failure_keeps_validators_and_counts_streak() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&d.path().join("db")).unwrap();
+        let now = Utc::now();
+        let id = s.sync_feeds(&[feed("a")], now).unwrap()[0].id;
+        let v = Validators {
+            etag: Some("\"e1\"".into()),
+            last_modified: None,
+        };
+        let FetchRecord::Fetched { items, .. } = fetched(vec![]) else {
+            unreachable!()
+        };
+        s.record(
+            id,
+            FetchRecord::Fetched {
+                http_status: 200,
+                validators: v.clone(),
+                bytes: 0,
+                elapsed: Duration::ZERO,
+                title: Some("T".into()),
+                site_link: None,
+                items,
+            },
+            now,
+        )
+        .unwrap();
+        for _ in 0..2 {
+            s.record(
+                id,
+                FetchRecord::Failed {
+                    http_status: Some(500),
+                    error: "boom".into(),
+                    elapsed: Duration::ZERO,
+                },
+                now,
+            )
+            .unwrap();
+        }
+        let st = s.sync_feeds(&[feed("a")], now).unwrap();
+        assert_eq!(st[0].validators, v);
+        let streak: i64 = s
+            .conn
+            .query_row("SELECT error_streak FROM feeds", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(streak, 2);
+        // A changed URL drops validators issued for the old one.
+        let mut moved = feed("a");
+        moved.url = url::Url::parse("http://elsewhere.example/rss").unwrap();
+        assert_eq!(
+            s.sync_feeds(&[moved], now).unwrap()[0].validators,
+            Validators::default()
+        );
+    }
+
+    #[test]
+    fn reopening_keeps_schema_version() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("db");
+        drop(Store::open(&p).unwrap());
+        let s = Store::open(&p).unwrap();
+        let v: i64 = s
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, migrations::MIGRATIONS.len() as i64);
+        let mode: String = s
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+}

@@ -1,0 +1,294 @@
+//! Text clean-up shared by parsing and output: HTML to plain text, control characters and
+//! terminal escape sequences removed, whitespace collapsed. Pure functions, no allocation when
+//! the input is already clean where that is cheap to see.
+
+/// Longest summary kept, in characters; longer ones are cut at a word boundary with "…".
+pub const MAX_SUMMARY_CHARS: usize = 4000;
+
+/// Turns an HTML fragment (or plain text with entities) into one line of plain text.
+///
+/// Tags are dropped (block-level tags become a space), `<script>`/`<style>` bodies and comments
+/// are dropped, entities are decoded (twice-escaped `&amp;quot;` included), and the result goes
+/// through [`clean_line`]. A full HTML parser is not needed for this: feed summaries are
+/// fragments, and the output is a single line, so only tag boundaries matter.
+pub fn html_to_text(input: &str) -> String {
+    if !input.contains(['<', '&']) {
+        return clean_line(input);
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt..];
+        if let Some(body) = after.strip_prefix("<!--") {
+            rest = body.find("-->").map_or("", |end| &body[end + 3..]);
+            continue;
+        }
+        // A '<' not followed by a tag-ish character is text ("a < b").
+        let next = after[1..].chars().next();
+        if !matches!(next, Some(c) if c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?') {
+            out.push('<');
+            rest = &after[1..];
+            continue;
+        }
+        let Some(gt) = find_tag_end(after) else {
+            // Unterminated tag: drop the remainder rather than show markup.
+            rest = "";
+            break;
+        };
+        let tag = &after[1..gt];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        rest = &after[gt + 1..];
+        if (name == "script" || name == "style") && !tag.starts_with('/') {
+            let close = format!("</{name}");
+            rest = find_ascii_ci(rest, &close)
+                .and_then(|i| rest[i..].find('>').map(|j| &rest[i + j + 1..]))
+                .unwrap_or("");
+            continue;
+        }
+        if is_block(&name) {
+            out.push(' ');
+        }
+    }
+    out.push_str(rest);
+    let decoded = decode_entities(&out);
+    clean_line(&decoded)
+}
+
+/// Decodes HTML entities. A second pass handles the common double escaping (`&amp;lt;`), and
+/// markup that only appears after decoding (`&lt;b&gt;`) is stripped rather than shown.
+fn decode_entities(s: &str) -> String {
+    let mut decoded = html_escape::decode_html_entities(s).into_owned();
+    if decoded.contains('&') {
+        decoded = html_escape::decode_html_entities(&decoded).into_owned();
+    }
+    if has_tag(&decoded) {
+        strip_simple_tags(&decoded)
+    } else {
+        decoded
+    }
+}
+
+fn has_tag(s: &str) -> bool {
+    s.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'))
+}
+
+fn strip_simple_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let tag_start = c == '<'
+            && s[i + 1..]
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'/');
+        if tag_start {
+            for (_, c) in chars.by_ref() {
+                if c == '>' {
+                    break;
+                }
+            }
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn find_tag_end(s: &str) -> Option<usize> {
+    // Quoted attribute values may contain '>'.
+    let mut quote: Option<u8> = None;
+    for (i, b) in s.bytes().enumerate().skip(1) {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'>') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    let h = haystack.as_bytes();
+    let n = needle.as_bytes();
+    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "br" | "p"
+            | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "tr"
+            | "td"
+            | "th"
+            | "table"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "blockquote"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "figure"
+            | "figcaption"
+            | "hr"
+            | "img"
+            | "pre"
+            | "dd"
+            | "dt"
+    )
+}
+
+/// Collapses whitespace to single spaces, trims, and removes control characters, terminal escape
+/// sequences (CSI/OSC) and bidirectional overrides, so the text is safe to print.
+pub fn clean_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    let mut pending_space = false;
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            skip_escape(&mut chars);
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if is_unsafe(c) {
+            continue;
+        }
+        if pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_space = false;
+        out.push(c);
+    }
+    out
+}
+
+/// Skips the rest of an escape sequence after ESC: CSI (`ESC [ … final`), OSC (`ESC ] … BEL/ST`),
+/// or a single following character.
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    match chars.peek() {
+        Some('[') => {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    break;
+                }
+            }
+        }
+        Some(']') => {
+            chars.next();
+            while let Some(c) = chars.next() {
+                if c == '\u{7}' {
+                    break;
+                }
+                if c == '\u{1b}' {
+                    chars.next_if_eq(&'\\');
+                    break;
+                }
+            }
+        }
+        Some(_) => {
+            chars.next();
+        }
+        None => {}
+    }
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Cuts `s` to at most `max` characters at a word boundary, adding "…" when it cut.
+pub fn truncate_chars(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s,
+        Some((cut, _)) => {
+            let head = &s[..cut];
+            let head = head
+                .rfind(' ')
+                .filter(|&i| i > cut / 2)
+                .map_or(head, |i| &head[..i]);
+            format!("{}…", head.trim_end())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_tags_and_decodes_entities() {
+        assert_eq!(
+            html_to_text("<p>North Korea&#39;s <b>missile</b> test</p><p>Second&nbsp;para</p>"),
+            "North Korea's missile test Second para"
+        );
+    }
+
+    #[test]
+    fn drops_script_style_and_comments() {
+        assert_eq!(
+            html_to_text("a<script>alert('x<y')</script>b<!-- hidden -->c<style>p{}</style>d"),
+            "abcd"
+        );
+    }
+
+    #[test]
+    fn keeps_lone_less_than() {
+        assert_eq!(html_to_text("1 < 2 &amp; 3 > 2"), "1 < 2 & 3 > 2");
+    }
+
+    #[test]
+    fn double_escaped_markup_is_stripped() {
+        assert_eq!(
+            html_to_text("&amp;lt;b&amp;gt;Bold&amp;lt;/b&amp;gt; news"),
+            "Bold news"
+        );
+        assert_eq!(html_to_text("Tom &amp;amp; Jerry"), "Tom & Jerry");
+    }
+
+    #[test]
+    fn quoted_gt_inside_attribute() {
+        assert_eq!(
+            html_to_text(r#"<a title="a>b" href="x">link</a> text"#),
+            "link text"
+        );
+    }
+
+    #[test]
+    fn removes_ansi_and_controls() {
+        assert_eq!(clean_line("\u{1b}[31mRED\u{1b}[0m alert\u{7}"), "RED alert");
+        assert_eq!(clean_line("a\u{1b}]0;title\u{7}b"), "ab");
+        assert_eq!(clean_line("x\u{202e}y\u{0}z"), "xyz");
+        assert_eq!(clean_line("  a \n\t b  "), "a b");
+    }
+
+    #[test]
+    fn truncates_at_word_boundary() {
+        assert_eq!(truncate_chars("one two three".into(), 9), "one two…");
+        assert_eq!(truncate_chars("short".into(), 9), "short");
+        assert_eq!(truncate_chars("북한은 오늘 발사했다".into(), 5), "북한은…");
+    }
+}
