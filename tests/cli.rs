@@ -1,0 +1,342 @@
+//! The command line as users and their scripts see it: output formats, exit codes, messages.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn feed_with_escape() -> String {
+    rss(
+        "T",
+        &[
+            (
+                Some("e1"),
+                Some("https://t.example/1"),
+                "\u{1b}[31mKishida\u{1b}[0m &lt;b&gt;visits&lt;/b&gt; Seoul",
+                "summary",
+            ),
+            (
+                Some("e2"),
+                Some("https://t.example/2"),
+                "Kimchi prices",
+                "nothing to see",
+            ),
+        ],
+    )
+}
+
+#[test]
+fn poll_then_list_in_every_format() {
+    let srv = Server::start();
+    srv.route("/t", Route::rss(feed_with_escape()));
+    let setup = Setup::new(&[("t", &srv.url("/t"))], "");
+
+    let out = setup.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "poll: feeds 1 ok (0 not modified), 0 failed; items 2 new, 0 updated; matches 1"
+    );
+
+    let out = setup.run(&["list", "--since", "2024-03-01", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    let k = arr
+        .iter()
+        .find(|i| i["link"] == "https://t.example/1")
+        .unwrap();
+    for field in [
+        "id",
+        "feed",
+        "title",
+        "link",
+        "published",
+        "first_seen",
+        "author",
+        "summary",
+        "watchlists",
+        "matched_terms",
+    ] {
+        assert!(k.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(k["title"], "Kishida visits Seoul");
+    assert_eq!(k["feed"], "t");
+    assert_eq!(k["published"], "2024-03-26T01:00:00Z");
+    assert_eq!(k["author"], Value::Null);
+    assert_eq!(k["watchlists"], serde_json::json!(["dprk-japan"]));
+    assert_eq!(k["matched_terms"], serde_json::json!(["Kishida"]));
+
+    let out = setup.run(&["list", "--matched", "--format", "csv"]);
+    let csv = stdout(&out);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("id,feed,title,link"));
+    assert!(lines[1].contains(",t,Kishida visits Seoul,https://t.example/1,"));
+
+    let out = setup.run(&["list", "--watchlist", "dprk-japan"]);
+    let table = stdout(&out);
+    assert!(table.contains("Kishida visits Seoul"), "{table}");
+    assert!(!table.contains("Kimchi"));
+    assert!(
+        !table.contains('\u{1b}'),
+        "no escape sequence reaches the terminal"
+    );
+
+    let out = setup.run(&["list", "--feed", "nope"]);
+    assert_eq!(stdout(&out).trim(), "no items");
+    let out = setup.run(&["list", "--until", "2000-01-01"]);
+    assert_eq!(stdout(&out).trim(), "no items");
+    let out = setup.run(&["list", "--limit", "1", "--format", "json"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn list_since_span_filters_by_item_time() {
+    let srv = Server::start();
+    srv.route("/t", Route::rss(feed_with_escape()));
+    let setup = Setup::new(&[("t", &srv.url("/t"))], "");
+    assert!(setup.run(&["poll", "--once"]).status.success());
+    // The items are dated 2024-03-26: a 24h window from now holds none of them.
+    let out = setup.run(&["list", "--since", "24h"]);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out).trim(), "no items");
+    let out = setup.run(&[
+        "list",
+        "--since",
+        "2024-03-26T00:00:00Z",
+        "--until",
+        "2024-03-27",
+    ]);
+    assert_eq!(stdout(&out).lines().count(), 3, "header and two rows");
+}
+
+#[test]
+fn bad_time_argument_is_a_usage_error() {
+    let setup = Setup::new(&[], "");
+    let out = setup.run(&["list", "--since", "last tuesday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--since: \"last tuesday\" is not a time"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn list_before_any_poll_says_what_to_do() {
+    let setup = Setup::new(&[], "");
+    let out = setup.run(&["list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("does not exist yet: run `aggregator poll --once` first"));
+}
+
+#[test]
+fn broken_config_exits_2_naming_file_line_and_key() {
+    let setup = Setup::new(&[("a", "http://127.0.0.1:9/x")], "colour = \"blue\"\n");
+    let out = setup.run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("aggregator.toml:7:1: unknown field `colour`"),
+        "{err}"
+    );
+
+    // The same through AGGREGATOR_CONFIG, for every command that loads the config.
+    for cmd in [&["poll", "--once"][..], &["list"], &["feeds"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aggregator"))
+            .env("AGGREGATOR_CONFIG", setup.config_path())
+            .args(cmd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+        assert!(stderr(&out).contains("unknown field `colour`"));
+    }
+}
+
+#[test]
+fn missing_config_file_is_exit_2() {
+    let out = run_bin(
+        Some(std::path::Path::new("/nonexistent/agg.toml")),
+        &["config", "check"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: /nonexistent/agg.toml: cannot read config file"));
+    assert!(
+        stderr(&out).contains("caused by: No such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        run_bin(None, &["poll"]).status.code(),
+        Some(2),
+        "poll needs --once"
+    );
+    assert_eq!(run_bin(None, &["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        run_bin(None, &["list", "--format", "xml"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn config_check_prints_what_was_loaded() {
+    let setup = Setup::new(&[("yonhap-en", "https://en.yna.co.kr/RSS/news.xml")], "");
+    let out = setup.run(&["config", "check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("feeds (1):"));
+    assert!(text.contains("yonhap-en  https://en.yna.co.kr/RSS/news.xml  every 15m"));
+    assert!(text.contains("dprk-japan: Kim Yo-jong, Kishida"));
+    let out = setup.run(&["config", "check", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["feeds"][0]["name"], "yonhap-en");
+    assert_eq!(v["watchlists"][0]["exclude"][0], "K-pop");
+}
+
+#[test]
+fn shipped_configs_are_valid() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["aggregator.toml", "demo.toml"] {
+        let out = run_bin(Some(&root.join("config").join(name)), &["config", "check"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+    }
+    let c = aggregator::config::load(&root.join("config/aggregator.toml")).unwrap();
+    let urls: Vec<&str> = c.feeds.iter().map(|f| f.url.as_str()).collect();
+    for u in [
+        "https://en.yna.co.kr/RSS/news.xml",
+        "https://en.yna.co.kr/RSS/nk.xml",
+        "https://www.yna.co.kr/rss/northkorea.xml",
+        "https://www.koreaherald.com/rss/newsAll",
+    ] {
+        assert!(urls.contains(&u), "{u} missing");
+    }
+}
+
+#[test]
+fn check_feed_json_shape() {
+    let srv = Server::start();
+    srv.route("/t", Route::rss(feed_with_escape()));
+    let setup = Setup::new(&[], "");
+    let out = setup.run(&["check-feed", &srv.url("/t"), "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["feed"]["title"], "T");
+    assert_eq!(v["feed"]["link"], "https://example.com/");
+    assert_eq!(v["feed"]["updated"], Value::Null);
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let keys: Vec<&str> = items[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for k in [
+        "title",
+        "link",
+        "guid",
+        "published",
+        "updated",
+        "author",
+        "summary",
+        "categories",
+        "watchlists",
+    ] {
+        assert!(keys.contains(&k), "missing {k}");
+    }
+    assert_eq!(items[0]["watchlists"], serde_json::json!(["dprk-japan"]));
+    assert_eq!(items[1]["watchlists"], serde_json::json!([]));
+    assert_eq!(items[0]["published"], "2024-03-26T01:00:00Z");
+    assert!(!setup.db_path().exists(), "check-feed stores nothing");
+}
+
+#[test]
+fn check_feed_reads_paths_and_rejects_non_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("f.xml");
+    std::fs::write(&feed, feed_with_escape()).unwrap();
+    let out = run_bin(None, &["check-feed", feed.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("feed: T (2 items)"));
+    assert!(!stdout(&out).contains('\u{1b}'));
+
+    let page = dir.path().join("page.html");
+    std::fs::write(&page, "<!doctype html><html><body>hi</body></html>").unwrap();
+    let out = run_bin(None, &["check-feed", page.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!(
+            "error: {}: not a feed: this is an HTML page",
+            page.display()
+        )
+    );
+
+    let out = run_bin(
+        None,
+        &[
+            "check-feed",
+            dir.path().join("missing.xml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("missing.xml: cannot read feed file"));
+}
+
+#[test]
+fn feeds_shows_last_result() {
+    let srv = Server::start();
+    srv.route("/ok", Route::rss(feed_with_escape()));
+    srv.route("/gone", Route::status(410));
+    let setup = Setup::new(&[("ok", &srv.url("/ok")), ("gone", &srv.url("/gone"))], "");
+    let out = setup.run(&["feeds"]);
+    assert!(stdout(&out).contains("never"), "before the first poll");
+    let out = setup.run(&["poll", "--once"]);
+    assert!(out.status.success(), "one feed failing is not a failed run");
+    assert!(stdout(&out).contains("1 failed (gone)"));
+    assert!(
+        stderr(&out).contains("fetch failed"),
+        "the failure is logged: {}",
+        stderr(&out)
+    );
+    let out = setup.run(&["feeds", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gone = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "gone")
+        .unwrap();
+    assert_eq!(gone["state"]["last_result"], "error");
+    assert_eq!(gone["state"]["last_http_status"], 410);
+    let ok = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "ok")
+        .unwrap();
+    assert_eq!(ok["state"]["items"], 2);
+}
+
+#[test]
+fn poll_exits_1_when_every_feed_fails() {
+    let srv = Server::start();
+    srv.route("/down", Route::status(503));
+    let setup = Setup::new(&[("down", &srv.url("/down"))], "");
+    let out = setup.run(&["poll", "--once"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("every feed failed"));
+}
