@@ -11,6 +11,11 @@ use aggregator::cli::{self, Cli};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
+    // Panics are contained where input is parsed; make any that happen a log line, not a
+    // backtrace dump on the terminal or in the journal.
+    std::panic::set_hook(Box::new(
+        |info| tracing::error!(panic = %info, "internal error"),
+    ));
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

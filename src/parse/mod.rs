@@ -91,18 +91,23 @@ fn run_feed_rs(text: &str, offset: FixedOffset) -> Result<Feed, ParseError> {
         .id_generator(|_, _, _| String::new())
         .timestamp_parser(move |s| date::parse_date(s, offset))
         .build();
-    match catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes()))) {
-        Ok(Ok(feed)) => Ok(feed),
-        Ok(Err(e)) => Err(ParseError::NotAFeed(describe(&e))),
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(ParseError::Crashed(msg))
-        }
+    match contain_panic(|| parser.parse(text.as_bytes()))? {
+        Ok(feed) => Ok(feed),
+        Err(e) => Err(ParseError::NotAFeed(describe(&e))),
     }
+}
+
+/// Runs `f`, turning a panic inside it (the XML layer has panicked on hostile input in the past)
+/// into [`ParseError::Crashed`], so one broken feed never takes the process down.
+fn contain_panic<T>(f: impl FnOnce() -> T) -> Result<T, ParseError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        ParseError::Crashed(msg)
+    })
 }
 
 fn describe(e: &feed_rs::parser::ParseFeedError) -> String {
@@ -414,6 +419,38 @@ mod tests {
             parse("<note><to>x</to></note>"),
             Err(ParseError::NotAFeed(_))
         ));
+    }
+
+    #[test]
+    fn a_panic_in_the_parser_becomes_an_error() {
+        let r: Result<(), _> = contain_panic(|| panic!("slice index starts at 3 but ends at 1"));
+        assert_eq!(
+            r,
+            Err(ParseError::Crashed(
+                "slice index starts at 3 but ends at 1".into()
+            ))
+        );
+        assert_eq!(contain_panic(|| 7), Ok(7));
+    }
+
+    #[test]
+    fn truncated_and_corrupted_feeds_never_panic() {
+        // Every prefix of a real-shaped feed, and the feed with bytes overwritten by markup
+        // characters at each position: all must return, Ok or Err.
+        let feeds = [
+            RSS.as_bytes().to_vec(),
+            encoding_rs::EUC_KR.encode(RSS).0.into_owned(),
+        ];
+        for feed in &feeds {
+            for cut in (0..feed.len()).step_by(7) {
+                let _ = parse_feed(&feed[..cut], &ParseOptions::default());
+                for b in [b'<', b'&', b'>', b'"', 0xff] {
+                    let mut bad = feed.clone();
+                    bad[cut] = b;
+                    let _ = parse_feed(&bad, &ParseOptions::default());
+                }
+            }
+        }
     }
 
     #[test]
