@@ -73,15 +73,12 @@ fn fix_zone(s: &str) -> String {
         "CET" => "+0100".to_string(),
         "CEST" => "+0200".to_string(),
         "BST" => "+0100".to_string(),
-        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) && &z[3..4] == ":" => {
-            format!("{}{}", &z[..3], &z[4..])
-        }
+        z if is_colon_offset(z) => format!("{}{}", &z[..3], &z[4..]),
         _ => {
             // "…10:00:00+09:00" glued to the time: remove the colon of the offset.
             if let Some(pos) = last.rfind(['+', '-'])
                 && pos > 0
-                && last.len() - pos == 6
-                && &last[pos + 3..pos + 4] == ":"
+                && is_colon_offset(&last[pos..])
             {
                 return format!("{head} {}{}", &last[..pos + 3], &last[pos + 4..]);
             }
@@ -89,6 +86,19 @@ fn fix_zone(s: &str) -> String {
         }
     };
     format!("{head} {replaced}")
+}
+
+/// `+09:00` / `-05:00`: exactly sign, two digits, colon, two digits (checked on bytes, so
+/// multi-byte text never gets sliced mid-character).
+fn is_colon_offset(z: &str) -> bool {
+    let b = z.as_bytes();
+    b.len() == 6
+        && (b[0] == b'+' || b[0] == b'-')
+        && b[1].is_ascii_digit()
+        && b[2].is_ascii_digit()
+        && b[3] == b':'
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
 }
 
 /// Zone-less forms.
@@ -230,6 +240,19 @@ mod tests {
         assert_eq!(p("2024-03-26 오후 3:05:00"), "2024-03-26T06:05:00+00:00");
         assert_eq!(p("2024-03-26 오전 12:30:00"), "2024-03-25T15:30:00+00:00");
         assert_eq!(p("2024년 3월 26일 10:00"), "2024-03-26T01:00:00+00:00");
+    }
+
+    #[test]
+    fn multibyte_text_where_a_zone_would_be_never_panics() {
+        for s in [
+            "Tue, 26 Mar 2024 10:00:00 +12가",
+            "26 Mar 2024 10:00 x+1가나",
+            "2024-03-26 10:00:00 +09:0가",
+            "+12가 ",
+            "오전 오후 년월일",
+        ] {
+            let _ = parse_date(s, utc());
+        }
     }
 
     #[test]
