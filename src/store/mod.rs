@@ -667,7 +667,8 @@ mod tests {
         let mut s = Store::open(&p).unwrap();
         let now = Utc::now();
         let id = s.sync_feeds(&[feed("a")], now).unwrap()[0].id;
-        s.record(id, fetched(vec![ready(Some("g1"), None, "committed")]), now).unwrap();
+        s.record(id, fetched(vec![ready(Some("g1"), None, "committed")]), now)
+            .unwrap();
         let tx = s.conn.transaction().unwrap();
         tx.execute(
             "INSERT INTO items (feed_id, guid, content_hash, title, sort_ts, first_seen) VALUES (?1, 'g2', 'h', 'pending', 0, 0)",
@@ -675,8 +676,17 @@ mod tests {
         )
         .unwrap();
         let reader = Reader::open(&p).unwrap();
-        let titles: Vec<String> = reader.list(&Default::default()).unwrap().into_iter().map(|i| i.title).collect();
-        assert_eq!(titles, vec!["committed"], "the reader is not blocked and sees only committed rows");
+        let titles: Vec<String> = reader
+            .list(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|i| i.title)
+            .collect();
+        assert_eq!(
+            titles,
+            vec!["committed"],
+            "the reader is not blocked and sees only committed rows"
+        );
         tx.commit().unwrap();
         assert_eq!(reader.list(&Default::default()).unwrap().len(), 2);
     }
