@@ -16,6 +16,7 @@ use crate::fetch::{Body, FetchOptions, Fetched, Fetcher};
 use crate::model::ReadyItem;
 use crate::parse::{self, ParseError, ParseOptions};
 use crate::store::{ApplyStats, FeedState, FetchRecord, StoreError, Writer};
+use crate::text::fold;
 use crate::watch::WatchSet;
 
 /// A parsed body, its items identified and matched: everything the store needs.
@@ -36,10 +37,14 @@ pub fn prepare(
     let items = feed
         .items
         .into_iter()
-        .map(|item| ReadyItem {
-            identity: dedup::identify(&item),
-            matches: watch.match_item(&item),
-            item,
+        .map(|item| {
+            let title = fold(&item.title);
+            let summary = fold(item.summary.as_deref().unwrap_or_default());
+            ReadyItem {
+                identity: dedup::identify_folded(&item, &title, &summary),
+                matches: watch.match_folded(&[&title, &summary]),
+                item,
+            }
         })
         .collect();
     Ok(Prepared {
@@ -155,6 +160,7 @@ pub async fn poll_once(
             Err(e) => tracing::error!(error = %e, "feed task ended abnormally"),
         }
     }
+    writer.call(|s| s.checkpoint()).await??;
     Ok(PollSummary {
         feeds: reports.into_iter().flatten().collect(),
     })

@@ -37,40 +37,47 @@ pub fn html_to_text(input: &str) -> String {
             break;
         };
         let tag = &after[1..gt];
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
+        let bare = tag.trim_start_matches('/');
+        let name = &bare[..bare
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(bare.len())];
         rest = &after[gt + 1..];
-        if (name == "script" || name == "style") && !tag.starts_with('/') {
-            let close = format!("</{name}");
-            rest = find_ascii_ci(rest, &close)
-                .and_then(|i| rest[i..].find('>').map(|j| &rest[i + j + 1..]))
-                .unwrap_or("");
-            continue;
+        if !tag.starts_with('/') {
+            let close = if name.eq_ignore_ascii_case("script") {
+                Some("</script")
+            } else if name.eq_ignore_ascii_case("style") {
+                Some("</style")
+            } else {
+                None
+            };
+            if let Some(close) = close {
+                rest = find_ascii_ci(rest, close)
+                    .and_then(|i| rest[i..].find('>').map(|j| &rest[i + j + 1..]))
+                    .unwrap_or("");
+                continue;
+            }
         }
-        if is_block(&name) {
+        if is_block(name) {
             out.push(' ');
         }
     }
     out.push_str(rest);
-    let decoded = decode_entities(&out);
-    clean_line(&decoded)
+    decode_entities(&out)
 }
 
 /// Decodes HTML entities. A second pass handles the common double escaping (`&amp;lt;`), and
-/// markup that only appears after decoding (`&lt;b&gt;`) is stripped rather than shown.
+/// markup that only appears after decoding (`&lt;b&gt;`) is stripped rather than shown. Returns
+/// the text cleaned with [`clean_line`].
 fn decode_entities(s: &str) -> String {
-    let mut decoded = html_escape::decode_html_entities(s).into_owned();
+    use std::borrow::Cow;
+    let mut decoded = html_escape::decode_html_entities(s);
     if decoded.contains('&') {
-        decoded = html_escape::decode_html_entities(&decoded).into_owned();
+        decoded = Cow::Owned(html_escape::decode_html_entities(&decoded).into_owned());
     }
     if has_tag(&decoded) {
-        strip_simple_tags(&decoded)
+        clean_line(&strip_simple_tags(&decoded))
     } else {
-        decoded
+        clean_line(&decoded)
     }
 }
 
@@ -125,6 +132,9 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
 }
 
 fn is_block(name: &str) -> bool {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return is_block(&name.to_ascii_lowercase());
+    }
     matches!(
         name,
         "br" | "p"
@@ -161,36 +171,46 @@ fn is_block(name: &str) -> bool {
 /// sequences (CSI/OSC) and bidirectional overrides, so the text is safe to print.
 pub fn clean_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
     let mut pending_space = false;
-    while let Some(c) = chars.next() {
+    // Runs of ordinary characters are copied whole; only the characters between them need a look.
+    let mut run_start: Option<usize> = None;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let special = c == '\u{1b}' || c.is_whitespace() || is_unsafe(c);
+        if !special {
+            run_start.get_or_insert(i);
+            continue;
+        }
+        if let Some(start) = run_start.take() {
+            push_run(&mut out, &mut pending_space, &s[start..i]);
+        }
         if c == '\u{1b}' {
             skip_escape(&mut chars);
-            continue;
-        }
-        if c.is_whitespace() {
+        } else if c.is_whitespace() {
             pending_space = true;
-            continue;
         }
-        if is_unsafe(c) {
-            continue;
-        }
-        if pending_space && !out.is_empty() {
-            out.push(' ');
-        }
-        pending_space = false;
-        out.push(c);
+    }
+    if let Some(start) = run_start {
+        push_run(&mut out, &mut pending_space, &s[start..]);
     }
     out
 }
 
+fn push_run(out: &mut String, pending_space: &mut bool, run: &str) {
+    if *pending_space && !out.is_empty() {
+        out.push(' ');
+    }
+    *pending_space = false;
+    out.push_str(run);
+}
+
 /// Skips the rest of an escape sequence after ESC: CSI (`ESC [ … final`), OSC (`ESC ] … BEL/ST`),
 /// or a single following character.
-fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    match chars.peek() {
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) {
+    match chars.peek().map(|&(_, c)| c) {
         Some('[') => {
             chars.next();
-            for c in chars.by_ref() {
+            for (_, c) in chars.by_ref() {
                 if ('\u{40}'..='\u{7e}').contains(&c) {
                     break;
                 }
@@ -198,12 +218,12 @@ fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
         }
         Some(']') => {
             chars.next();
-            while let Some(c) = chars.next() {
+            while let Some((_, c)) = chars.next() {
                 if c == '\u{7}' {
                     break;
                 }
                 if c == '\u{1b}' {
-                    chars.next_if_eq(&'\\');
+                    chars.next_if(|&(_, c)| c == '\\');
                     break;
                 }
             }
@@ -218,6 +238,59 @@ fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// The comparison form of text, shared by watchlist matching and content hashing: Unicode NFKC,
+/// lower case, one kind of dash and apostrophe, single spaces, trimmed.
+///
+/// Works word by word: words that are ASCII or already NFKC (nearly all of them) skip the
+/// normaliser. Splitting at whitespace does not change the result, because no character
+/// composes with a preceding whitespace character.
+pub fn fold(s: &str) -> String {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for word in s.split(char::is_whitespace) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            space = true;
+        }
+        if word.is_ascii() {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            let start = out.len();
+            out.push_str(word);
+            out[start..].make_ascii_lowercase();
+        } else if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
+            push_folded(&mut out, &mut space, word.chars());
+        } else {
+            push_folded(&mut out, &mut space, word.nfkc());
+        }
+    }
+    out
+}
+
+fn push_folded(out: &mut String, space: &mut bool, chars: impl Iterator<Item = char>) {
+    for c in chars.flat_map(char::to_lowercase) {
+        let c = match c {
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' => '-',
+            '\u{2018}' | '\u{2019}' => '\'',
+            c => c,
+        };
+        if c.is_whitespace() {
+            *space = !out.is_empty();
+            continue;
+        }
+        if *space {
+            out.push(' ');
+            *space = false;
+        }
+        out.push(c);
+    }
 }
 
 /// Cuts `s` to at most `max` characters at a word boundary, adding "…" when it cut.
@@ -283,6 +356,38 @@ mod tests {
         assert_eq!(clean_line("a\u{1b}]0;title\u{7}b"), "ab");
         assert_eq!(clean_line("x\u{202e}y\u{0}z"), "xyz");
         assert_eq!(clean_line("  a \n\t b  "), "a b");
+    }
+
+    #[test]
+    fn fold_normalises_width_case_dashes_and_space() {
+        assert_eq!(
+            fold("  ＫＩＭ  Yo‐jong\u{a0}’s\tＴＥＳＴ "),
+            "kim yo-jong 's test"
+        );
+        assert_eq!(fold("북한은  오늘"), "북한은 오늘");
+        // Decomposed Hangul jamo compose to the syllable, as NFKC does.
+        assert_eq!(fold("\u{1112}\u{1161}\u{11ab}"), "한");
+        // Compatibility characters that expand to several, including spaces.
+        assert_eq!(fold("㈜ ¨x"), "(주) ̈x");
+        assert_eq!(fold(""), "");
+    }
+
+    #[test]
+    fn fold_matches_whole_string_nfkc() {
+        use unicode_normalization::UnicodeNormalization;
+        let reference = |s: &str| -> String {
+            let n: String = s.nfkc().flat_map(char::to_lowercase).collect();
+            n.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        for s in [
+            "Kim Yo-jong says ｓｕｍｍｉｔ",
+            "e\u{301} café cafe\u{301}",
+            "ｶﾀｶﾅ and ㎏ and ﬁ",
+            "\u{1100}\u{1161} \u{1100}\u{1161}\u{11a8}",
+            " \u{301}leading combining",
+        ] {
+            assert_eq!(fold(s), reference(s), "{s:?}");
+        }
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! the same content hash in the same feed).
 
 use sha2::{Digest, Sha256};
-use unicode_normalization::UnicodeNormalization;
 
 use crate::model::{Identity, ParsedItem};
+use crate::text::fold;
 
 /// Longest guid kept as a key; longer ones are hashed (some feeds put whole URLs with session
 /// tokens or even text in the guid).
@@ -13,6 +13,13 @@ const MAX_GUID_BYTES: usize = 512;
 
 /// Derives the identity keys of one parsed item.
 pub fn identify(item: &ParsedItem) -> Identity {
+    let title = fold(&item.title);
+    let summary = fold(item.summary.as_deref().unwrap_or_default());
+    identify_folded(item, &title, &summary)
+}
+
+/// Like [`identify`], with the item's title and summary already [`fold`]ed.
+pub fn identify_folded(item: &ParsedItem, title: &str, summary: &str) -> Identity {
     let guid = item
         .guid
         .as_deref()
@@ -28,25 +35,17 @@ pub fn identify(item: &ParsedItem) -> Identity {
     Identity {
         guid,
         link: item.link.clone(),
-        content_hash: content_hash(&item.title, item.summary.as_deref()),
+        content_hash: content_hash(title, summary),
     }
 }
 
-/// Hash of the normalised title and summary: stable across whitespace, case and Unicode form
-/// differences, so a re-poll of a guid-less, link-less item finds the same row.
-pub fn content_hash(title: &str, summary: Option<&str>) -> String {
-    let norm = |s: &str| -> String {
-        s.nfkc()
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+/// Hash of the folded title and summary (see [`fold`]): stable across whitespace, case, width
+/// and Unicode form differences, so a re-poll of a guid-less, link-less item finds the same row.
+pub fn content_hash(folded_title: &str, folded_summary: &str) -> String {
     let mut h = Sha256::new();
-    h.update(norm(title).as_bytes());
+    h.update(folded_title.as_bytes());
     h.update([0u8]);
-    h.update(norm(summary.unwrap_or_default()).as_bytes());
+    h.update(folded_summary.as_bytes());
     hex(&h.finalize()[..16])
 }
 
@@ -89,7 +88,7 @@ mod tests {
 
     #[test]
     fn title_and_summary_do_not_run_together() {
-        assert_ne!(content_hash("ab", Some("c")), content_hash("a", Some("bc")));
+        assert_ne!(content_hash("ab", "c"), content_hash("a", "bc"));
     }
 
     #[test]

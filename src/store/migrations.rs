@@ -44,7 +44,7 @@ CREATE TABLE items (
 ) STRICT;
 CREATE UNIQUE INDEX items_feed_guid ON items(feed_id, guid) WHERE guid IS NOT NULL;
 CREATE UNIQUE INDEX items_link ON items(link) WHERE link IS NOT NULL;
-CREATE INDEX items_feed_hash ON items(feed_id, content_hash);
+CREATE INDEX items_feed_hash ON items(feed_id, content_hash) WHERE guid IS NULL AND link IS NULL;
 CREATE INDEX items_sort ON items(sort_ts, id);
 
 CREATE TABLE matches (
@@ -54,6 +54,5 @@ CREATE TABLE matches (
     matched_at INTEGER NOT NULL,
     PRIMARY KEY (item_id, watchlist)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX matches_watchlist ON matches(watchlist, item_id);
 "#,
 ];

@@ -117,7 +117,8 @@ impl Store {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -4000;",
+             PRAGMA cache_size = -4000;
+             PRAGMA wal_autocheckpoint = 8000;",
         )
         .map_err(&err)?;
         let mut store = Self {
@@ -155,6 +156,15 @@ impl Store {
             tracing::info!(db = %self.path.display(), version = i + 1, "schema migrated");
         }
         Ok(())
+    }
+
+    /// Copies the write-ahead log into the database file without blocking readers. Called once
+    /// after a poll: automatic checkpoints are spaced wide (`wal_autocheckpoint`) so they do not
+    /// interrupt a poll's writes.
+    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(sqlite_err(&self.path))
     }
 
     /// The database file.
@@ -305,8 +315,14 @@ fn find_existing(
     feed_id: i64,
     id: &Identity,
 ) -> rusqlite::Result<Option<Existing>> {
-    const COLS: &str =
-        "id, feed_id, title, summary, author, categories, published, updated, first_seen";
+    macro_rules! select {
+        ($where:literal) => {
+            concat!(
+                "SELECT id, feed_id, title, summary, author, categories, published, updated, first_seen FROM items WHERE ",
+                $where
+            )
+        };
+    }
     let row = |r: &rusqlite::Row<'_>| {
         Ok(Existing {
             id: r.get(0)?,
@@ -322,9 +338,7 @@ fn find_existing(
     };
     if let Some(guid) = &id.guid {
         let found = tx
-            .prepare_cached(&format!(
-                "SELECT {COLS} FROM items WHERE feed_id = ?1 AND guid = ?2"
-            ))?
+            .prepare_cached(select!("feed_id = ?1 AND guid = ?2"))?
             .query_row(params![feed_id, guid], row)
             .optional()?;
         if found.is_some() {
@@ -333,7 +347,7 @@ fn find_existing(
     }
     if let Some(link) = &id.link {
         let found = tx
-            .prepare_cached(&format!("SELECT {COLS} FROM items WHERE link = ?1"))?
+            .prepare_cached(select!("link = ?1"))?
             .query_row(params![link], row)
             .optional()?;
         if found.is_some() {
@@ -342,8 +356,8 @@ fn find_existing(
     }
     if id.guid.is_none() && id.link.is_none() {
         return tx
-            .prepare_cached(&format!(
-                "SELECT {COLS} FROM items WHERE feed_id = ?1 AND content_hash = ?2 AND guid IS NULL AND link IS NULL"
+            .prepare_cached(select!(
+                "feed_id = ?1 AND content_hash = ?2 AND guid IS NULL AND link IS NULL"
             ))?
             .query_row(params![feed_id, id.content_hash], row)
             .optional();
@@ -362,74 +376,64 @@ fn apply_item(
     let published = it.published.map(|d| d.timestamp());
     let updated = it.updated.map(|d| d.timestamp());
     let mut stats = ApplyStats::default();
-    let item_id = match find_existing(tx, feed_id, &ready.identity)? {
-        // Another feed carries the same article: the first feed owns the row, so two feeds with
-        // different headlines for one link do not flap it back and forth.
-        Some(e) if e.feed_id != feed_id => return Ok(stats),
-        Some(e) => {
-            let unchanged = e.title == it.title
-                && e.summary == it.summary
-                && e.author == it.author
-                && e.categories == categories
-                && e.published == published
-                && e.updated == updated;
-            if unchanged {
-                return Ok(stats);
-            }
-            let sort_ts = published
-                .or(updated)
-                .unwrap_or(e.first_seen)
-                .min(e.first_seen);
-            tx.prepare_cached(
-                "UPDATE items SET title = ?2, summary = ?3, author = ?4, categories = ?5,
+    // Most items of a poll are new: try the insert first and let the unique indexes (guid per
+    // feed, link) say whether the item is known, which saves two lookups per new item. Items
+    // with neither key have no unique index to hit, so they are looked up first.
+    let keyed = ready.identity.guid.is_some() || ready.identity.link.is_some();
+    let inserted = if keyed {
+        insert_item(tx, feed_id, ready, &categories, now, true)?
+    } else {
+        None
+    };
+    let item_id = if let Some(id) = inserted {
+        stats.new = 1;
+        id
+    } else {
+        match find_existing(tx, feed_id, &ready.identity)? {
+            // Another feed carries the same article: the first feed owns the row, so two feeds with
+            // different headlines for one link do not flap it back and forth.
+            Some(e) if e.feed_id != feed_id => return Ok(stats),
+            Some(e) => {
+                let unchanged = e.title == it.title
+                    && e.summary == it.summary
+                    && e.author == it.author
+                    && e.categories == categories
+                    && e.published == published
+                    && e.updated == updated;
+                if unchanged {
+                    return Ok(stats);
+                }
+                let sort_ts = published
+                    .or(updated)
+                    .unwrap_or(e.first_seen)
+                    .min(e.first_seen);
+                tx.prepare_cached(
+                    "UPDATE items SET title = ?2, summary = ?3, author = ?4, categories = ?5,
                     published = ?6, updated = ?7, sort_ts = ?8, content_hash = ?9, changed_at = ?10
                  WHERE id = ?1",
-            )?
-            .execute(params![
-                e.id,
-                it.title,
-                it.summary,
-                it.author,
-                categories,
-                published,
-                updated,
-                sort_ts,
-                ready.identity.content_hash,
-                now
-            ])?;
-            tx.prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
-                .execute([e.id])?;
-            stats.updated = 1;
-            e.id
-        }
-        None => {
-            let sort_ts = published.or(updated).unwrap_or(now).min(now);
-            let id = tx
-                .prepare_cached(
-                    "INSERT INTO items (feed_id, guid, link, content_hash, title, summary, author,
-                        categories, published, updated, sort_ts, first_seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                     RETURNING id",
                 )?
-                .query_row(
-                    params![
-                        feed_id,
-                        ready.identity.guid,
-                        ready.identity.link,
-                        ready.identity.content_hash,
-                        it.title,
-                        it.summary,
-                        it.author,
-                        categories,
-                        published,
-                        updated,
-                        sort_ts,
-                        now
-                    ],
-                    |r| r.get(0),
-                )?;
-            stats.new = 1;
-            id
+                .execute(params![
+                    e.id,
+                    it.title,
+                    it.summary,
+                    it.author,
+                    categories,
+                    published,
+                    updated,
+                    sort_ts,
+                    ready.identity.content_hash,
+                    now
+                ])?;
+                tx.prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
+                    .execute([e.id])?;
+                stats.updated = 1;
+                e.id
+            }
+            None => {
+                stats.new = 1;
+                insert_item(tx, feed_id, ready, &categories, now, false)?
+                    .expect("a plain INSERT returns its row id")
+            }
         }
     };
     let mut insert = tx.prepare_cached(
@@ -441,6 +445,50 @@ fn apply_item(
         stats.matches += 1;
     }
     Ok(stats)
+}
+
+/// Inserts `ready` as a new item and returns its id; with `or_ignore`, returns `None` instead
+/// when a unique index says the item is already stored.
+fn insert_item(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    ready: &ReadyItem,
+    categories: &str,
+    now: i64,
+    or_ignore: bool,
+) -> rusqlite::Result<Option<i64>> {
+    let it = &ready.item;
+    let published = it.published.map(|d| d.timestamp());
+    let updated = it.updated.map(|d| d.timestamp());
+    let sort_ts = published.or(updated).unwrap_or(now).min(now);
+    let sql = if or_ignore {
+        "INSERT OR IGNORE INTO items (feed_id, guid, link, content_hash, title, summary, author,
+            categories, published, updated, sort_ts, first_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"
+    } else {
+        "INSERT INTO items (feed_id, guid, link, content_hash, title, summary, author,
+            categories, published, updated, sort_ts, first_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"
+    };
+    tx.prepare_cached(sql)?
+        .query_row(
+            params![
+                feed_id,
+                ready.identity.guid,
+                ready.identity.link,
+                ready.identity.content_hash,
+                it.title,
+                it.summary,
+                it.author,
+                categories,
+                published,
+                updated,
+                sort_ts,
+                now
+            ],
+            |r| r.get(0),
+        )
+        .optional()
 }
 
 fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {

@@ -10,9 +10,9 @@
 //! `exclude` terms does.
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use unicode_normalization::UnicodeNormalization;
 
 use crate::model::{Match, ParsedItem};
+pub use crate::text::fold;
 
 /// One watchlist as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,14 +124,24 @@ impl WatchSet {
 
     /// Matches several independent texts (fields); phrases never span two of them.
     pub fn match_texts(&self, texts: &[&str]) -> Vec<Match> {
+        if self.automaton.is_none() {
+            return Vec::new();
+        }
+        let folded: Vec<String> = texts.iter().map(|t| fold(t)).collect();
+        let refs: Vec<&str> = folded.iter().map(String::as_str).collect();
+        self.match_folded(&refs)
+    }
+
+    /// Like [`WatchSet::match_texts`], for texts already in [`fold`]ed form (so a caller that
+    /// also hashes the folded text normalises it once).
+    pub fn match_folded(&self, texts: &[&str]) -> Vec<Match> {
         let Some(ac) = &self.automaton else {
             return Vec::new();
         };
         let mut hits = vec![Vec::<bool>::new(); self.names.len()];
         let mut excluded = vec![false; self.names.len()];
-        for text in texts {
-            let hay = fold(text);
-            for m in ac.find_overlapping_iter(&hay) {
+        for hay in texts {
+            for m in ac.find_overlapping_iter(hay) {
                 let p = &self.patterns[m.pattern().as_usize()];
                 if p.boundary_start
                     && hay[..m.start()]
@@ -179,29 +189,6 @@ fn unquote(raw: &str) -> &str {
         .and_then(|s| s.strip_suffix('"'))
         .map(str::trim)
         .unwrap_or(t)
-}
-
-/// The comparison form of text: NFKC, lower case, one kind of dash, single spaces.
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.nfkc().flat_map(char::to_lowercase) {
-        let c = match c {
-            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' => '-',
-            '\u{2018}' | '\u{2019}' => '\'',
-            c => c,
-        };
-        if c.is_whitespace() {
-            space = !out.is_empty();
-            continue;
-        }
-        if space {
-            out.push(' ');
-            space = false;
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Letters and digits of scripts that separate words with spaces (not Hangul, Han or Kana).
