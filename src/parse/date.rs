@@ -41,7 +41,9 @@ pub fn parse_date(s: &str, default_offset: FixedOffset) -> Option<DateTime<Utc>>
             return Some(dt.with_timezone(&Utc));
         }
     }
-    naive(&s).and_then(|n| local_to_utc(n, default_offset))
+    naive(&s)
+        .or_else(|| naive(strip_weekday(&s)))
+        .and_then(|n| local_to_utc(n, default_offset))
 }
 
 fn strip_weekday(s: &str) -> &str {
@@ -115,6 +117,9 @@ fn naive(s: &str) -> Option<NaiveDateTime> {
         "%a, %d %b %Y %H:%M:%S",
         "%d %b %Y %H:%M:%S",
         "%a, %d %b %Y %H:%M",
+        "%b %d %Y %I:%M:%S %p",
+        "%b %d, %Y %I:%M:%S %p",
+        "%b %d, %Y %I:%M %p",
     ];
     for f in FORMATS {
         if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
@@ -232,6 +237,14 @@ mod tests {
         let k = parse_date("2024-03-26 10:00:00", kst()).unwrap();
         assert_eq!(k.to_rfc3339(), "2024-03-26T01:00:00+00:00");
         assert_eq!(p("2024-03-26"), "2024-03-26T00:00:00+00:00");
+    }
+
+    #[test]
+    fn twelve_hour_clock() {
+        assert_eq!(
+            p("Sat, Dec 16 2023 02:02:33 PM"),
+            "2023-12-16T14:02:33+00:00"
+        );
     }
 
     #[test]

@@ -63,12 +63,22 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
     if looks_like_html(&text) {
         return Err(ParseError::Html);
     }
+    let text = if text.contains("http://purl.org/atom/ns#") {
+        atom03_to_10(&text)
+    } else {
+        text
+    };
     let feed = match run_feed_rs(&text, opts.default_offset) {
         Ok(feed) => feed,
         Err(first) => {
             // Recover from the breakage real feeds ship (bare '&', HTML entities, <rss> without
-            // a version); if the repaired text still fails, report the original error.
-            let repaired = repair_xml(&text);
+            // a version or with one feed-rs does not know, JSON Feed versions written as
+            // numbers); if the repaired text still fails, report the original error.
+            let repaired = if text.trim_start().starts_with('{') {
+                repair_json_feed(&text).unwrap_or_else(|| text.clone())
+            } else {
+                repair_xml(&text)
+            };
             if repaired == text {
                 return Err(first);
             }
@@ -162,12 +172,8 @@ pub fn repair_xml(text: &str) -> String {
         } else if here.starts_with("<rss") && !here[4..].starts_with(|c: char| c.is_alphanumeric())
         {
             let tag_end = here.find('>').unwrap_or(here.len());
-            let tag = &here[..tag_end];
-            out.push_str("<rss");
-            if !tag.contains("version") {
-                out.push_str(" version=\"2.0\"");
-            }
-            rest = &here[4..];
+            out.push_str(&rss_tag_with_version(&here[..tag_end]));
+            rest = &here[tag_end..];
         } else if let Some(after) = here.strip_prefix('<') {
             out.push('<');
             rest = after;
@@ -179,6 +185,57 @@ pub fn repair_xml(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The `<rss …` start tag (without its `>`) with a version feed-rs reads: a missing version or
+/// one it does not know (`0.93`, `0.94`, `2.01`, `"2.0 "`) becomes `2.0`, the format those are.
+fn rss_tag_with_version(tag: &str) -> String {
+    const KNOWN: [&str; 3] = ["2.0", "0.91", "0.92"];
+    let Some(pos) = tag.find("version") else {
+        return format!("{tag} version=\"2.0\"");
+    };
+    let after = tag[pos + "version".len()..].trim_start();
+    let value = after.strip_prefix('=').map(str::trim_start).and_then(|v| {
+        let q = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let body = &v[1..];
+        Some((body.find(q).map(|end| &body[..end])?, q))
+    });
+    match value {
+        Some((v, _)) if KNOWN.contains(&v) => tag.to_string(),
+        Some((v, q)) => tag.replacen(&format!("{q}{v}{q}"), "\"2.0\"", 1),
+        None => format!("{} version=\"2.0\"", &tag[..pos]),
+    }
+}
+
+/// Atom 0.3 (namespace `http://purl.org/atom/ns#`) as Atom 1.0: the namespace, `issued` and
+/// `modified` dates, and MIME-typed text constructs. Without this feed-rs finds no entries.
+fn atom03_to_10(text: &str) -> String {
+    text.replace("http://purl.org/atom/ns#", "http://www.w3.org/2005/Atom")
+        .replace("<issued>", "<published>")
+        .replace("</issued>", "</published>")
+        .replace("<modified>", "<updated>")
+        .replace("</modified>", "</updated>")
+        .replace("type=\"text/html\"", "type=\"html\"")
+        .replace("type=\"text/plain\"", "type=\"text\"")
+        .replace("type=\"application/xhtml+xml\"", "type=\"xhtml\"")
+}
+
+/// JSON Feeds that write their version as `"1"`, `"1.0"` or `"1.1"` instead of the URL, or
+/// leave out the required `title`: rewritten so feed-rs reads them.
+fn repair_json_feed(text: &str) -> Option<String> {
+    let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let obj = v.as_object_mut()?;
+    let version = obj.get("version").and_then(|x| x.as_str()).unwrap_or("");
+    if !version.starts_with("https://jsonfeed.org/version/1") {
+        if !matches!(version, "" | "1" | "1.0" | "1.1") {
+            return None;
+        }
+        obj.insert("version".into(), "https://jsonfeed.org/version/1.1".into());
+    }
+    if !obj.get("title").is_some_and(|t| t.is_string()) {
+        obj.insert("title".into(), "".into());
+    }
+    serde_json::to_string(&v).ok()
 }
 
 /// `here` starts with '&'. Returns the text to emit and how many bytes of `here` it stands for.
@@ -451,6 +508,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn unknown_rss_versions_are_read_as_2_0() {
+        for v in ["2.01", "0.93", "0.94", "2.0 "] {
+            let doc = format!(
+                "<rss version='{v}'><channel><title>t</title><item><title>x</title><guid>g</guid></item></channel></rss>"
+            );
+            let f = parse(&doc).unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert_eq!(f.items.len(), 1, "{v}");
+        }
+        assert_eq!(rss_tag_with_version("<rss"), "<rss version=\"2.0\"");
+        assert_eq!(
+            rss_tag_with_version("<rss version=\"0.91\""),
+            "<rss version=\"0.91\""
+        );
+    }
+
+    #[test]
+    fn atom_0_3_entries_are_read() {
+        let doc = r#"<?xml version="1.0"?><feed version="0.3" xmlns="http://purl.org/atom/ns#">
+            <title>Old</title><entry><title type="text/plain">Entry one</title><id>tag:x,1</id>
+            <link rel="alternate" type="text/html" href="http://old.example/1"/>
+            <issued>2004-03-26T10:00:00+09:00</issued><modified>2004-03-26T11:00:00+09:00</modified>
+            <summary type="text/html">&lt;b&gt;Bold&lt;/b&gt; summary</summary></entry></feed>"#;
+        let f = parse(doc).unwrap();
+        assert_eq!(f.items.len(), 1);
+        let i = &f.items[0];
+        assert_eq!(i.title, "Entry one");
+        assert_eq!(i.link.as_deref(), Some("http://old.example/1"));
+        assert_eq!(
+            i.published.unwrap().to_rfc3339(),
+            "2004-03-26T01:00:00+00:00"
+        );
+        assert_eq!(i.updated.unwrap().to_rfc3339(), "2004-03-26T02:00:00+00:00");
+        assert_eq!(i.summary.as_deref(), Some("Bold summary"));
+    }
+
+    #[test]
+    fn json_feed_with_numeric_version_or_no_title() {
+        let f = parse(r#"{"version":"1.0","items":[{"id":"1","title":"T","content_text":"x"}]}"#)
+            .unwrap();
+        assert_eq!(f.items[0].guid.as_deref(), Some("1"));
+        assert!(matches!(
+            parse(r#"{"version":"9","title":"t","items":[]}"#),
+            Err(ParseError::NotAFeed(_))
+        ));
     }
 
     #[test]
