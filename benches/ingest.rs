@@ -1,12 +1,12 @@
-//! End-to-end ingest benchmark: local RSS files → `refresh::prepare` (decode, parse, normalise,
-//! identify, match) → `Store::record` into a fresh SQLite file, one feed at a time, exactly the
-//! calls `refresh::refresh_feed` makes minus the network.
+//! End-to-end ingest benchmark over a generated corpus of local RSS files.
 //!
 //! ```text
-//! cargo bench --bench ingest                        # 1000 feeds × 30 items
-//! INGEST_FEEDS=200 cargo bench --bench ingest       # smaller corpus
-//! INGEST_MODE=sequential cargo bench --bench ingest # parse and store on one thread
-//! INGEST_KEEP=1 cargo bench --bench ingest          # keep the corpus and database
+//! cargo bench --bench ingest                         # 1000 feeds × 30 items, the real poll
+//! INGEST_FEEDS=10000 cargo bench --bench ingest      # a bigger corpus
+//! INGEST_MODE=pipelined cargo bench --bench ingest   # stage timings, parse ∥ store
+//! INGEST_MODE=sequential cargo bench --bench ingest  # stage timings, one thread
+//! INGEST_BREAKDOWN=1 INGEST_MODE=sequential …        # prepare split into its stages
+//! INGEST_KEEP=1 cargo bench --bench ingest           # keep the corpus and database
 //! ```
 //!
 //! The corpus is generated deterministically (an LCG, no `rand`) before the clock starts: RSS 2.0
@@ -15,26 +15,18 @@
 //! CDATA HTML or entity-escaped HTML, and a share of stories republished in several feeds under
 //! the same link. Generation streams one feed at a time, so it adds nothing to peak RSS.
 //!
-//! What is timed, per feed (as in `refresh_feed` + `process_body` for a `file://` URL): the file's
-//! metadata (size cap, modification-time validator), `std::fs::read`, `prepare`, and
-//! `Store::record` of a `FetchRecord::Fetched` with `Utc::now()`; plus the `sync_feeds` a poll
-//! starts with. The warm pass re-ingests the same files into the same database: every item is
-//! found and compared, none is new. (A real poll of an unchanged *file* would stop at the
-//! modification-time validator; the warm pass is what an HTTP feed without ETag/Last-Modified
-//! costs when its body did not change.) Failed feeds are recorded as `FetchRecord::Failed`, as
-//! the real pipeline does, and counted; the generated corpus has none.
+//! Modes:
+//! - `poll` (default): `refresh::poll_once` on the production runtime over `file://` feeds, as
+//!   `aggregator poll --once` runs it: async file reads, parsing on the blocking pool (one per
+//!   core), the writer thread with group commit, the closing WAL checkpoint. A second poll finds
+//!   every file unchanged (modification-time validator) and parses nothing.
+//! - `pipelined`: the same stages called directly, read+prepare on one thread and
+//!   `Store::record` on another (a channel of at most [`QUEUE`] feeds between them), with time
+//!   per stage. Its warm pass re-ingests the same files into the same database (every item found
+//!   and compared, none new): what an HTTP feed without validators costs when unchanged.
+//! - `sequential`: both stages on one thread.
 //!
-//! Modes: `pipelined` (default) reads and prepares on one thread and records on another, joined
-//! by a channel of at most [`QUEUE`] prepared feeds, which is how the real poll splits the work
-//! (`spawn_blocking` parse, single writer thread). `sequential` does both on one thread.
-//! Measured on the 2-core machine this was written on (1000 feeds): pipelined ≈ 17,000 items/s
-//! cold, sequential ≈ 12,500 (the two stages overlap; each runs ~20 % slower than alone, mostly
-//! allocator contention: `MALLOC_ARENA_MAX=1` makes it far worse). Warm, sequential is slightly
-//! ahead (≈ 19,500 vs 18,000) because recording is cheap there; pipelined is kept as the default
-//! since the cold pass is the one that matters and it mirrors the real poll.
-//!
-//! `INGEST_BREAKDOWN=1` adds an untimed single-thread pass that splits `prepare` into decoding,
-//! feed-rs, normalisation, identity and watchlist matching, per item.
+//! Each mode is its own process run, so the peak RSS printed (`VmHWM`) is that mode's.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -69,8 +61,11 @@ fn main() {
         .unwrap_or(1000);
     let mode = match std::env::var("INGEST_MODE").as_deref() {
         Ok("sequential") => Mode::Sequential,
-        Ok("pipelined") | Err(_) => Mode::Pipelined,
-        Ok(other) => panic!("INGEST_MODE must be `pipelined` or `sequential`, not {other:?}"),
+        Ok("pipelined") => Mode::Pipelined,
+        Ok("poll") | Err(_) => Mode::Poll,
+        Ok(other) => {
+            panic!("INGEST_MODE must be `pipelined`, `sequential` or `poll`, not {other:?}")
+        }
     };
 
     let dir = tempfile::Builder::new()
@@ -99,6 +94,10 @@ fn main() {
     );
 
     let watch = WatchSet::compile(&watchlists()).expect("watchlists compile");
+    if let Mode::Poll = mode {
+        poll_mode(dir.path(), configs, watch);
+        return;
+    }
     let mut store = Store::open(&dir.path().join("bench.sqlite")).expect("open store");
 
     let cold = ingest(&mut store, &configs, &watch, mode);
@@ -150,6 +149,9 @@ fn main() {
 enum Mode {
     Sequential,
     Pipelined,
+    /// The real thing: `refresh::poll_once` over `file://` feeds (async file reads, parsing on
+    /// the blocking pool, the writer thread with group commit, the final checkpoint).
+    Poll,
 }
 
 impl Mode {
@@ -157,7 +159,65 @@ impl Mode {
         match self {
             Mode::Sequential => "sequential",
             Mode::Pipelined => "pipelined",
+            Mode::Poll => "poll",
         }
+    }
+}
+
+/// `INGEST_MODE=poll`: two `poll_once` runs through the production composer. The second finds
+/// every file unchanged (modification-time validator) and parses nothing.
+fn poll_mode(dir: &Path, feeds: Vec<FeedConfig>, watch: WatchSet) {
+    use aggregator::config::{Config, Defaults};
+    use aggregator::refresh::{FeedOutcome, poll_once};
+    use aggregator::store::Writer;
+    use std::sync::Arc;
+
+    let config = Config {
+        path: dir.join("bench.toml"),
+        database: dir.join("poll.sqlite"),
+        watchlists_path: None,
+        watchlists: watchlists(),
+        defaults: Defaults::default(),
+        feeds,
+    };
+    let watch = Arc::new(watch);
+    let runtime = aggregator::refresh::runtime().expect("runtime");
+    println!("mode: poll");
+    println!("feeds: {}", config.feeds.len());
+    for pass in ["cold", "warm"] {
+        let start = Instant::now();
+        let writer = Arc::new(Writer::spawn(
+            Store::open(&config.database).expect("open store"),
+        ));
+        let summary = runtime
+            .block_on(poll_once(&config, watch.clone(), writer.clone()))
+            .expect("poll");
+        if let Ok(w) = Arc::try_unwrap(writer) {
+            w.close();
+        }
+        let wall = start.elapsed();
+        let items: usize = summary
+            .feeds
+            .iter()
+            .map(|f| match f.outcome {
+                FeedOutcome::Fetched { items, .. } => items,
+                _ => 0,
+            })
+            .sum();
+        let stats = summary.stats();
+        println!(
+            "{pass}: feeds ok {}, failed {}, not modified {}, items parsed {items}, new {}, matches {}, wall seconds {:.3}",
+            summary.ok(),
+            summary.failed(),
+            summary.not_modified(),
+            stats.new,
+            stats.matches,
+            wall.as_secs_f64()
+        );
+        if items > 0 {
+            println!("{pass} items/s: {:.0}", items as f64 / wall.as_secs_f64());
+        }
+        println!("{pass} peak RSS MB: {:.1}", peak_rss_mb());
     }
 }
 
@@ -202,6 +262,7 @@ fn ingest(store: &mut Store, configs: &[FeedConfig], watch: &WatchSet, mode: Mod
                 run.record += t.elapsed();
             }
         }
+        Mode::Poll => unreachable!("poll mode runs poll_mode"),
         Mode::Pipelined => {
             let (tx, rx) = mpsc::sync_channel::<(i64, Prepared)>(QUEUE);
             std::thread::scope(|s| {

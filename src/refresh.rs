@@ -105,6 +105,19 @@ impl PollSummary {
     }
 }
 
+/// The runtime polling runs on: one worker per core for the network and timers, and a small
+/// blocking pool (parsing takes one thread per core, local file reads the rest). Unbounded, the
+/// pool grows a thread per concurrent fetch, and each thread's allocator arena adds resident
+/// memory without adding speed on this kind of machine.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .max_blocking_threads(cores * 2)
+        .enable_all()
+        .build()
+}
+
 /// Fetch limits from the config's defaults.
 pub fn fetch_options(config: &Config) -> FetchOptions {
     FetchOptions {
@@ -131,7 +144,7 @@ pub async fn poll_once(
     watch: Arc<WatchSet>,
     writer: Arc<Writer>,
 ) -> Result<PollSummary, PollError> {
-    let fetcher = Fetcher::new(fetch_options(config))?;
+    let refresher = Refresher::new(config, watch, writer.clone())?;
     let feeds = config.feeds.clone();
     let states = writer
         .call(move |s| s.sync_feeds(&feeds, Utc::now()))
@@ -139,18 +152,10 @@ pub async fn poll_once(
     let limit = Arc::new(Semaphore::new(config.defaults.concurrency));
     let mut tasks = JoinSet::new();
     for (index, (feed, state)) in config.feeds.iter().cloned().zip(states).enumerate() {
-        let (fetcher, watch, writer, limit) = (
-            fetcher.clone(),
-            watch.clone(),
-            writer.clone(),
-            limit.clone(),
-        );
+        let (refresher, limit) = (refresher.clone(), limit.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("semaphore never closed");
-            (
-                index,
-                refresh_feed(&fetcher, watch, &writer, &feed, &state).await,
-            )
+            (index, refresher.refresh(&feed, &state).await)
         });
     }
     let mut reports: Vec<Option<FeedReport>> = vec![None; config.feeds.len()];
@@ -160,100 +165,129 @@ pub async fn poll_once(
             Err(e) => tracing::error!(error = %e, "feed task ended abnormally"),
         }
     }
-    writer.call(|s| s.checkpoint()).await??;
+    // Keep the WAL short; a checkpoint that cannot run now is retried after the next poll.
+    if let Err(e) = writer.call(|s| s.checkpoint()).await? {
+        tracing::warn!(error = %e, "wal checkpoint skipped");
+    }
     Ok(PollSummary {
         feeds: reports.into_iter().flatten().collect(),
     })
 }
 
-/// Refreshes one feed: fetch → parse/identify/match (off the runtime) → store.
-pub async fn refresh_feed(
-    fetcher: &Fetcher,
+/// What every refresh needs, shared by all feeds of a poll.
+#[derive(Clone)]
+pub struct Refresher {
+    fetcher: Fetcher,
     watch: Arc<WatchSet>,
-    writer: &Writer,
-    feed: &FeedConfig,
-    state: &FeedState,
-) -> Result<FeedReport, StoreError> {
-    let name = feed.name.clone();
-    let id = state.id;
-    let (record, outcome) = match fetcher.fetch(&feed.url, &state.validators).await {
-        Err(e) => {
-            tracing::warn!(feed = %name, url = %feed.url, error = %e, "fetch failed");
-            failed(e.http_status(), e.to_string(), Duration::ZERO)
-        }
-        Ok(Fetched::NotModified { status, elapsed }) => {
-            tracing::debug!(feed = %name, status, "not modified");
-            (
-                FetchRecord::NotModified {
-                    http_status: status,
-                    elapsed,
-                },
-                FeedOutcome::NotModified,
-            )
-        }
-        Ok(Fetched::Body(body)) => process_body(feed, body, watch).await,
-    };
-    let stats = writer
-        .call(move |s| s.record(id, record, Utc::now()))
-        .await??;
-    let outcome = match outcome {
-        FeedOutcome::Fetched { items, .. } => {
-            tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, "feed stored");
-            FeedOutcome::Fetched { items, stats }
-        }
-        other => other,
-    };
-    Ok(FeedReport { name, outcome })
+    writer: Arc<Writer>,
+    /// Parsing is CPU work: at most one per core at a time, however many fetches are in
+    /// flight (more would only add threads, their allocator arenas and memory).
+    cpu: Arc<Semaphore>,
 }
 
-async fn process_body(
-    feed: &FeedConfig,
-    body: Body,
-    watch: Arc<WatchSet>,
-) -> (FetchRecord, FeedOutcome) {
-    let opts = ParseOptions {
-        base_url: Some(body.final_url.clone()),
-        http_charset: body.charset.clone(),
-        default_offset: feed.timezone,
-    };
-    let Body {
-        bytes,
-        status,
-        validators,
-        elapsed,
-        final_url,
-        ..
-    } = body;
-    let size = bytes.len() as u64;
-    let prepared = tokio::task::spawn_blocking(move || prepare(&bytes, &opts, &watch)).await;
-    match prepared {
-        Ok(Ok(p)) => {
-            let items = p.items.len();
-            (
-                FetchRecord::Fetched {
-                    http_status: status,
-                    validators,
-                    bytes: size,
-                    elapsed,
-                    title: p.title,
-                    site_link: p.site_link,
-                    items: p.items,
-                },
-                FeedOutcome::Fetched {
-                    items,
-                    stats: ApplyStats::default(),
-                },
-            )
-        }
-        Ok(Err(e)) => {
-            let msg = format!("{}: {e}", display_url(&final_url));
-            tracing::warn!(feed = %feed.name, error = %msg, "parse failed");
-            failed(Some(status), msg, elapsed)
-        }
-        Err(join) => {
-            let msg = format!("{}: parser task failed: {join}", display_url(&final_url));
-            tracing::error!(feed = %feed.name, error = %msg, "parse crashed");
-            failed(Some(status), msg, elapsed)
+impl Refresher {
+    pub fn new(
+        config: &Config,
+        watch: Arc<WatchSet>,
+        writer: Arc<Writer>,
+    ) -> Result<Self, crate::fetch::FetchError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(Self {
+            fetcher: Fetcher::new(fetch_options(config))?,
+            watch,
+            writer,
+            cpu: Arc::new(Semaphore::new(cores)),
+        })
+    }
+
+    /// Refreshes one feed: fetch → parse/identify/match (off the runtime) → store.
+    pub async fn refresh(
+        &self,
+        feed: &FeedConfig,
+        state: &FeedState,
+    ) -> Result<FeedReport, StoreError> {
+        let name = feed.name.clone();
+        let id = state.id;
+        let (record, outcome) = match self.fetcher.fetch(&feed.url, &state.validators).await {
+            Err(e) => {
+                tracing::warn!(feed = %name, url = %feed.url, error = %e, "fetch failed");
+                failed(e.http_status(), e.to_string(), Duration::ZERO)
+            }
+            Ok(Fetched::NotModified { status, elapsed }) => {
+                tracing::debug!(feed = %name, status, "not modified");
+                (
+                    FetchRecord::NotModified {
+                        http_status: status,
+                        elapsed,
+                    },
+                    FeedOutcome::NotModified,
+                )
+            }
+            Ok(Fetched::Body(body)) => self.process_body(feed, body).await,
+        };
+        let stats = self
+            .writer
+            .call(move |s| s.record(id, record, Utc::now()))
+            .await??;
+        let outcome = match outcome {
+            FeedOutcome::Fetched { items, .. } => {
+                tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, "feed stored");
+                FeedOutcome::Fetched { items, stats }
+            }
+            other => other,
+        };
+        Ok(FeedReport { name, outcome })
+    }
+
+    async fn process_body(&self, feed: &FeedConfig, body: Body) -> (FetchRecord, FeedOutcome) {
+        let opts = ParseOptions {
+            base_url: Some(body.final_url.clone()),
+            http_charset: body.charset.clone(),
+            default_offset: feed.timezone,
+        };
+        let Body {
+            bytes,
+            status,
+            validators,
+            elapsed,
+            final_url,
+            ..
+        } = body;
+        let size = bytes.len() as u64;
+        let watch = self.watch.clone();
+        let prepared = {
+            let _core = self.cpu.acquire().await.expect("semaphore never closed");
+            tokio::task::spawn_blocking(move || prepare(&bytes, &opts, &watch)).await
+        };
+        match prepared {
+            Ok(Ok(p)) => {
+                let items = p.items.len();
+                (
+                    FetchRecord::Fetched {
+                        http_status: status,
+                        validators,
+                        bytes: size,
+                        elapsed,
+                        title: p.title,
+                        site_link: p.site_link,
+                        items: p.items,
+                    },
+                    FeedOutcome::Fetched {
+                        items,
+                        stats: ApplyStats::default(),
+                    },
+                )
+            }
+            Ok(Err(e)) => {
+                let msg = format!("{}: {e}", display_url(&final_url));
+                tracing::warn!(feed = %feed.name, error = %msg, "parse failed");
+                failed(Some(status), msg, elapsed)
+            }
+            Err(join) => {
+                let msg = format!("{}: parser task failed: {join}", display_url(&final_url));
+                tracing::error!(feed = %feed.name, error = %msg, "parse crashed");
+                failed(Some(status), msg, elapsed)
+            }
         }
     }
 }

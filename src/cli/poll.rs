@@ -13,10 +13,7 @@ pub fn run(config: &Config) -> CliResult {
     let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
     let store = Store::open(&config.database)?;
     let writer = Arc::new(Writer::spawn(store));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let summary = runtime.block_on(refresh::poll_once(config, watch, writer.clone()));
     drop(runtime);
     if let Ok(w) = Arc::try_unwrap(writer) {

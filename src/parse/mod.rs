@@ -68,6 +68,7 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
     } else {
         text
     };
+    let text = wrap_naked_markup(text);
     let feed = match run_feed_rs(&text, opts.default_offset) {
         Ok(feed) => feed,
         Err(first) => {
@@ -205,6 +206,55 @@ fn rss_tag_with_version(tag: &str) -> String {
         Some((v, q)) => tag.replacen(&format!("{q}{v}{q}"), "\"2.0\"", 1),
         None => format!("{} version=\"2.0\"", &tag[..pos]),
     }
+}
+
+/// RSS puts HTML in `<title>` and `<description>` escaped or in CDATA, but some feeds write the
+/// markup as it is (`<description><p>Text</p></description>`), and the XML layer then drops the
+/// text. Such element bodies are wrapped in CDATA so the text survives (HTML is stripped later).
+/// Atom, where XHTML content is legitimate, is left alone.
+fn wrap_naked_markup(text: String) -> String {
+    if !(text.contains("<rss") || text.contains("<rdf:RDF")) {
+        return text;
+    }
+    // Body spans to wrap, found in one pass (an automaton over the four tags is far cheaper than
+    // a search per tag on markup-dense text).
+    static TAGS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(["<title>", "</title>", "<description>", "</description>"])
+            .expect("four literal patterns build")
+    });
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut open: [Option<usize>; 2] = [None, None];
+    for m in tags.find_iter(&text) {
+        let p = m.pattern().as_usize();
+        let which = p / 2;
+        if p % 2 == 0 {
+            open[which] = Some(m.end());
+        } else if let Some(start) = open[which].take() {
+            let inner = &text[start..m.start()];
+            if inner.contains('<') && !inner.contains("<![CDATA[") {
+                spans.push((start, m.start()));
+            }
+        }
+    }
+    if spans.is_empty() {
+        return text;
+    }
+    spans.sort_unstable();
+    let mut result = String::with_capacity(text.len() + spans.len() * 12);
+    let mut pos = 0;
+    for (open, end) in spans {
+        if open < pos {
+            continue; // nested in a span already wrapped
+        }
+        result.push_str(&text[pos..open]);
+        result.push_str("<![CDATA[");
+        result.push_str(&text[open..end]);
+        result.push_str("]]>");
+        pos = end;
+    }
+    result.push_str(&text[pos..]);
+    result
 }
 
 /// Atom 0.3 (namespace `http://purl.org/atom/ns#`) as Atom 1.0: the namespace, `issued` and
@@ -555,6 +605,21 @@ mod tests {
             parse(r#"{"version":"9","title":"t","items":[]}"#),
             Err(ParseError::NotAFeed(_))
         ));
+    }
+
+    #[test]
+    fn naked_markup_in_rss_keeps_its_text() {
+        let f = parse(
+            "<rss version=\"2.0\"><channel><title>t</title><item><title>Kim <b>Yo-jong</b></title>\
+             <description><p>Item <i>Description</i></p></description><guid>g</guid></item>\
+             <item><title>Plain &amp; escaped</title><description><![CDATA[<p>cdata</p>]]></description><guid>h</guid></item>\
+             </channel></rss>",
+        )
+        .unwrap();
+        assert_eq!(f.items[0].title, "Kim Yo-jong");
+        assert_eq!(f.items[0].summary.as_deref(), Some("Item Description"));
+        assert_eq!(f.items[1].title, "Plain & escaped");
+        assert_eq!(f.items[1].summary.as_deref(), Some("cdata"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::config::FeedConfig;
 use crate::fetch::Validators;
@@ -44,6 +44,8 @@ pub enum StoreError {
     },
     #[error("the database writer has stopped")]
     WriterGone,
+    #[error("committing a group of writes failed: {0}")]
+    Commit(String),
 }
 
 /// A feed row's identity and the validators to send on the next fetch.
@@ -158,6 +160,20 @@ impl Store {
         Ok(())
     }
 
+    /// Opens a transaction that groups the writes of several jobs (see [`Writer`]); each job's
+    /// own writes run in a savepoint inside it.
+    pub(crate) fn begin_batch(&mut self) -> rusqlite::Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")
+    }
+
+    /// Commits the group opened by [`Store::begin_batch`]; on failure rolls it back.
+    pub(crate) fn commit_batch(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            sqlite_err(&self.path)(e)
+        })
+    }
+
     /// Copies the write-ahead log into the database file without blocking readers. Called once
     /// after a poll: automatic checkpoints are spaced wide (`wal_autocheckpoint`) so they do not
     /// interrupt a poll's writes.
@@ -180,7 +196,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<FeedState>, StoreError> {
         let err = sqlite_err(&self.path);
-        let tx = self.conn.transaction().map_err(&err)?;
+        let tx = self.conn.savepoint().map_err(&err)?;
         let mut out = Vec::with_capacity(feeds.len());
         {
             let mut upsert = tx
@@ -222,7 +238,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ApplyStats, StoreError> {
         let err = sqlite_err(&self.path);
-        let tx = self.conn.transaction().map_err(&err)?;
+        let tx = self.conn.savepoint().map_err(&err)?;
         let t = now.timestamp();
         let mut stats = ApplyStats::default();
         match rec {
@@ -311,7 +327,7 @@ struct Existing {
 /// Finds the stored item `identity` refers to: same guid in this feed, else same link in any
 /// feed, else (for items with neither) same content in this feed.
 fn find_existing(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     id: &Identity,
 ) -> rusqlite::Result<Option<Existing>> {
@@ -366,7 +382,7 @@ fn find_existing(
 }
 
 fn apply_item(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     ready: &ReadyItem,
     now: i64,
@@ -450,7 +466,7 @@ fn apply_item(
 /// Inserts `ready` as a new item and returns its id; with `or_ignore`, returns `None` instead
 /// when a unique index says the item is already stored.
 fn insert_item(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     ready: &ReadyItem,
     categories: &str,
