@@ -151,19 +151,33 @@ pub async fn poll_once(
         .await??;
     let limit = Arc::new(Semaphore::new(config.defaults.concurrency));
     let mut tasks = JoinSet::new();
-    for (index, (feed, state)) in config.feeds.iter().cloned().zip(states).enumerate() {
-        let (refresher, limit) = (refresher.clone(), limit.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("semaphore never closed");
-            (index, refresher.refresh(&feed, &state).await)
-        });
-    }
     let mut reports: Vec<Option<FeedReport>> = vec![None; config.feeds.len()];
-    while let Some(joined) = tasks.join_next().await {
+    let mut collect = |joined: Result<(usize, Result<FeedReport, StoreError>), _>| {
         match joined {
             Ok((i, report)) => reports[i] = Some(report?),
             Err(e) => tracing::error!(error = %e, "feed task ended abnormally"),
         }
+        Ok::<_, StoreError>(())
+    };
+    for (index, (feed, state)) in config.feeds.iter().cloned().zip(states).enumerate() {
+        // Take the permit before spawning, so only `concurrency` feeds are in memory at once
+        // however long the feed list is.
+        let permit = limit
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed");
+        let refresher = refresher.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            (index, refresher.refresh(&feed, &state).await)
+        });
+        while let Some(joined) = tasks.try_join_next() {
+            collect(joined)?;
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        collect(joined)?;
     }
     // Keep the WAL short; a checkpoint that cannot run now is retried after the next poll.
     if let Err(e) = writer.call(|s| s.checkpoint()).await? {
