@@ -477,14 +477,20 @@ fn insert_item(
     let published = it.published.map(|d| d.timestamp());
     let updated = it.updated.map(|d| d.timestamp());
     let sort_ts = published.or(updated).unwrap_or(now).min(now);
+    macro_rules! insert {
+        ($verb:literal) => {
+            concat!(
+                $verb,
+                " INTO items (feed_id, guid, link, content_hash, title, summary, author,
+                    categories, published, updated, sort_ts, first_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"
+            )
+        };
+    }
     let sql = if or_ignore {
-        "INSERT OR IGNORE INTO items (feed_id, guid, link, content_hash, title, summary, author,
-            categories, published, updated, sort_ts, first_seen)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"
+        insert!("INSERT OR IGNORE")
     } else {
-        "INSERT INTO items (feed_id, guid, link, content_hash, title, summary, author,
-            categories, published, updated, sort_ts, first_seen)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"
+        insert!("INSERT")
     };
     tx.prepare_cached(sql)?
         .query_row(
