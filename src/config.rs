@@ -382,27 +382,29 @@ fn load_watchlists(path: &Path, src: &str) -> Result<Vec<WatchlistSpec>, ConfigE
                 format!("watchlist {name:?} has no terms"),
             ));
         }
-        for t in w.terms.get_ref().iter().chain(&w.exclude) {
-            let folded = crate::watch::fold(t.get_ref().trim().trim_matches('"'));
-            if folded.is_empty() {
-                let key = if w.exclude.iter().any(|e| e.span() == t.span()) {
-                    "watchlist.exclude"
-                } else {
-                    "watchlist.terms"
-                };
-                return Err(invalid(
-                    t.span(),
-                    key,
-                    format!("watchlist {name:?}: empty term"),
-                ));
-            }
-            if t.get_ref().chars().any(|c| c.is_control()) {
-                return Err(invalid(
-                    t.span(),
-                    "watchlist.terms",
-                    format!("watchlist {name:?}: term contains control characters"),
-                ));
-            }
+        let keyed = w
+            .terms
+            .get_ref()
+            .iter()
+            .map(|t| (t, "watchlist.terms"))
+            .chain(w.exclude.iter().map(|t| (t, "watchlist.exclude")));
+        for (t, key) in keyed {
+            let raw = t.get_ref();
+            let problem = if crate::watch::fold(raw.trim().trim_matches('"')).is_empty() {
+                "empty term"
+            } else if raw
+                .chars()
+                .any(|c| c.is_control() || crate::text::is_unsafe(c))
+            {
+                "term contains control or bidirectional-override characters"
+            } else {
+                continue;
+            };
+            return Err(invalid(
+                t.span(),
+                key,
+                format!("watchlist {name:?}: {problem}"),
+            ));
         }
         specs.push(WatchlistSpec {
             name: name.to_string(),
@@ -433,9 +435,43 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 }
 
 fn from_toml<T: serde::de::DeserializeOwned>(path: &Path, src: &str) -> Result<T, ConfigError> {
-    toml::from_str(src).map_err(|e| ConfigError::Syntax {
-        at: Location::at(path, src, e.span()),
-        message: e.message().trim().to_string(),
+    toml::from_str(src).map_err(|e| {
+        let message = e.message().trim().to_string();
+        let at = Location::at(path, src, e.span());
+        // A wrong type or value points at the value: name the key it belongs to.
+        match e.span().and_then(|span| key_at(src, span.start)) {
+            Some(key) if !message.starts_with("unknown field") => {
+                ConfigError::Invalid { at, key, message }
+            }
+            _ => ConfigError::Syntax { at, message },
+        }
+    })
+}
+
+/// The dotted key whose value starts at `offset` (`defaults.concurrency` for the value of
+/// `concurrency = "8"` under `[defaults]`), if `offset` is on a `key = value` line.
+fn key_at(src: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(src.len());
+    let line_start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &src[line_start..];
+    let line = &line[..line.find('\n').unwrap_or(line.len())];
+    let eq = line.find('=')?;
+    if line_start + eq >= offset {
+        return None; // the span is on the key itself
+    }
+    let key = line[..eq].trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('[') || key.starts_with('#') {
+        return None;
+    }
+    let table = src[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(['[', ']']).trim().to_string());
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
     })
 }
 
@@ -483,14 +519,19 @@ fn feed_url(raw: &str, base: &Path) -> Result<Url, String> {
             }
             Ok(u)
         }
-        Ok(u) if u.scheme() == "file" => {
-            // file://relative/path is not a thing; accept absolute file URLs as they are.
-            Ok(u)
-        }
+        Ok(u) if u.scheme() == "file" => match u.host_str() {
+            None | Some("") | Some("localhost") => Ok(u),
+            Some(host) => Err(format!(
+                "{raw:?} names host {host:?}: file URLs are local (file:///path)"
+            )),
+        },
         Ok(u) if u.scheme().len() > 1 => Err(format!(
             "unsupported scheme {:?} in {raw:?} (use http, https, file or a path)",
             u.scheme()
         )),
+        // Something that was meant as a web address must not quietly become a file path.
+        Err(e) if looks_like_web_url(raw) => Err(format!("{raw:?} is not a valid URL: {e}")),
+        _ if looks_like_web_url(raw) => Err(format!("{raw:?} is not a valid URL")),
         _ => {
             let p = base.join(raw);
             let abs = std::path::absolute(&p)
@@ -499,6 +540,14 @@ fn feed_url(raw: &str, base: &Path) -> Result<Url, String> {
                 .map_err(|_| format!("cannot turn {} into a file URL", abs.display()))
         }
     }
+}
+
+fn looks_like_web_url(raw: &str) -> bool {
+    let lower = raw.to_ascii_lowercase();
+    ["http:", "https:", "http//", "https//", "www."]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || raw.contains("://")
 }
 
 #[cfg(test)]
@@ -585,7 +634,36 @@ mod tests {
         let e = err("[defaults]\ntimezone = \"Mars/Olympus\"\n", None);
         assert!(e.contains("a.toml:2:12: defaults.timezone"), "{e}");
         let e = err("database = 5\n", None);
-        assert!(e.starts_with("DIR/a.toml:1:12: invalid type"), "{e}");
+        assert!(
+            e.starts_with("DIR/a.toml:1:12: database: invalid type"),
+            "{e}"
+        );
+        let e = err("[defaults]\nconcurrency = \"8\"\n", None);
+        assert!(
+            e.starts_with("DIR/a.toml:2:15: defaults.concurrency: invalid type"),
+            "{e}"
+        );
+        let e = err("[[feed]]\nname = \"a\"\nurl = [\"x\"]\n", None);
+        assert!(
+            e.starts_with("DIR/a.toml:3:7: feed.url: invalid type"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn broken_web_urls_are_not_taken_for_paths() {
+        for url in [
+            "https://en.yna.co.kr:99999/RSS/news.xml",
+            "http//en.yna.co.kr/RSS/news.xml",
+            "https://en yna.co.kr/x",
+            "file://otherhost/x.xml",
+        ] {
+            let e = err(&format!("[[feed]]\nname = \"a\"\nurl = \"{url}\"\n"), None);
+            assert!(
+                e.contains("a.toml:3:7: feed.url: feed \"a\":"),
+                "{url}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub struct Body {
 pub enum FetchError {
     #[error("{url}: timed out after {secs}s", secs = .after.as_secs_f32())]
     Timeout { url: String, after: Duration },
+    #[error("{url}: connection not established within {secs}s", secs = .after.as_secs_f32())]
+    ConnectTimeout { url: String, after: Duration },
     #[error("{url}: cannot connect: {reason}")]
     Connect { url: String, reason: String },
     #[error("{url}: HTTP {status}")]
@@ -177,28 +179,53 @@ impl Fetcher {
         let path = url.to_file_path().map_err(|_| FetchError::Scheme {
             url: url.to_string(),
         })?;
-        let file_err = |source| FetchError::File {
-            path: path.display().to_string(),
-            source,
+        let shown = path.display().to_string();
+        let limit = self.opts.max_body_bytes;
+        let read = async {
+            let meta = tokio::fs::metadata(&path).await?;
+            // A FIFO or a device would never end (or never start): only regular files.
+            if !meta.is_file() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a regular file",
+                ));
+            }
+            let stamp = meta
+                .modified()
+                .ok()
+                .map(|t| httpdate(chrono::DateTime::<chrono::Utc>::from(t)));
+            if stamp.is_some() && stamp == v.last_modified {
+                return Ok(None);
+            }
+            // Read at most one byte past the cap: the file may have grown since `metadata`.
+            use tokio::io::AsyncReadExt;
+            let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
+            tokio::fs::File::open(&path)
+                .await?
+                .take(limit + 1)
+                .read_to_end(&mut bytes)
+                .await?;
+            Ok(Some((bytes, stamp)))
         };
-        let meta = tokio::fs::metadata(&path).await.map_err(file_err)?;
-        if meta.len() > self.opts.max_body_bytes {
-            return Err(FetchError::TooLarge {
-                url: url.to_string(),
-                limit: self.opts.max_body_bytes,
-            });
-        }
-        let stamp = meta
-            .modified()
-            .ok()
-            .map(|t| httpdate(chrono::DateTime::<chrono::Utc>::from(t)));
-        if stamp.is_some() && stamp == v.last_modified {
+        let outcome = tokio::time::timeout(self.opts.timeout, read)
+            .await
+            .map_err(|_| FetchError::Timeout {
+                url: shown.clone(),
+                after: self.opts.timeout,
+            })?
+            .map_err(|source| FetchError::File {
+                path: shown.clone(),
+                source,
+            })?;
+        let Some((bytes, stamp)) = outcome else {
             return Ok(Fetched::NotModified {
                 status: 304,
                 elapsed: start.elapsed(),
             });
+        };
+        if bytes.len() as u64 > limit {
+            return Err(FetchError::TooLarge { url: shown, limit });
         }
-        let bytes = tokio::fs::read(&path).await.map_err(file_err)?;
         Ok(Fetched::Body(Body {
             bytes,
             status: 200,
@@ -214,7 +241,12 @@ impl Fetcher {
 
     fn classify(&self, url: &Url, e: reqwest::Error) -> FetchError {
         let url = url.to_string();
-        if e.is_timeout() {
+        if e.is_connect() && e.is_timeout() {
+            FetchError::ConnectTimeout {
+                url,
+                after: self.opts.connect_timeout,
+            }
+        } else if e.is_timeout() {
             FetchError::Timeout {
                 url,
                 after: self.opts.timeout,

@@ -7,6 +7,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use aggregator::cli::{self, Cli};
+use aggregator::text::clean_line;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -20,13 +21,34 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let err = e.error();
-            eprintln!("error: {err}");
+            if is_broken_pipe(err) {
+                // The reader went away (`aggregator list | head`): not an error.
+                return ExitCode::SUCCESS;
+            }
+            // Messages can quote feed or config text: print them cleaned, and skip a cause
+            // whose text the message before it already includes.
+            let mut shown = clean_line(&err.to_string());
+            eprintln!("error: {shown}");
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = clean_line(&cause.to_string());
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                shown = text;
             }
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(|e| {
+                matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
 }
 
 fn init_tracing(verbose: u8) {

@@ -16,7 +16,7 @@ use crate::fetch::{Body, FetchOptions, Fetched, Fetcher};
 use crate::model::ReadyItem;
 use crate::parse::{self, ParseError, ParseOptions};
 use crate::store::{ApplyStats, FeedState, FetchRecord, StoreError, Writer};
-use crate::text::fold;
+use crate::text::{clean_line, fold};
 use crate::watch::WatchSet;
 
 /// A parsed body, its items identified and matched: everything the store needs.
@@ -34,7 +34,7 @@ pub fn prepare(
     watch: &WatchSet,
 ) -> Result<Prepared, ParseError> {
     let feed = parse::parse_feed(bytes, opts)?;
-    let items = feed
+    let mut items: Vec<ReadyItem> = feed
         .items
         .into_iter()
         .map(|item| {
@@ -47,6 +47,10 @@ pub fn prepare(
             }
         })
         .collect();
+    let dropped = dedup::settle_batch(&mut items);
+    if dropped > 0 {
+        tracing::debug!(dropped, "items repeated within one body");
+    }
     Ok(Prepared {
         title: feed.title,
         site_link: feed.link,
@@ -224,8 +228,11 @@ impl Refresher {
         let id = state.id;
         let (record, outcome) = match self.fetcher.fetch(&feed.url, &state.validators).await {
             Err(e) => {
-                tracing::warn!(feed = %name, url = %feed.url, error = %e, "fetch failed");
-                failed(e.http_status(), e.to_string(), Duration::ZERO)
+                // Error texts can carry server-supplied bytes: clean them before they reach a
+                // log line, the feed row or a terminal.
+                let msg = clean_line(&e.to_string());
+                tracing::warn!(feed = %name, url = %feed.url, error = %msg, "fetch failed");
+                failed(e.http_status(), msg, Duration::ZERO)
             }
             Ok(Fetched::NotModified { status, elapsed }) => {
                 tracing::debug!(feed = %name, status, "not modified");
@@ -293,12 +300,15 @@ impl Refresher {
                 )
             }
             Ok(Err(e)) => {
-                let msg = format!("{}: {e}", display_url(&final_url));
+                let msg = clean_line(&format!("{}: {e}", display_url(&final_url)));
                 tracing::warn!(feed = %feed.name, error = %msg, "parse failed");
                 failed(Some(status), msg, elapsed)
             }
             Err(join) => {
-                let msg = format!("{}: parser task failed: {join}", display_url(&final_url));
+                let msg = clean_line(&format!(
+                    "{}: parser task failed: {join}",
+                    display_url(&final_url)
+                ));
                 tracing::error!(feed = %feed.name, error = %msg, "parse crashed");
                 failed(Some(status), msg, elapsed)
             }

@@ -235,7 +235,8 @@ fn skip_escape(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) {
     }
 }
 
-fn is_unsafe(c: char) -> bool {
+/// Control characters, zero-width and bidirectional-override characters: never printed.
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }

@@ -406,3 +406,222 @@ fn bundled_demo_runs_offline() {
         "unchanged files are not re-read"
     );
 }
+
+#[test]
+fn repeated_items_within_one_body_stay_put_across_polls() {
+    let srv = Server::start();
+    let body = rss(
+        "Rep",
+        &[
+            (
+                Some("g1"),
+                Some("https://s.example/home"),
+                "Kishida proposes summit",
+                "a",
+            ),
+            (
+                Some("g2"),
+                Some("https://s.example/home?utm_medium=x"),
+                "Weather",
+                "b",
+            ),
+            (Some("d1"), Some("https://s.example/d"), "Dup guid A", "c"),
+            (Some("d1"), Some("https://s.example/d2"), "Dup guid B", "d"),
+            (None, Some("https://s.example/e"), "Link only", "e"),
+            (
+                None,
+                Some("https://s.example/e#again"),
+                "Link only, again",
+                "f",
+            ),
+        ],
+    );
+    srv.route("/rep", Route::rss(body));
+    let setup = Setup::new(&[("rep", &srv.url("/rep"))], "");
+    let config = setup.config();
+    let first = poll(&config).stats();
+    assert_eq!((first.new, first.updated, first.matches), (4, 0, 1));
+    for _ in 0..2 {
+        assert_eq!(
+            poll(&config).stats(),
+            Default::default(),
+            "a re-poll changes nothing"
+        );
+    }
+    let items = stored(&config);
+    let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+    for t in [
+        "Kishida proposes summit",
+        "Weather",
+        "Dup guid A",
+        "Link only",
+    ] {
+        assert!(titles.contains(&t), "{t} missing from {titles:?}");
+    }
+    let kishida = items
+        .iter()
+        .find(|i| i.guid.as_deref() == Some("g1"))
+        .unwrap();
+    assert_eq!(kishida.watchlists, vec!["dprk-japan"], "the match is kept");
+}
+
+#[test]
+fn another_feeds_version_of_a_stored_item_still_flags_it() {
+    let srv = Server::start();
+    srv.route(
+        "/a",
+        Route::rss(rss(
+            "A",
+            &[(
+                Some("a1"),
+                Some("https://w.example/story"),
+                "Seoul shares close higher",
+                "x",
+            )],
+        )),
+    );
+    srv.route(
+        "/b",
+        Route::rss(rss(
+            "B",
+            &[(
+                Some("b1"),
+                Some("https://w.example/story?utm_source=b"),
+                "Kishida says Japan seeks summit",
+                "y",
+            )],
+        )),
+    );
+    // One feed at a time, in config order: "a" stores the item first.
+    let setup = Setup::new(
+        &[("a", &srv.url("/a")), ("b", &srv.url("/b"))],
+        "concurrency = 1\n",
+    );
+    let config = setup.config();
+    let s = poll(&config);
+    assert_eq!((s.stats().new, s.stats().matches), (1, 1));
+    let items = stored(&config);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].feed, "a");
+    assert_eq!(items[0].title, "Seoul shares close higher");
+    assert_eq!(items[0].watchlists, vec!["dprk-japan"]);
+    assert_eq!(items[0].matched_terms, vec!["Kishida"]);
+}
+
+#[test]
+fn size_cap_holds_without_content_length() {
+    let srv = Server::start();
+    let mut big = rss("Big", &[(Some("x"), None, "x", "")]).into_bytes();
+    big.extend(std::iter::repeat_n(b' ', 6 * 1024 * 1024));
+    srv.route("/big", Route::rss(big).without_length());
+    srv.route(
+        "/small",
+        Route::rss(rss("S", &[(Some("s1"), None, "Small unsized", "")])).without_length(),
+    );
+    let setup = Setup::new(
+        &[("big", &srv.url("/big")), ("small", &srv.url("/small"))],
+        "",
+    );
+    let s = poll(&setup.config());
+    assert!(error_of(&s, "big").ends_with("/big: body larger than the 5242880-byte cap"));
+    assert!(matches!(
+        outcome(&s, "small"),
+        FeedOutcome::Fetched { items: 1, .. }
+    ));
+}
+
+#[test]
+fn local_files_are_capped_and_must_be_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.xml");
+    std::fs::write(
+        &big,
+        rss("Big", &[(Some("b"), None, &"x".repeat(4000), "")]),
+    )
+    .unwrap();
+    let sub = dir.path().join("a-directory");
+    std::fs::create_dir(&sub).unwrap();
+    let setup = Setup::new(
+        &[
+            ("big", big.to_str().unwrap()),
+            ("dir", sub.to_str().unwrap()),
+        ],
+        "max_body_bytes = 2048\n",
+    );
+    let s = poll(&setup.config());
+    assert!(
+        error_of(&s, "big").ends_with("big.xml: body larger than the 2048-byte cap"),
+        "{}",
+        error_of(&s, "big")
+    );
+    assert!(
+        error_of(&s, "dir").contains("a-directory: cannot read feed file: not a regular file"),
+        "{}",
+        error_of(&s, "dir")
+    );
+}
+
+#[test]
+fn bundled_samples_over_http_with_their_charsets() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples");
+    let srv = Server::start();
+    let read = |f: &str| std::fs::read(root.join(f)).unwrap();
+    srv.route(
+        "/ko",
+        Route::ok(
+            "application/rss+xml; charset=utf-8",
+            read("yonhap-ko-northkorea.xml"),
+        ),
+    );
+    // The EUC-KR sample, served with a wrong UTF-8 label in the header.
+    srv.route(
+        "/euckr",
+        Route::ok("text/xml; charset=UTF-8", read("herald-ko-euckr.xml")),
+    );
+    srv.route(
+        "/atom",
+        Route::ok("application/atom+xml", read("kyodo-atom.xml")),
+    );
+    srv.route(
+        "/json",
+        Route::ok("application/feed+json", read("nkwatch.json")),
+    );
+    let setup = Setup::new(
+        &[
+            ("ko", &srv.url("/ko")),
+            ("euckr", &srv.url("/euckr")),
+            ("atom", &srv.url("/atom")),
+            ("json", &srv.url("/json")),
+        ],
+        "",
+    );
+    let config = setup.config();
+    let s = poll(&config);
+    assert_eq!(s.ok(), 4, "{s:?}");
+    let items = stored(&config);
+    assert_eq!(items.len(), 10);
+    let euckr: Vec<&str> = items
+        .iter()
+        .filter(|i| i.feed == "euckr")
+        .map(|i| i.title.as_str())
+        .collect();
+    assert!(
+        euckr.contains(&"반도체 수출 회복세…3월 20일까지 30% 증가"),
+        "{euckr:?}"
+    );
+    let kim = items
+        .iter()
+        .find(|i| i.title.starts_with("김여정"))
+        .unwrap();
+    assert_eq!(
+        kim.watchlists,
+        vec!["dprk-japan"],
+        "북한 in the summary matches"
+    );
+    // Relative Atom links resolve against the document's own URL, as the Atom spec says.
+    let kyodo = items
+        .iter()
+        .find(|i| i.feed == "atom" && i.title.contains("Kishida"))
+        .unwrap();
+    assert_eq!(kyodo.link, Some(srv.url("/news/2024/03/0101.html")));
+}

@@ -1,6 +1,7 @@
 //! `aggregator check-feed <URL|PATH>`: fetch and parse one feed without storing it, and show
 //! which watchlists of the loaded config each item would match.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
@@ -108,25 +109,29 @@ pub fn run(explicit_config: Option<&Path>, config_path: &Path, args: &CheckFeedA
                 "watchlists",
             ])?;
             for i in &report.items {
-                w.write_record([
-                    i.title.clone(),
-                    i.link.clone().unwrap_or_default(),
-                    i.guid.clone().unwrap_or_default(),
-                    output::rfc3339(i.published),
-                    output::rfc3339(i.updated),
-                    i.author.clone().unwrap_or_default(),
-                    i.categories.join(";"),
-                    i.watchlists.join(";"),
-                ])?;
+                output::csv_row(
+                    &mut w,
+                    &[
+                        i.title.clone(),
+                        i.link.clone().unwrap_or_default(),
+                        i.guid.clone().unwrap_or_default(),
+                        output::rfc3339(i.published),
+                        output::rfc3339(i.updated),
+                        i.author.clone().unwrap_or_default(),
+                        i.categories.join(";"),
+                        i.watchlists.join(";"),
+                    ],
+                )?;
             }
             w.flush()?;
         }
         Format::Table => {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "feed: {} ({} items)",
                 safe(report.feed.title.as_deref().unwrap_or("(untitled)")),
                 report.items.len()
-            );
+            )?;
             let mut t = output::table(&["published", "title", "watchlists"]);
             for i in &report.items {
                 add_row(

@@ -1,5 +1,7 @@
 //! `aggregator config check`: validate both files and show what was loaded.
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use super::output;
@@ -63,34 +65,39 @@ pub fn run(config: &Config, format: Format) -> CliResult {
         output::print_json(&loaded)?;
         return Ok(());
     }
-    println!("config ok: {}", loaded.config);
-    println!("database: {}", loaded.database);
-    println!(
+    let safe = output::safe;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "config ok: {}", safe(&loaded.config))?;
+    writeln!(out, "database: {}", safe(&loaded.database))?;
+    writeln!(
+        out,
         "watchlists file: {}",
-        loaded.watchlists_file.as_deref().unwrap_or("(none)")
-    );
-    println!("feeds ({}):", loaded.feeds.len());
+        safe(loaded.watchlists_file.as_deref().unwrap_or("(none)"))
+    )?;
+    writeln!(out, "feeds ({}):", loaded.feeds.len())?;
     for f in &loaded.feeds {
-        println!(
+        writeln!(
+            out,
             "  {}  {}  every {}  dates without zone: {}",
-            output::safe(f.name),
-            f.url,
+            safe(f.name),
+            safe(&f.url),
             humantime::format_duration(std::time::Duration::from_secs(f.interval_secs)),
             f.timezone
-        );
+        )?;
     }
-    println!("watchlists ({}):", loaded.watchlists.len());
+    writeln!(out, "watchlists ({}):", loaded.watchlists.len())?;
     for w in &loaded.watchlists {
         let exclude = if w.exclude.is_empty() {
             String::new()
         } else {
             format!("; exclude: {}", w.exclude.join(", "))
         };
-        println!(
-            "  {}: {}{exclude}",
-            output::safe(w.name),
-            w.terms.join(", ")
-        );
+        writeln!(
+            out,
+            "  {}: {}",
+            safe(w.name),
+            safe(&format!("{}{exclude}", w.terms.join(", ")))
+        )?;
     }
     Ok(())
 }

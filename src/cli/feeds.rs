@@ -52,24 +52,27 @@ pub fn run(config: &Config, format: Format) -> CliResult {
             ])?;
             for r in &rows {
                 let s = r.state;
-                w.write_record([
-                    r.name.to_string(),
-                    r.url.clone(),
-                    output::rfc3339(s.and_then(|s| s.last_fetch_at)),
-                    s.and_then(|s| s.last_result.clone()).unwrap_or_default(),
-                    s.and_then(|s| s.last_http_status)
-                        .map(|c| c.to_string())
-                        .unwrap_or_default(),
-                    s.and_then(|s| s.last_items_new)
-                        .map(|c| c.to_string())
-                        .unwrap_or_default(),
-                    s.and_then(|s| s.last_items_updated)
-                        .map(|c| c.to_string())
-                        .unwrap_or_default(),
-                    s.map(|s| s.items.to_string()).unwrap_or_default(),
-                    s.map(|s| s.error_streak.to_string()).unwrap_or_default(),
-                    s.and_then(|s| s.last_error.clone()).unwrap_or_default(),
-                ])?;
+                output::csv_row(
+                    &mut w,
+                    &[
+                        r.name.to_string(),
+                        r.url.clone(),
+                        output::rfc3339(s.and_then(|s| s.last_fetch_at)),
+                        s.and_then(|s| s.last_result.clone()).unwrap_or_default(),
+                        s.and_then(|s| s.last_http_status)
+                            .map(|c| c.to_string())
+                            .unwrap_or_default(),
+                        s.and_then(|s| s.last_items_new)
+                            .map(|c| c.to_string())
+                            .unwrap_or_default(),
+                        s.and_then(|s| s.last_items_updated)
+                            .map(|c| c.to_string())
+                            .unwrap_or_default(),
+                        s.map(|s| s.items.to_string()).unwrap_or_default(),
+                        s.map(|s| s.error_streak.to_string()).unwrap_or_default(),
+                        s.and_then(|s| s.last_error.clone()).unwrap_or_default(),
+                    ],
+                )?;
             }
             w.flush()?;
         }

@@ -74,21 +74,24 @@ fn csv(items: &[ListedItem]) -> anyhow::Result<()> {
         "matched_terms",
     ])?;
     for i in items {
-        w.write_record([
-            i.id.to_string(),
-            i.feed.clone(),
-            i.title.clone(),
-            i.link.clone().unwrap_or_default(),
-            i.guid.clone().unwrap_or_default(),
-            output::rfc3339(i.published),
-            output::rfc3339(i.updated),
-            output::rfc3339(Some(i.first_seen)),
-            i.author.clone().unwrap_or_default(),
-            i.summary.clone().unwrap_or_default(),
-            i.categories.join(";"),
-            i.watchlists.join(";"),
-            i.matched_terms.join(";"),
-        ])?;
+        output::csv_row(
+            &mut w,
+            &[
+                i.id.to_string(),
+                i.feed.clone(),
+                i.title.clone(),
+                i.link.clone().unwrap_or_default(),
+                i.guid.clone().unwrap_or_default(),
+                output::rfc3339(i.published),
+                output::rfc3339(i.updated),
+                output::rfc3339(Some(i.first_seen)),
+                i.author.clone().unwrap_or_default(),
+                i.summary.clone().unwrap_or_default(),
+                i.categories.join(";"),
+                i.watchlists.join(";"),
+                i.matched_terms.join(";"),
+            ],
+        )?;
     }
     w.flush()?;
     Ok(())

@@ -76,6 +76,11 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes one CSV data row, every field through [`safe`].
+pub fn csv_row<W: Write>(w: &mut csv::Writer<W>, fields: &[String]) -> csv::Result<()> {
+    w.write_record(fields.iter().map(|f| safe(f)))
+}
+
 /// A CSV writer on stdout.
 pub fn csv_writer() -> csv::Writer<io::StdoutLock<'static>> {
     csv::Writer::from_writer(io::stdout().lock())

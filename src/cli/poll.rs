@@ -1,5 +1,6 @@
 //! `aggregator poll --once`: fetch every feed once, store, match, print one summary line.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -21,26 +22,28 @@ pub fn run(config: &Config) -> CliResult {
     }
     let summary = summary?;
     let stats = summary.stats();
-    let failed: Vec<&str> = summary
+    let failed: Vec<String> = summary
         .feeds
         .iter()
         .filter(|f| matches!(f.outcome, FeedOutcome::Failed { .. }))
-        .map(|f| f.name.as_str())
+        .map(|f| crate::text::clean_line(&f.name))
         .collect();
     let failed_names = if failed.is_empty() {
         String::new()
     } else {
         format!(" ({})", failed.join(", "))
     };
-    println!(
-        "poll: feeds {} ok ({} not modified), {} failed{failed_names}; items {} new, {} updated; matches {}",
+    writeln!(
+        std::io::stdout(),
+        "poll: feeds {} ok ({} not modified), {} failed{}; items {} new, {} updated; matches {}",
         summary.ok(),
         summary.not_modified(),
         summary.failed(),
+        failed_names,
         stats.new,
         stats.updated,
         stats.matches,
-    );
+    )?;
     if !summary.feeds.is_empty() && summary.ok() == 0 {
         return Err(CliError::Runtime(anyhow::anyhow!(
             "every feed failed; see the log lines above or `aggregator feeds`"

@@ -4,7 +4,9 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{Identity, ParsedItem};
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{Identity, ParsedItem, ReadyItem};
 use crate::text::fold;
 
 /// Longest guid kept as a key; longer ones are hashed (some feeds put whole URLs with session
@@ -49,6 +51,52 @@ pub fn content_hash(folded_title: &str, folded_summary: &str) -> String {
     hex(&h.finalize()[..16])
 }
 
+/// Settles identity within one fetched body, before anything is stored:
+/// - an item that repeats an earlier item's guid, or its link without a guid of its own, or (for
+///   items with neither) its content, is the same item again and is dropped;
+/// - a link that several items with distinct guids share (a feed that gives every item its home
+///   page) says nothing about identity, so those items are identified by guid alone.
+///
+/// Without this, two rows of one body would update each other on every poll. Returns how many
+/// items were dropped.
+pub fn settle_batch(items: &mut Vec<ReadyItem>) -> usize {
+    let before = items.len();
+    let mut guids: HashSet<String> = HashSet::new();
+    let mut hashes: HashSet<String> = HashSet::new();
+    // link → the guids of the items kept with it (None for a kept item without guid).
+    let mut links: HashMap<String, Vec<Option<String>>> = HashMap::new();
+    items.retain(|r| {
+        let id = &r.identity;
+        if let Some(g) = &id.guid
+            && !guids.insert(g.clone())
+        {
+            return false;
+        }
+        match (&id.link, &id.guid) {
+            (Some(link), guid) => {
+                let kept = links.entry(link.clone()).or_default();
+                // A repeat of the link counts as the same item unless both carry guids.
+                let same = kept.iter().any(|g| g.is_none() || guid.is_none());
+                if same {
+                    return false;
+                }
+                kept.push(guid.clone());
+                true
+            }
+            (None, None) => hashes.insert(id.content_hash.clone()),
+            (None, Some(_)) => true,
+        }
+    });
+    for r in items.iter_mut() {
+        if let Some(link) = &r.identity.link
+            && links.get(link).is_some_and(|k| k.len() > 1)
+        {
+            r.identity.link = None;
+        }
+    }
+    before - items.len()
+}
+
 fn hex_digest(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
@@ -89,6 +137,59 @@ mod tests {
     #[test]
     fn title_and_summary_do_not_run_together() {
         assert_ne!(content_hash("ab", "c"), content_hash("a", "bc"));
+    }
+
+    fn ready(guid: Option<&str>, link: Option<&str>, title: &str) -> ReadyItem {
+        let mut item = item(title, None);
+        item.guid = guid.map(Into::into);
+        item.link = link.map(Into::into);
+        ReadyItem {
+            identity: identify(&item),
+            item,
+            matches: vec![],
+        }
+    }
+
+    fn titles(items: &[ReadyItem]) -> Vec<&str> {
+        items.iter().map(|r| r.item.title.as_str()).collect()
+    }
+
+    #[test]
+    fn repeats_within_a_body_are_dropped() {
+        let mut b = vec![
+            ready(Some("d1"), Some("https://s/1"), "first d1"),
+            ready(Some("d1"), Some("https://s/2"), "second d1"),
+            ready(None, Some("https://s/3"), "link only"),
+            ready(None, Some("https://s/3"), "link only again"),
+            ready(
+                Some("g9"),
+                Some("https://s/3"),
+                "guid after a guid-less link",
+            ),
+            ready(None, None, "bare"),
+            ready(None, None, "bare"),
+        ];
+        assert_eq!(settle_batch(&mut b), 4);
+        assert_eq!(titles(&b), vec!["first d1", "link only", "bare"]);
+        assert_eq!(b[0].identity.link.as_deref(), Some("https://s/1"));
+    }
+
+    #[test]
+    fn a_link_shared_by_distinct_guids_is_not_an_identity() {
+        let mut b = vec![
+            ready(Some("a"), Some("https://home/"), "story a"),
+            ready(Some("b"), Some("https://home/"), "story b"),
+            ready(Some("c"), Some("https://s/c"), "story c"),
+        ];
+        assert_eq!(settle_batch(&mut b), 0);
+        assert_eq!(b[0].identity.link, None);
+        assert_eq!(b[1].identity.link, None);
+        assert_eq!(
+            b[0].item.link.as_deref(),
+            Some("https://home/"),
+            "the item keeps its link"
+        );
+        assert_eq!(b[2].identity.link.as_deref(), Some("https://s/c"));
     }
 
     #[test]

@@ -56,8 +56,9 @@ fn strip_weekday(s: &str) -> &str {
     }
 }
 
-/// Rewrites zone spellings chrono does not read: named zones, `+09:00` in RFC 822 dates, a bare
-/// `Z`, and a missing zone after a time (left for the naive formats).
+/// Rewrites zone spellings chrono does not read: Asian and European zone names, `+09:00` in
+/// RFC 822 dates, a bare `Z`. (RFC 822's own names, `EST`…`PDT`, chrono reads as the RFC
+/// defines them.)
 fn fix_zone(s: &str) -> String {
     let (head, last) = match s.rsplit_once(' ') {
         Some(p) => p,
@@ -67,11 +68,6 @@ fn fix_zone(s: &str) -> String {
         "KST" => "+0900".to_string(),
         "JST" => "+0900".to_string(),
         "Z" | "UTC" | "UT" | "GMT" => "+0000".to_string(),
-        "CST" => "+0800".to_string(),
-        "EDT" => "-0400".to_string(),
-        "EST" => "-0500".to_string(),
-        "PDT" => "-0700".to_string(),
-        "PST" => "-0800".to_string(),
         "CET" => "+0100".to_string(),
         "CEST" => "+0200".to_string(),
         "BST" => "+0100".to_string(),
@@ -159,6 +155,18 @@ fn korean(s: &str) -> Option<DateTime<Utc>> {
         .replace(['년', '월'], "-")
         .replace('일', "");
     let cleaned = cleaned.trim().replace(['.', '/'], "-");
+    // "3시 40분" / "3시": hours and minutes written out.
+    let cleaned = if cleaned.contains('시') {
+        let c = cleaned.replace("시 ", ":").replace('분', "");
+        let c = c.trim_end().to_string();
+        if c.ends_with('시') {
+            c.replace('시', ":00")
+        } else {
+            c.replace('시', ":")
+        }
+    } else {
+        cleaned
+    };
     let (date_part, time_part) = cleaned.split_once(' ').unwrap_or((&cleaned, "00:00:00"));
     let date = NaiveDate::parse_from_str(date_part.trim_end_matches('-'), "%Y-%m-%d").ok()?;
     let time = NaiveTime::parse_from_str(time_part, "%H:%M:%S")
@@ -224,6 +232,18 @@ mod tests {
     }
 
     #[test]
+    fn rfc822_us_zones_follow_the_rfc() {
+        assert_eq!(
+            p("Tue, 26 Mar 2024 10:00:00 CST"),
+            "2024-03-26T16:00:00+00:00"
+        );
+        assert_eq!(
+            p("Tue, 26 Mar 2024 10:00:00 EST"),
+            "2024-03-26T15:00:00+00:00"
+        );
+    }
+
+    #[test]
     fn wrong_weekday_is_ignored() {
         assert_eq!(
             p("Mon, 26 Mar 2024 10:00:00 +0000"),
@@ -253,6 +273,11 @@ mod tests {
         assert_eq!(p("2024-03-26 오후 3:05:00"), "2024-03-26T06:05:00+00:00");
         assert_eq!(p("2024-03-26 오전 12:30:00"), "2024-03-25T15:30:00+00:00");
         assert_eq!(p("2024년 3월 26일 10:00"), "2024-03-26T01:00:00+00:00");
+        assert_eq!(
+            p("2024년 3월 26일 오후 3시 40분"),
+            "2024-03-26T06:40:00+00:00"
+        );
+        assert_eq!(p("2024년 3월 26일 오전 9시"), "2024-03-26T00:00:00+00:00");
     }
 
     #[test]

@@ -43,16 +43,21 @@ pub fn canonical_link(raw: &str, base: Option<&Url>) -> Option<String> {
         return None;
     }
     url.set_fragment(None);
-    if url.query().is_some() {
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter(|(k, _)| !is_tracking(k))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+    if let Some(query) = url.query() {
+        // Filter the raw pairs: re-encoding the query would change links that are fine as they
+        // are (`;` separators, `~`, EUC-KR percent-escapes that are not UTF-8).
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| {
+                let key = pair.split('=').next().unwrap_or_default();
+                !pair.is_empty() && !is_tracking(key)
+            })
             .collect();
         if kept.is_empty() {
             url.set_query(None);
-        } else {
-            url.query_pairs_mut().clear().extend_pairs(kept);
+        } else if kept.len() != query.split('&').count() {
+            let joined = kept.join("&");
+            url.set_query(Some(&joined));
         }
     }
     Some(url.into())
@@ -79,6 +84,23 @@ mod tests {
         assert_eq!(
             canonical_link("http://example.com/a?utm_medium=feed&gclid=1", None).unwrap(),
             "http://example.com/a"
+        );
+    }
+
+    #[test]
+    fn queries_without_tracking_are_kept_byte_for_byte() {
+        for link in [
+            "https://www.koreaherald.com/view.php?ud=123;page=2",
+            "https://example.com/a?print",
+            "https://example.com/~user/a?x=%7E",
+            "https://news.example.kr/tag.php?kw=%BA%CF%C7%D1",
+            "https://news.example.kr/tag.php?kw=%B3%B2%BA%CF",
+        ] {
+            assert_eq!(canonical_link(link, None).unwrap(), link);
+        }
+        assert_eq!(
+            canonical_link("https://news.example.kr/t.php?kw=%BA%CF&utm_source=x", None).unwrap(),
+            "https://news.example.kr/t.php?kw=%BA%CF"
         );
     }
 

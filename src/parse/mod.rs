@@ -17,6 +17,8 @@ use crate::text::{MAX_SUMMARY_CHARS, clean_line, html_to_text, truncate_chars};
 
 /// Longest title kept, in characters.
 const MAX_TITLE_CHARS: usize = 500;
+/// Most categories kept per item (some feeds tag an item with hundreds).
+const MAX_CATEGORIES: usize = 64;
 
 /// Why some bytes are not a feed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -342,7 +344,7 @@ fn normalise(feed: Feed, opts: &ParseOptions) -> ParsedFeed {
             .map(|t| html_to_text(&t.content))
             .filter(|t| !t.is_empty()),
         link: site_link,
-        updated: feed.updated.or(feed.published).map(clamp),
+        updated: feed.updated.or(feed.published).and_then(clamp),
         items,
     }
 }
@@ -364,12 +366,18 @@ fn normalise_entry(e: Entry, base: Option<&Url>, site: Option<&Url>) -> ParsedIt
             .map(|s| truncate_chars(s, 100))
             .unwrap_or_default();
     }
-    let link = pick_link(&e.links).and_then(|l| {
-        let base_is_web = base.is_some_and(|b| matches!(b.scheme(), "http" | "https"));
-        let resolve_against = if base_is_web { base } else { site };
-        link::canonical_link(&l.href, resolve_against)
-    });
-    let guid = Some(e.id.trim().to_string()).filter(|g| !g.is_empty());
+    let guid = Some(clean_line(&e.id)).filter(|g| !g.is_empty());
+    let base_is_web = base.is_some_and(|b| matches!(b.scheme(), "http" | "https"));
+    let resolve_against = if base_is_web { base } else { site };
+    // An RSS guid is a permalink unless it says otherwise, so a guid that is an absolute web URL
+    // serves as the link of an item that has none.
+    let link = pick_link(&e.links)
+        .and_then(|l| link::canonical_link(&l.href, resolve_against))
+        .or_else(|| {
+            guid.as_deref()
+                .filter(|g| g.starts_with("http://") || g.starts_with("https://"))
+                .and_then(|g| link::canonical_link(g, None))
+        });
     let author = e
         .authors
         .iter()
@@ -378,9 +386,13 @@ fn normalise_entry(e: Entry, base: Option<&Url>, site: Option<&Url>) -> ParsedIt
         .collect::<Vec<_>>()
         .join(", ");
     let mut categories: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for c in e.categories {
+        if categories.len() == MAX_CATEGORIES {
+            break;
+        }
         let label = clean_line(c.label.as_deref().unwrap_or(&c.term));
-        if !label.is_empty() && !categories.contains(&label) {
+        if !label.is_empty() && seen.insert(label.clone()) {
             categories.push(label);
         }
     }
@@ -388,8 +400,8 @@ fn normalise_entry(e: Entry, base: Option<&Url>, site: Option<&Url>) -> ParsedIt
         guid,
         title: truncate_chars(title, MAX_TITLE_CHARS),
         link,
-        published: e.published.map(clamp),
-        updated: e.updated.map(clamp),
+        published: e.published.and_then(clamp),
+        updated: e.updated.and_then(clamp),
         author: Some(author).filter(|a| !a.is_empty()),
         summary,
         categories,
@@ -404,9 +416,14 @@ fn pick_link(links: &[Link]) -> Option<&Link> {
         .or_else(|| links.first())
 }
 
-/// Drops sub-second noise so stored timestamps compare equal across polls.
-fn clamp(dt: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp(dt.timestamp(), 0).unwrap_or(dt)
+/// Drops sub-second noise so stored timestamps compare equal across polls, and dates outside
+/// years 1970–9999 (which are errors in the feed, and not representable in RFC 3339 output).
+fn clamp(dt: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
+    if !(1970..=9999).contains(&dt.year()) {
+        return None;
+    }
+    DateTime::from_timestamp(dt.timestamp(), 0)
 }
 
 #[cfg(test)]
@@ -620,6 +637,35 @@ mod tests {
         assert_eq!(f.items[0].summary.as_deref(), Some("Item Description"));
         assert_eq!(f.items[1].title, "Plain & escaped");
         assert_eq!(f.items[1].summary.as_deref(), Some("cdata"));
+    }
+
+    #[test]
+    fn permalink_guid_is_the_link_of_a_linkless_item() {
+        let f = parse(
+            "<rss version=\"2.0\"><channel><title>t</title>\
+             <item><title>a</title><guid>https://news.example/a?utm_source=rss</guid></item>\
+             <item><title>b</title><guid isPermaLink=\"false\">b-123</guid></item>\
+             <item><title>c</title><link>https://news.example/c</link><guid>https://other.example/c</guid></item>\
+             </channel></rss>",
+        )
+        .unwrap();
+        assert_eq!(f.items[0].link.as_deref(), Some("https://news.example/a"));
+        assert_eq!(f.items[1].link, None);
+        assert_eq!(f.items[2].link.as_deref(), Some("https://news.example/c"));
+    }
+
+    #[test]
+    fn many_categories_are_capped_and_dates_out_of_range_dropped() {
+        let cats: String = (0..5000)
+            .map(|i| format!("<category>c{i}</category><category>c{i}</category>"))
+            .collect();
+        let doc = format!(
+            "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title><guid>g</guid>{cats}\
+             <pubDate>Tue, 26 Mar 10000 10:00:00 +0000</pubDate></item></channel></rss>"
+        );
+        let f = parse(&doc).unwrap();
+        assert_eq!(f.items[0].categories.len(), MAX_CATEGORIES);
+        assert_eq!(f.items[0].published, None);
     }
 
     #[test]

@@ -31,6 +31,7 @@ CREATE TABLE items (
     feed_id      INTEGER NOT NULL REFERENCES feeds(id),
     guid         TEXT,
     link         TEXT,
+    link_key     TEXT,
     content_hash TEXT    NOT NULL,
     title        TEXT    NOT NULL,
     summary      TEXT,
@@ -43,8 +44,8 @@ CREATE TABLE items (
     changed_at   INTEGER
 ) STRICT;
 CREATE UNIQUE INDEX items_feed_guid ON items(feed_id, guid) WHERE guid IS NOT NULL;
-CREATE UNIQUE INDEX items_link ON items(link) WHERE link IS NOT NULL;
-CREATE INDEX items_feed_hash ON items(feed_id, content_hash) WHERE guid IS NULL AND link IS NULL;
+CREATE UNIQUE INDEX items_link_key ON items(link_key) WHERE link_key IS NOT NULL;
+CREATE INDEX items_feed_hash ON items(feed_id, content_hash) WHERE guid IS NULL AND link_key IS NULL;
 CREATE INDEX items_sort ON items(sort_ts, id);
 
 CREATE TABLE matches (

@@ -322,6 +322,7 @@ struct Existing {
     published: Option<i64>,
     updated: Option<i64>,
     first_seen: i64,
+    link: Option<String>,
 }
 
 /// Finds the stored item `identity` refers to: same guid in this feed, else same link in any
@@ -334,7 +335,7 @@ fn find_existing(
     macro_rules! select {
         ($where:literal) => {
             concat!(
-                "SELECT id, feed_id, title, summary, author, categories, published, updated, first_seen FROM items WHERE ",
+                "SELECT id, feed_id, title, summary, author, categories, published, updated, first_seen, link FROM items WHERE ",
                 $where
             )
         };
@@ -350,6 +351,7 @@ fn find_existing(
             published: r.get(6)?,
             updated: r.get(7)?,
             first_seen: r.get(8)?,
+            link: r.get(9)?,
         })
     };
     if let Some(guid) = &id.guid {
@@ -363,7 +365,7 @@ fn find_existing(
     }
     if let Some(link) = &id.link {
         let found = tx
-            .prepare_cached(select!("link = ?1"))?
+            .prepare_cached(select!("link_key = ?1"))?
             .query_row(params![link], row)
             .optional()?;
         if found.is_some() {
@@ -373,7 +375,7 @@ fn find_existing(
     if id.guid.is_none() && id.link.is_none() {
         return tx
             .prepare_cached(select!(
-                "feed_id = ?1 AND content_hash = ?2 AND guid IS NULL AND link IS NULL"
+                "feed_id = ?1 AND content_hash = ?2 AND guid IS NULL AND link_key IS NULL"
             ))?
             .query_row(params![feed_id, id.content_hash], row)
             .optional();
@@ -406,11 +408,22 @@ fn apply_item(
         id
     } else {
         match find_existing(tx, feed_id, &ready.identity)? {
-            // Another feed carries the same article: the first feed owns the row, so two feeds with
-            // different headlines for one link do not flap it back and forth.
-            Some(e) if e.feed_id != feed_id => return Ok(stats),
+            // Another feed carries the same article: the first feed owns the row, so two feeds
+            // with different headlines for one link do not flap it back and forth; but this
+            // feed's watchlist hits on its version of the text still flag the item.
+            Some(e) if e.feed_id != feed_id => {
+                let mut add = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO matches (item_id, watchlist, terms, matched_at) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for m in &ready.matches {
+                    let terms = serde_json::to_string(&m.terms).unwrap_or_else(|_| "[]".into());
+                    stats.matches += add.execute(params![e.id, m.watchlist, terms, now])?;
+                }
+                return Ok(stats);
+            }
             Some(e) => {
-                let unchanged = e.title == it.title
+                let unchanged = e.link == it.link
+                    && e.title == it.title
                     && e.summary == it.summary
                     && e.author == it.author
                     && e.categories == categories
@@ -425,7 +438,8 @@ fn apply_item(
                     .min(e.first_seen);
                 tx.prepare_cached(
                     "UPDATE items SET title = ?2, summary = ?3, author = ?4, categories = ?5,
-                    published = ?6, updated = ?7, sort_ts = ?8, content_hash = ?9, changed_at = ?10
+                    published = ?6, updated = ?7, sort_ts = ?8, content_hash = ?9, changed_at = ?10,
+                    link = ?11
                  WHERE id = ?1",
                 )?
                 .execute(params![
@@ -438,7 +452,8 @@ fn apply_item(
                     updated,
                     sort_ts,
                     ready.identity.content_hash,
-                    now
+                    now,
+                    it.link
                 ])?;
                 tx.prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
                     .execute([e.id])?;
@@ -481,9 +496,9 @@ fn insert_item(
         ($verb:literal) => {
             concat!(
                 $verb,
-                " INTO items (feed_id, guid, link, content_hash, title, summary, author,
-                    categories, published, updated, sort_ts, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"
+                " INTO items (feed_id, guid, link_key, content_hash, title, summary, author,
+                    categories, published, updated, sort_ts, first_seen, link)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id"
             )
         };
     }
@@ -506,7 +521,8 @@ fn insert_item(
                 published,
                 updated,
                 sort_ts,
-                now
+                now,
+                it.link
             ],
             |r| r.get(0),
         )

@@ -22,6 +22,8 @@ pub struct Route {
     pub etag: Option<String>,
     /// When set, a request whose If-Modified-Since equals it gets 304.
     pub last_modified: Option<String>,
+    /// Send the body without Content-Length, ended by closing the connection.
+    pub without_length: bool,
 }
 
 impl Route {
@@ -32,6 +34,7 @@ impl Route {
             body: body.into(),
             etag: None,
             last_modified: None,
+            without_length: false,
         }
     }
 
@@ -46,7 +49,13 @@ impl Route {
             body: Vec::new(),
             etag: None,
             last_modified: None,
+            without_length: false,
         }
+    }
+
+    pub fn without_length(mut self) -> Self {
+        self.without_length = true;
+        self
     }
 
     pub fn with_etag(mut self, etag: &str) -> Self {
@@ -192,7 +201,11 @@ fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<
             head.push_str(&format!("{k}: {v}\r\n"));
         }
     }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    if route.without_length && status != 304 {
+        head.push_str("\r\n");
+    } else {
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    }
     let _ = conn.write_all(head.as_bytes());
     let _ = conn.write_all(body);
     let _ = conn.flush();
