@@ -170,6 +170,14 @@ fn is_block(name: &str) -> bool {
 /// Collapses whitespace to single spaces, trims, and removes control characters, terminal escape
 /// sequences (CSI/OSC) and bidirectional overrides, so the text is safe to print.
 pub fn clean_line(s: &str) -> String {
+    if s.is_ascii() {
+        clean_ascii_line(s)
+    } else {
+        clean_any_line(s)
+    }
+}
+
+fn clean_any_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     // Runs of ordinary characters are copied whole; only the characters between them need a look.
@@ -192,6 +200,59 @@ pub fn clean_line(s: &str) -> String {
     }
     if let Some(start) = run_start {
         push_run(&mut out, &mut pending_space, &s[start..]);
+    }
+    out
+}
+
+/// [`clean_line`] for ASCII text, byte by byte: only ESC sequences, other control bytes and
+/// whitespace need a look.
+fn clean_ascii_line(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && b[i] > b' ' && b[i] != 0x7f {
+            i += 1;
+        }
+        if i > start {
+            push_run(&mut out, &mut pending_space, &s[start..i]);
+        }
+        if i == b.len() {
+            break;
+        }
+        match b[i] {
+            0x1b => {
+                i += 1;
+                match b.get(i) {
+                    Some(b'[') => {
+                        i += 1;
+                        while i < b.len() && !(0x40..=0x7e).contains(&b[i]) {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                    Some(b']') => {
+                        i += 1;
+                        while i < b.len() && b[i] != 0x07 && b[i] != 0x1b {
+                            i += 1;
+                        }
+                        if b.get(i) == Some(&0x1b) && b.get(i + 1) == Some(&b'\\') {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                    Some(_) => i += 1,
+                    None => {}
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
+                pending_space = true;
+                i += 1;
+            }
+            _ => i += 1, // other control bytes are dropped
+        }
     }
     out
 }
@@ -248,6 +309,26 @@ pub fn is_unsafe(c: char) -> bool {
 /// normaliser. Splitting at whitespace does not change the result, because no character
 /// composes with a preceding whitespace character.
 pub fn fold(s: &str) -> String {
+    if s.is_ascii() && !s.contains('\u{b}') {
+        return fold_ascii(s);
+    }
+    fold_any(s)
+}
+
+/// [`fold`] for ASCII text, which is its own NFKC form: only case and spaces to fold.
+fn fold_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_ascii_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.make_ascii_lowercase();
+    out
+}
+
+fn fold_any(s: &str) -> String {
     use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
     let mut out = String::with_capacity(s.len());
     let mut space = false;
@@ -388,6 +469,39 @@ mod tests {
             " \u{301}leading combining",
         ] {
             assert_eq!(fold(s), reference(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_fast_paths_agree_with_the_general_ones() {
+        for s in [
+            "\u{1b}[31mRED\u{1b}[0m alert\u{7}",
+            "a\u{1b}]0;title\u{7}b c\u{1b}]8;;x\u{1b}\\d",
+            "  a \n\t b  c\u{c}d\re\u{7f}f\u{0}g ",
+            "\u{1b}",
+            "\u{1b}[",
+            "x\u{1b}]unterminated",
+            "Kim Yo-JONG  says\tSUMMIT",
+            "",
+        ] {
+            assert_eq!(clean_ascii_line(s), clean_any_line(s), "{s:?}");
+            assert_eq!(fold_ascii(s), fold_any(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_fast_paths_agree_on_generated_text() {
+        const ALPHABET: &[u8] = b"aZ -\t\n\r\x0c\x1b[]\x07\\;0m\x7f\x00";
+        let mut state: u64 = 7;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            for _ in 0..(state >> 60) + 1 {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                text.push(ALPHABET[(state >> 33) as usize % ALPHABET.len()] as char);
+            }
+            assert_eq!(clean_ascii_line(&text), clean_any_line(&text), "{text:?}");
+            assert_eq!(fold_ascii(&text), fold_any(&text), "{text:?}");
         }
     }
 
