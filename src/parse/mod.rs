@@ -19,6 +19,9 @@ use crate::text::{MAX_SUMMARY_CHARS, clean_line, html_to_text, truncate_chars};
 const MAX_TITLE_CHARS: usize = 500;
 /// Most categories kept per item (some feeds tag an item with hundreds).
 const MAX_CATEGORIES: usize = 64;
+/// Most entries a feed may have. Real feeds carry tens to a few thousand; a body with more is
+/// refused before the XML layer builds a model of it (memory grows with the entry count).
+pub const MAX_ENTRIES: usize = 10_000;
 
 /// Why some bytes are not a feed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -31,6 +34,8 @@ pub enum ParseError {
     NotAFeed(String),
     #[error("the feed parser crashed on this input: {0}")]
     Crashed(String),
+    #[error("more than {MAX_ENTRIES} entries: refused")]
+    TooManyEntries,
 }
 
 /// What the parser needs to know besides the bytes.
@@ -71,6 +76,9 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
         text
     };
     let text = wrap_naked_markup(text);
+    if count_entries(&text) > MAX_ENTRIES {
+        return Err(ParseError::TooManyEntries);
+    }
     let feed = match run_feed_rs(&text, opts.default_offset) {
         Ok(feed) => feed,
         Err(first) => {
@@ -257,6 +265,17 @@ fn wrap_naked_markup(text: String) -> String {
     }
     result.push_str(&text[pos..]);
     result
+}
+
+/// Entry start tags (`<item`, `<entry`) in the text, counted up to one past [`MAX_ENTRIES`]
+/// (JSON Feeds are bounded by the body-size cap alone).
+fn count_entries(text: &str) -> usize {
+    static TAGS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(["<item>", "<item ", "<entry>", "<entry "])
+            .expect("literal patterns build")
+    });
+    tags.find_iter(text).take(MAX_ENTRIES + 1).count()
 }
 
 /// Atom 0.3 (namespace `http://purl.org/atom/ns#`) as Atom 1.0: the namespace, `issued` and
@@ -666,6 +685,20 @@ mod tests {
         let f = parse(&doc).unwrap();
         assert_eq!(f.items[0].categories.len(), MAX_CATEGORIES);
         assert_eq!(f.items[0].published, None);
+    }
+
+    #[test]
+    fn too_many_entries_are_refused() {
+        let items: String = (0..=MAX_ENTRIES)
+            .map(|i| format!("<item><guid>{i}</guid></item>"))
+            .collect();
+        let doc = format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>");
+        assert_eq!(parse(&doc), Err(ParseError::TooManyEntries));
+        let ok: String = (0..100)
+            .map(|i| format!("<item><guid>{i}</guid></item>"))
+            .collect();
+        let doc = format!("<rss version=\"2.0\"><channel><title>t</title>{ok}</channel></rss>");
+        assert_eq!(parse(&doc).unwrap().items.len(), 100);
     }
 
     #[test]
