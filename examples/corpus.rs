@@ -124,6 +124,10 @@ fn main() {
                             *reasons.entry(reason(msg)).or_default() += 1;
                         }
                         ParseError::Crashed(_) => c.crashed += 1,
+                        ParseError::TooManyEntries => {
+                            c.not_a_feed += 1;
+                            *reasons.entry(e.to_string()).or_default() += 1;
+                        }
                     }
                     failures.push((path.clone(), e.to_string()));
                 }
