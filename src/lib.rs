@@ -1,6 +1,6 @@
 //! aggregator: polls wire-service feeds, stores each item once in SQLite, flags watchlist matches.
 //!
-//! The architecture in ten lines:
+//! The architecture in a few lines:
 //! - [`config`] reads the two TOML files (main config, watchlists) into typed, validated values.
 //! - [`fetch`] turns a feed URL into bytes: conditional GET, timeouts, size cap, `file://`.
 //! - [`parse`] turns bytes into normalised [`model::ParsedFeed`]s (encoding, dates, links, text); pure.
@@ -8,6 +8,7 @@
 //! - [`watch`] compiles watchlists once into one automaton and matches items against it; pure.
 //! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
+//! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
 //! - [`cli`] holds one file per subcommand; `main.rs` only maps errors to exit codes.
 //!
 //! Data flow: poll picks feeds → bounded workers run `refresh` → the writer commits → reports read
