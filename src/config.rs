@@ -42,6 +42,14 @@ pub struct Defaults {
     pub user_agent: String,
     pub timezone: FixedOffset,
     pub concurrency: usize,
+    /// Adaptive intervals stay within these bounds.
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    /// Longest wait after failures in a row.
+    pub max_backoff: Duration,
+    /// Fetches to one host at once, and the least time between two starts to one host.
+    pub per_host: usize,
+    pub host_spacing: Duration,
 }
 
 impl Default for Defaults {
@@ -57,6 +65,11 @@ impl Default for Defaults {
             ),
             timezone: FixedOffset::east_opt(0).expect("zero offset is valid"),
             concurrency: 8,
+            min_interval: Duration::from_secs(60),
+            max_interval: Duration::from_secs(3600),
+            max_backoff: Duration::from_secs(6 * 3600),
+            per_host: 2,
+            host_spacing: Duration::from_secs(1),
         }
     }
 }
@@ -165,6 +178,11 @@ struct RawDefaults {
     user_agent: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
     concurrency: Option<Spanned<i64>>,
+    min_interval: Option<Spanned<String>>,
+    max_interval: Option<Spanned<String>>,
+    max_backoff: Option<Spanned<String>>,
+    per_host: Option<Spanned<i64>>,
+    host_spacing: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -279,6 +297,57 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                 ));
             }
             defaults.concurrency = n as usize;
+        }
+        let durations = [
+            (
+                &d.min_interval,
+                "defaults.min_interval",
+                Duration::from_secs(10),
+                &mut defaults.min_interval,
+            ),
+            (
+                &d.max_interval,
+                "defaults.max_interval",
+                Duration::from_secs(10),
+                &mut defaults.max_interval,
+            ),
+            (
+                &d.max_backoff,
+                "defaults.max_backoff",
+                Duration::from_secs(10),
+                &mut defaults.max_backoff,
+            ),
+            (
+                &d.host_spacing,
+                "defaults.host_spacing",
+                Duration::ZERO,
+                &mut defaults.host_spacing,
+            ),
+        ];
+        for (value, key, min, slot) in durations {
+            if let Some(v) = value {
+                *slot = duration(v, key, min).map_err(|m| invalid(v.span(), key, m))?;
+            }
+        }
+        if defaults.min_interval > defaults.max_interval
+            && let Some(v) = d.min_interval.as_ref().or(d.max_interval.as_ref())
+        {
+            return Err(invalid(
+                v.span(),
+                "defaults.min_interval",
+                "min_interval is longer than max_interval".into(),
+            ));
+        }
+        if let Some(v) = &d.per_host {
+            let n = *v.get_ref();
+            if !(1..=64).contains(&n) {
+                return Err(invalid(
+                    v.span(),
+                    "defaults.per_host",
+                    format!("{n} is out of range (1 to 64)"),
+                ));
+            }
+            defaults.per_host = n as usize;
         }
     }
 

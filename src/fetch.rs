@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::header::{
-    CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    CACHE_CONTROL, CONTENT_TYPE, DATE, ETAG, EXPIRES, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
 use url::Url;
 
@@ -17,11 +18,79 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
+/// Most redirects followed for one fetch.
+const MAX_REDIRECTS: usize = 10;
+
+/// What the server said about when to ask again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// `Cache-Control: max-age`, or `Expires` minus `Date`: the response stays fresh this long.
+    pub fresh_for: Option<Duration>,
+    /// `Retry-After` (seconds or an HTTP date), sent with 429 and 503.
+    pub retry_after: Option<Duration>,
+}
+
+impl Hints {
+    /// Reads the hints from response headers; `now` stands in for a missing `Date` header.
+    pub fn from_headers(h: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let text = |name: reqwest::header::HeaderName| h.get(name).and_then(|v| v.to_str().ok());
+        let date = text(DATE).and_then(http_date).unwrap_or(now);
+        let mut fresh_for = None;
+        if let Some(cc) = text(CACHE_CONTROL) {
+            let directives: Vec<String> = cc
+                .split(',')
+                .map(|d| d.trim().to_ascii_lowercase())
+                .collect();
+            if directives
+                .iter()
+                .any(|d| d == "no-cache" || d == "no-store")
+            {
+                fresh_for = Some(Duration::ZERO);
+            } else if let Some(secs) = directives
+                .iter()
+                .find_map(|d| d.strip_prefix("max-age="))
+                .and_then(|s| s.trim_matches('"').parse::<u64>().ok())
+            {
+                fresh_for = Some(Duration::from_secs(secs));
+            }
+        }
+        if fresh_for.is_none()
+            && let Some(expires) = text(EXPIRES).and_then(http_date)
+        {
+            fresh_for = Some((expires - date).to_std().unwrap_or(Duration::ZERO));
+        }
+        let retry_after = text(RETRY_AFTER).and_then(|r| {
+            let r = r.trim();
+            r.parse::<u64>()
+                .ok()
+                .map(Duration::from_secs)
+                .or_else(|| http_date(r).map(|at| (at - date).to_std().unwrap_or(Duration::ZERO)))
+        });
+        Self {
+            fresh_for: fresh_for.filter(|d| !d.is_zero()),
+            retry_after,
+        }
+    }
+}
+
+/// An HTTP date (`Tue, 26 Mar 2024 10:00:00 GMT`).
+fn http_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc2822(s.trim())
+        .ok()
+        .map(|d| d.with_timezone(&chrono::Utc))
+}
+
 /// A successful fetch.
 #[derive(Debug)]
 pub enum Fetched {
     /// The server (or file) says nothing changed since the validators were issued.
-    NotModified { status: u16, elapsed: Duration },
+    NotModified {
+        status: u16,
+        elapsed: Duration,
+        hints: Hints,
+        /// Set when every redirect on the way was permanent (301/308).
+        moved_to: Option<Url>,
+    },
     /// A new body.
     Body(Body),
 }
@@ -38,6 +107,9 @@ pub struct Body {
     pub final_url: Url,
     pub validators: Validators,
     pub elapsed: Duration,
+    pub hints: Hints,
+    /// Set when every redirect on the way was permanent (301/308): the feed's new address.
+    pub moved_to: Option<Url>,
 }
 
 /// Why a fetch failed. Messages name the URL.
@@ -50,7 +122,14 @@ pub enum FetchError {
     #[error("{url}: cannot connect: {reason}")]
     Connect { url: String, reason: String },
     #[error("{url}: HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        url: String,
+        status: u16,
+        /// `Retry-After`, when the server sent one (429, 503).
+        retry_after: Option<Duration>,
+    },
+    #[error("{url}: HTTP 410 Gone: the feed was removed")]
+    Gone { url: String },
     #[error("{url}: body larger than the {limit}-byte cap")]
     TooLarge { url: String, limit: u64 },
     #[error("{url}: {reason}")]
@@ -70,6 +149,7 @@ impl FetchError {
     pub fn http_status(&self) -> Option<u16> {
         match self {
             FetchError::Status { status, .. } => Some(*status),
+            FetchError::Gone { .. } => Some(410),
             _ => None,
         }
     }
@@ -100,7 +180,7 @@ impl Fetcher {
             .user_agent(opts.user_agent.clone())
             .connect_timeout(opts.connect_timeout)
             .timeout(opts.timeout)
-            .redirect(reqwest::redirect::Policy::limited(10))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Http {
                 url: String::new(),
@@ -122,25 +202,70 @@ impl Fetcher {
 
     async fn fetch_http(&self, url: &Url, v: &Validators) -> Result<Fetched, FetchError> {
         let start = Instant::now();
-        let mut req = self.client.get(url.clone());
-        if let Some(etag) = &v.etag {
-            req = req.header(IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = &v.last_modified {
-            req = req.header(IF_MODIFIED_SINCE, lm);
-        }
-        let mut resp = req.send().await.map_err(|e| self.classify(url, e))?;
+        // Redirects are followed here rather than by the client, to know whether every hop was
+        // permanent (301/308): only then is the new URL the feed's address from now on.
+        let mut current = url.clone();
+        let mut all_permanent = true;
+        let mut hops = 0;
+        let mut resp = loop {
+            let mut req = self.client.get(current.clone());
+            if let Some(etag) = &v.etag {
+                req = req.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &v.last_modified {
+                req = req.header(IF_MODIFIED_SINCE, lm);
+            }
+            let resp = req.send().await.map_err(|e| self.classify(url, e))?;
+            let status = resp.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                break resp;
+            }
+            hops += 1;
+            let location = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| current.join(l).ok())
+                .filter(|l| matches!(l.scheme(), "http" | "https"));
+            let Some(next) = location else {
+                return Err(FetchError::Http {
+                    url: url.to_string(),
+                    reason: format!("HTTP {} without a usable Location", status.as_u16()),
+                });
+            };
+            if hops > MAX_REDIRECTS {
+                return Err(FetchError::Http {
+                    url: url.to_string(),
+                    reason: format!("more than {MAX_REDIRECTS} redirects"),
+                });
+            }
+            all_permanent &= matches!(
+                status,
+                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+            );
+            current = next;
+        };
+        let moved_to = (hops > 0 && all_permanent && current != *url).then(|| current.clone());
         let status = resp.status();
+        let hints = Hints::from_headers(resp.headers(), chrono::Utc::now());
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified {
                 status: status.as_u16(),
                 elapsed: start.elapsed(),
+                hints,
+                moved_to,
+            });
+        }
+        if status == StatusCode::GONE {
+            return Err(FetchError::Gone {
+                url: url.to_string(),
             });
         }
         if !status.is_success() {
             return Err(FetchError::Status {
                 url: url.to_string(),
                 status: status.as_u16(),
+                retry_after: hints.retry_after,
             });
         }
         let limit = self.opts.max_body_bytes;
@@ -152,7 +277,6 @@ impl Fetcher {
             return Err(too_large());
         }
         let headers = resp.headers().clone();
-        let final_url = resp.url().clone();
         let mut bytes =
             Vec::with_capacity(resp.content_length().unwrap_or(16 * 1024).min(limit) as usize);
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(url, e))? {
@@ -165,12 +289,14 @@ impl Fetcher {
             bytes,
             status: status.as_u16(),
             charset: charset(&headers),
-            final_url,
+            final_url: current,
             validators: Validators {
                 etag: header(&headers, ETAG),
                 last_modified: header(&headers, LAST_MODIFIED),
             },
             elapsed: start.elapsed(),
+            hints,
+            moved_to,
         }))
     }
 
@@ -221,6 +347,8 @@ impl Fetcher {
             return Ok(Fetched::NotModified {
                 status: 304,
                 elapsed: start.elapsed(),
+                hints: Hints::default(),
+                moved_to: None,
             });
         };
         if bytes.len() as u64 > limit {
@@ -236,6 +364,8 @@ impl Fetcher {
                 last_modified: stamp,
             },
             elapsed: start.elapsed(),
+            hints: Hints::default(),
+            moved_to: None,
         }))
     }
 
@@ -307,6 +437,33 @@ fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hints_from_headers() {
+        let now = chrono::Utc::now();
+        let mut h = HeaderMap::new();
+        h.insert(CACHE_CONTROL, "public, max-age=600".parse().unwrap());
+        h.insert(RETRY_AFTER, "120".parse().unwrap());
+        let hints = Hints::from_headers(&h, now);
+        assert_eq!(hints.fresh_for, Some(Duration::from_secs(600)));
+        assert_eq!(hints.retry_after, Some(Duration::from_secs(120)));
+
+        let mut h = HeaderMap::new();
+        h.insert(DATE, "Tue, 26 Mar 2024 10:00:00 GMT".parse().unwrap());
+        h.insert(EXPIRES, "Tue, 26 Mar 2024 10:30:00 GMT".parse().unwrap());
+        h.insert(
+            RETRY_AFTER,
+            "Tue, 26 Mar 2024 11:00:00 GMT".parse().unwrap(),
+        );
+        let hints = Hints::from_headers(&h, now);
+        assert_eq!(hints.fresh_for, Some(Duration::from_secs(1800)));
+        assert_eq!(hints.retry_after, Some(Duration::from_secs(3600)));
+
+        let mut h = HeaderMap::new();
+        h.insert(CACHE_CONTROL, "no-cache, max-age=600".parse().unwrap());
+        h.insert(EXPIRES, "0".parse().unwrap());
+        assert_eq!(Hints::from_headers(&h, now), Hints::default());
+    }
 
     #[test]
     fn charset_from_content_type() {

@@ -6,6 +6,7 @@
 //! - [`parse`] turns bytes into normalised [`model::ParsedFeed`]s (encoding, dates, links, text); pure.
 //! - [`dedup`] derives each item's identity keys (guid, canonical link, content hash); pure.
 //! - [`watch`] compiles watchlists once into one automaton and matches items against it; pure.
+//! - [`schedule`] decides when each feed is polled next (adaptive, hints, backoff); pure.
 //! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
 //! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
@@ -21,6 +22,7 @@ pub mod fetch;
 pub mod model;
 pub mod parse;
 pub mod refresh;
+pub mod schedule;
 pub mod store;
 pub mod text;
 pub mod watch;

@@ -11,6 +11,10 @@ pub struct ParsedFeed {
     pub link: Option<String>,
     pub updated: Option<DateTime<Utc>>,
     pub items: Vec<ParsedItem>,
+    /// RSS `<ttl>`, in minutes.
+    pub ttl_minutes: Option<u32>,
+    /// `sy:updatePeriod` (as a duration) and `sy:updateFrequency`.
+    pub sy_update: Option<(std::time::Duration, u32)>,
 }
 
 /// One entry of a feed, normalised: plain-text title and summary, canonical link, UTC dates.

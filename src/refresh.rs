@@ -10,12 +10,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::config::{Config, FeedConfig};
+use crate::config::{Config, Defaults, FeedConfig};
 use crate::dedup;
-use crate::fetch::{Body, FetchOptions, Fetched, Fetcher};
+use crate::fetch::{Body, FetchError, FetchOptions, Fetched, Fetcher};
 use crate::model::ReadyItem;
 use crate::parse::{self, ParseError, ParseOptions};
-use crate::store::{ApplyStats, FeedState, FetchRecord, StoreError, Writer};
+use crate::schedule;
+use crate::store::{AfterFetch, ApplyStats, FeedState, FetchRecord, StoreError, Writer};
 use crate::text::{clean_line, fold};
 use crate::watch::WatchSet;
 
@@ -25,6 +26,10 @@ pub struct Prepared {
     pub title: Option<String>,
     pub site_link: Option<String>,
     pub items: Vec<ReadyItem>,
+    /// The typical gap between the body's items (see [`schedule::cadence`]).
+    pub cadence: Option<Duration>,
+    /// The feed's own refresh hint (`<ttl>`, `sy:updatePeriod`).
+    pub feed_hint: Option<Duration>,
 }
 
 /// The pure part of a refresh: parse, identify and match one body. CPU only.
@@ -51,10 +56,19 @@ pub fn prepare(
     if dropped > 0 {
         tracing::debug!(dropped, "items repeated within one body");
     }
+    let cadence = schedule::cadence(
+        items
+            .iter()
+            .filter_map(|r| r.item.published.or(r.item.updated))
+            .map(|t| t.timestamp())
+            .collect(),
+    );
     Ok(Prepared {
         title: feed.title,
         site_link: feed.link,
         items,
+        cadence,
+        feed_hint: schedule::feed_hint(feed.ttl_minutes, feed.sy_update),
     })
 }
 
@@ -74,6 +88,10 @@ pub enum FeedOutcome {
 pub struct FeedReport {
     pub name: String,
     pub outcome: FeedOutcome,
+    /// When the feed is due next.
+    pub next_poll_at: Option<chrono::DateTime<Utc>>,
+    /// The feed answered 410 Gone and is no longer polled.
+    pub retired: bool,
 }
 
 /// Totals of one poll.
@@ -164,6 +182,10 @@ pub async fn poll_once(
         Ok::<_, StoreError>(())
     };
     for (index, (feed, state)) in config.feeds.iter().cloned().zip(states).enumerate() {
+        if state.retired {
+            tracing::info!(feed = %feed.name, "skipped: retired after HTTP 410 Gone");
+            continue;
+        }
         // Take the permit before spawning, so only `concurrency` feeds are in memory at once
         // however long the feed list is.
         let permit = limit
@@ -201,6 +223,7 @@ pub struct Refresher {
     /// Parsing is CPU work: at most one per core at a time, however many fetches are in
     /// flight (more would only add threads, their allocator arenas and memory).
     cpu: Arc<Semaphore>,
+    defaults: Defaults,
 }
 
 impl Refresher {
@@ -215,10 +238,22 @@ impl Refresher {
             watch,
             writer,
             cpu: Arc::new(Semaphore::new(cores)),
+            defaults: config.defaults.clone(),
         })
     }
 
-    /// Refreshes one feed: fetch → parse/identify/match (off the runtime) → store.
+    /// The scheduling bounds for `feed` (widened to include its configured interval).
+    pub fn policy(&self, feed: &FeedConfig) -> schedule::Policy {
+        schedule::Policy {
+            configured: feed.interval,
+            min: self.defaults.min_interval.min(feed.interval),
+            max: self.defaults.max_interval.max(feed.interval),
+            max_backoff: self.defaults.max_backoff,
+        }
+    }
+
+    /// Refreshes one feed: fetch → parse/identify/match (off the runtime) → store, then decides
+    /// when to poll it next.
     pub async fn refresh(
         &self,
         feed: &FeedConfig,
@@ -226,41 +261,147 @@ impl Refresher {
     ) -> Result<FeedReport, StoreError> {
         let name = feed.name.clone();
         let id = state.id;
-        let (record, outcome) = match self.fetcher.fetch(&feed.url, &state.validators).await {
+        // The address in use: permanent redirects may have moved it from the configured one.
+        let url = Url::parse(&state.url).unwrap_or_else(|_| feed.url.clone());
+        let mut after = AfterFetch::default();
+        let mut hint = state.feed_hint;
+        let (record, outcome, sched) = match self.fetcher.fetch(&url, &state.validators).await {
             Err(e) => {
                 // Error texts can carry server-supplied bytes: clean them before they reach a
                 // log line, the feed row or a terminal.
                 let msg = clean_line(&e.to_string());
-                tracing::warn!(feed = %name, url = %feed.url, error = %msg, "fetch failed");
-                failed(e.http_status(), msg, Duration::ZERO)
+                let retry_after = match &e {
+                    FetchError::Status { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                if let FetchError::Gone { .. } = e {
+                    tracing::warn!(feed = %name, url = %url, "feed is gone (HTTP 410): retired until its URL changes in the config");
+                    after.retire = true;
+                } else {
+                    tracing::warn!(feed = %name, url = %url, error = %msg, "fetch failed");
+                }
+                let (record, outcome) = failed(e.http_status(), msg, Duration::ZERO);
+                let sched = schedule::Outcome::Failure {
+                    streak: state.error_streak.saturating_add(1),
+                    retry_after,
+                };
+                (record, outcome, sched)
             }
-            Ok(Fetched::NotModified { status, elapsed }) => {
+            Ok(Fetched::NotModified {
+                status,
+                elapsed,
+                hints,
+                moved_to,
+            }) => {
                 tracing::debug!(feed = %name, status, "not modified");
-                (
-                    FetchRecord::NotModified {
-                        http_status: status,
-                        elapsed,
-                    },
-                    FeedOutcome::NotModified,
-                )
+                after.moved_to = moved_to.map(String::from);
+                hint = hint.max(hints.fresh_for);
+                let record = FetchRecord::NotModified {
+                    http_status: status,
+                    elapsed,
+                };
+                let sched = schedule::Outcome::Success {
+                    cadence: state.cadence,
+                    hint,
+                    overflow: false,
+                };
+                (record, FeedOutcome::NotModified, sched)
             }
-            Ok(Fetched::Body(body)) => self.process_body(feed, body).await,
+            Ok(Fetched::Body(body)) => {
+                after.moved_to = body.moved_to.as_ref().map(Url::to_string);
+                let fresh_for = body.hints.fresh_for;
+                let (record, outcome, parsed) = self.process_body(feed, body).await;
+                let sched = match parsed {
+                    Some((cadence, feed_hint)) => {
+                        after.cadence = cadence;
+                        after.feed_hint = feed_hint;
+                        hint = feed_hint.max(fresh_for);
+                        schedule::Outcome::Success {
+                            cadence: cadence.or(state.cadence),
+                            hint,
+                            overflow: false,
+                        }
+                    }
+                    None => schedule::Outcome::Failure {
+                        streak: state.error_streak.saturating_add(1),
+                        retry_after: None,
+                    },
+                };
+                (record, outcome, sched)
+            }
         };
+        if let Some(to) = &after.moved_to {
+            tracing::info!(feed = %name, from = %url, to = %to, "feed moved permanently; using the new URL");
+        }
         let stats = self
             .writer
             .call(move |s| s.record(id, record, Utc::now()))
             .await??;
+        let now = Utc::now();
+        let mut sched = sched;
+        if let (FeedOutcome::Fetched { items, .. }, schedule::Outcome::Success { overflow, .. }) =
+            (&outcome, &mut sched)
+        {
+            // Every item new, and at least as many as the feed usually carries: the window
+            // rolled past items between two polls.
+            *overflow = *items > 0
+                && stats.new == *items
+                && state.last_success_at.is_some()
+                && state.last_item_count.is_some_and(|n| *items >= n);
+            after.item_count = Some(*items);
+            if *overflow {
+                tracing::warn!(feed = %name, items, "every item was new and the window was full: items were probably missed; polling sooner");
+            }
+            after.overflow = *overflow;
+        }
+        after.had_new = stats.new > 0;
+        let (interval, reason) = schedule::interval(&self.policy(feed), sched);
+        let interval = schedule::jitter(interval, id, state.rounds);
+        after.interval = interval;
+        after.reason = reason.as_str();
+        after.next_poll_at = now + chrono::Duration::from_std(interval).unwrap_or_default();
+        let last_new = if after.had_new {
+            Some(now)
+        } else {
+            state.last_new_at.or(state.last_success_at)
+        };
+        after.stale = last_new.is_some_and(|t| {
+            schedule::is_stale((now - t).to_std().unwrap_or_default(), state.cadence)
+        });
+        if after.stale && !state.stale {
+            tracing::warn!(feed = %name, "feed is stale: nothing new for far longer than its usual rhythm");
+        }
+        let next_poll_at = after.next_poll_at;
+        let retired = after.retire;
+        self.writer
+            .call(move |s| s.after_fetch(id, &after, now))
+            .await??;
         let outcome = match outcome {
             FeedOutcome::Fetched { items, .. } => {
-                tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, "feed stored");
+                tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, next_in_secs = interval.as_secs(), reason = reason.as_str(), "feed stored");
                 FeedOutcome::Fetched { items, stats }
             }
             other => other,
         };
-        Ok(FeedReport { name, outcome })
+        Ok(FeedReport {
+            name,
+            outcome,
+            next_poll_at: Some(next_poll_at),
+            retired,
+        })
     }
 
-    async fn process_body(&self, feed: &FeedConfig, body: Body) -> (FetchRecord, FeedOutcome) {
+    /// Parses a body off the runtime. On success also returns the feed's rhythm and its own
+    /// refresh hint.
+    async fn process_body(
+        &self,
+        feed: &FeedConfig,
+        body: Body,
+    ) -> (
+        FetchRecord,
+        FeedOutcome,
+        Option<(Option<Duration>, Option<Duration>)>,
+    ) {
         let opts = ParseOptions {
             base_url: Some(body.final_url.clone()),
             http_charset: body.charset.clone(),
@@ -280,39 +421,34 @@ impl Refresher {
             let _core = self.cpu.acquire().await.expect("semaphore never closed");
             tokio::task::spawn_blocking(move || prepare(&bytes, &opts, &watch)).await
         };
-        match prepared {
+        let error = match prepared {
             Ok(Ok(p)) => {
                 let items = p.items.len();
-                (
-                    FetchRecord::Fetched {
-                        http_status: status,
-                        validators,
-                        bytes: size,
-                        elapsed,
-                        title: p.title,
-                        site_link: p.site_link,
-                        items: p.items,
-                    },
-                    FeedOutcome::Fetched {
-                        items,
-                        stats: ApplyStats::default(),
-                    },
-                )
+                let extra = Some((p.cadence, p.feed_hint));
+                let record = FetchRecord::Fetched {
+                    http_status: status,
+                    validators,
+                    bytes: size,
+                    elapsed,
+                    title: p.title,
+                    site_link: p.site_link,
+                    items: p.items,
+                };
+                let outcome = FeedOutcome::Fetched {
+                    items,
+                    stats: ApplyStats::default(),
+                };
+                return (record, outcome, extra);
             }
-            Ok(Err(e)) => {
-                let msg = clean_line(&format!("{}: {e}", display_url(&final_url)));
-                tracing::warn!(feed = %feed.name, error = %msg, "parse failed");
-                failed(Some(status), msg, elapsed)
-            }
-            Err(join) => {
-                let msg = clean_line(&format!(
-                    "{}: parser task failed: {join}",
-                    display_url(&final_url)
-                ));
-                tracing::error!(feed = %feed.name, error = %msg, "parse crashed");
-                failed(Some(status), msg, elapsed)
-            }
-        }
+            Ok(Err(e)) => clean_line(&format!("{}: {e}", display_url(&final_url))),
+            Err(join) => clean_line(&format!(
+                "{}: parser task failed: {join}",
+                display_url(&final_url)
+            )),
+        };
+        tracing::warn!(feed = %feed.name, error = %error, "parse failed");
+        let (record, outcome) = failed(Some(status), error, elapsed);
+        (record, outcome, None)
     }
 }
 

@@ -301,7 +301,7 @@ fn check_feed_reads_paths_and_rejects_non_feeds() {
 fn feeds_shows_last_result() {
     let srv = Server::start();
     srv.route("/ok", Route::rss(feed_with_escape()));
-    srv.route("/gone", Route::status(410));
+    srv.route("/gone", Route::status(404));
     let setup = Setup::new(&[("ok", &srv.url("/ok")), ("gone", &srv.url("/gone"))], "");
     let out = setup.run(&["feeds"]);
     assert!(stdout(&out).contains("never"), "before the first poll");
@@ -322,7 +322,7 @@ fn feeds_shows_last_result() {
         .find(|f| f["name"] == "gone")
         .unwrap();
     assert_eq!(gone["state"]["last_result"], "error");
-    assert_eq!(gone["state"]["last_http_status"], 410);
+    assert_eq!(gone["state"]["last_http_status"], 404);
     let ok = v
         .as_array()
         .unwrap()

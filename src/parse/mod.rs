@@ -102,7 +102,31 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
             }
         }
     };
-    Ok(normalise(feed, opts))
+    let mut parsed = normalise(feed, opts);
+    parsed.sy_update = syndication_hint(&text);
+    Ok(parsed)
+}
+
+/// `sy:updatePeriod` / `sy:updateFrequency` (RSS 1.0 syndication module), which feed-rs skips.
+fn syndication_hint(text: &str) -> Option<(std::time::Duration, u32)> {
+    let value = |tag: &str| -> Option<&str> {
+        let start = text.find(&format!(":{tag}>"))? + tag.len() + 2;
+        let rest = &text[start..];
+        Some(rest[..rest.find('<')?].trim())
+    };
+    let period = match value("updatePeriod")?.to_ascii_lowercase().as_str() {
+        "hourly" => 3600,
+        "daily" => 86_400,
+        "weekly" => 7 * 86_400,
+        "monthly" => 30 * 86_400,
+        "yearly" => 365 * 86_400,
+        _ => return None,
+    };
+    let frequency = value("updateFrequency")
+        .and_then(|f| f.parse::<u32>().ok())
+        .filter(|f| *f > 0)
+        .unwrap_or(1);
+    Some((std::time::Duration::from_secs(period), frequency))
 }
 
 fn run_feed_rs(text: &str, offset: FixedOffset) -> Result<Feed, ParseError> {
@@ -365,6 +389,8 @@ fn normalise(feed: Feed, opts: &ParseOptions) -> ParsedFeed {
         link: site_link,
         updated: feed.updated.or(feed.published).and_then(clamp),
         items,
+        ttl_minutes: feed.ttl,
+        sy_update: None,
     }
 }
 
@@ -699,6 +725,14 @@ mod tests {
             .collect();
         let doc = format!("<rss version=\"2.0\"><channel><title>t</title>{ok}</channel></rss>");
         assert_eq!(parse(&doc).unwrap().items.len(), 100);
+    }
+
+    #[test]
+    fn refresh_hints_in_the_feed() {
+        let f = parse("<rss version=\"2.0\" xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\"><channel><title>t</title><ttl>15</ttl>\
+            <sy:updatePeriod> hourly </sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency></channel></rss>").unwrap();
+        assert_eq!(f.ttl_minutes, Some(15));
+        assert_eq!(f.sy_update, Some((std::time::Duration::from_secs(3600), 4)));
     }
 
     #[test]

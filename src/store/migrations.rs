@@ -56,4 +56,22 @@ CREATE TABLE matches (
     PRIMARY KEY (item_id, watchlist)
 ) STRICT, WITHOUT ROWID;
 "#,
+    // 2: scheduling state on feeds: the address in use (after permanent redirects) apart from
+    // the configured one, next poll and why, the feed's rhythm and hints, stale/overflow/retired.
+    r#"
+ALTER TABLE feeds ADD COLUMN config_url TEXT;
+UPDATE feeds SET config_url = url;
+ALTER TABLE feeds ADD COLUMN next_poll_at INTEGER;
+ALTER TABLE feeds ADD COLUMN interval_secs INTEGER;
+ALTER TABLE feeds ADD COLUMN interval_reason TEXT;
+ALTER TABLE feeds ADD COLUMN cadence_secs INTEGER;
+ALTER TABLE feeds ADD COLUMN feed_hint_secs INTEGER;
+ALTER TABLE feeds ADD COLUMN last_item_count INTEGER;
+ALTER TABLE feeds ADD COLUMN last_new_at INTEGER;
+ALTER TABLE feeds ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN overflow_at INTEGER;
+ALTER TABLE feeds ADD COLUMN retired_at INTEGER;
+ALTER TABLE feeds ADD COLUMN moved_at INTEGER;
+ALTER TABLE feeds ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;
+"#,
 ];

@@ -53,7 +53,38 @@ pub enum StoreError {
 pub struct FeedState {
     pub id: i64,
     pub name: String,
+    /// The address in use: the configured URL, or where permanent redirects led.
+    pub url: String,
     pub validators: Validators,
+    /// Scheduling memory (see [`crate::schedule`]).
+    pub error_streak: u32,
+    pub cadence: Option<Duration>,
+    pub feed_hint: Option<Duration>,
+    pub last_item_count: Option<usize>,
+    pub last_new_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub next_poll_at: Option<DateTime<Utc>>,
+    pub retired: bool,
+    pub stale: bool,
+    pub rounds: u64,
+}
+
+/// What the store keeps from a fetch besides its items: the feed's new address, retirement,
+/// rhythm and hints, and the schedule decided from it all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AfterFetch {
+    pub moved_to: Option<String>,
+    pub retire: bool,
+    pub cadence: Option<Duration>,
+    pub feed_hint: Option<Duration>,
+    /// Items in the body, for a fetch that brought one.
+    pub item_count: Option<usize>,
+    pub had_new: bool,
+    pub next_poll_at: DateTime<Utc>,
+    pub interval: Duration,
+    pub reason: &'static str,
+    pub stale: bool,
+    pub overflow: bool,
 }
 
 /// What one fetch of a feed produced, as the store records it.
@@ -160,6 +191,53 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps what a fetch said about the feed itself and when to poll it next.
+    pub fn after_fetch(
+        &mut self,
+        feed_id: i64,
+        a: &AfterFetch,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let t = now.timestamp();
+        self.conn
+            .prepare_cached(
+                "UPDATE feeds SET
+                    url = coalesce(?2, url),
+                    moved_at = CASE WHEN ?2 IS NULL THEN moved_at ELSE ?13 END,
+                    retired_at = CASE WHEN ?3 THEN ?13 ELSE retired_at END,
+                    cadence_secs = coalesce(?4, cadence_secs),
+                    feed_hint_secs = CASE WHEN ?6 IS NULL THEN feed_hint_secs ELSE ?5 END,
+                    last_item_count = coalesce(?6, last_item_count),
+                    last_new_at = CASE WHEN ?7 THEN ?13 ELSE last_new_at END,
+                    next_poll_at = ?8,
+                    interval_secs = ?9,
+                    interval_reason = ?10,
+                    stale = ?11,
+                    overflow_at = CASE WHEN ?12 THEN ?13 ELSE overflow_at END,
+                    rounds = rounds + 1
+                 WHERE id = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    feed_id,
+                    a.moved_to,
+                    a.retire,
+                    a.cadence.map(|d| d.as_secs() as i64),
+                    a.feed_hint.map(|d| d.as_secs() as i64),
+                    a.item_count.map(|n| n as i64),
+                    a.had_new,
+                    a.next_poll_at.timestamp(),
+                    a.interval.as_secs() as i64,
+                    a.reason,
+                    a.stale,
+                    a.overflow,
+                    t
+                ])
+            })
+            .map(|_| ())
+            .map_err(sqlite_err(&self.path))
+    }
+
     /// Opens a transaction that groups the writes of several jobs (see [`Writer`]); each job's
     /// own writes run in a savepoint inside it.
     pub(crate) fn begin_batch(&mut self) -> rusqlite::Result<()> {
@@ -199,30 +277,47 @@ impl Store {
         let tx = self.conn.savepoint().map_err(&err)?;
         let mut out = Vec::with_capacity(feeds.len());
         {
+            // A changed configured URL starts over: new address, no validators, not retired.
             let mut upsert = tx
                 .prepare_cached(
-                    "INSERT INTO feeds (name, url, created_at) VALUES (?1, ?2, ?3)
+                    "INSERT INTO feeds (name, url, config_url, created_at) VALUES (?1, ?2, ?2, ?3)
                      ON CONFLICT(name) DO UPDATE SET
-                        url = excluded.url,
-                        etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
-                        last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END
-                     RETURNING id, etag, last_modified",
+                        url = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.url ELSE excluded.url END,
+                        etag = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.etag END,
+                        last_modified = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.last_modified END,
+                        retired_at = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.retired_at END,
+                        config_url = excluded.config_url
+                     RETURNING id, url, etag, last_modified, error_streak, cadence_secs, feed_hint_secs,
+                        last_item_count, last_new_at, last_success_at, next_poll_at, retired_at, stale, rounds",
                 )
                 .map_err(&err)?;
+            let secs = |v: Option<i64>| v.map(|s| Duration::from_secs(s.max(0) as u64));
+            let at = |v: Option<i64>| v.and_then(|t| DateTime::from_timestamp(t, 0));
             for f in feeds {
-                let (id, etag, last_modified) = upsert
+                let state = upsert
                     .query_row(params![f.name, f.url.as_str(), now.timestamp()], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        Ok(FeedState {
+                            id: r.get(0)?,
+                            name: f.name.clone(),
+                            url: r.get(1)?,
+                            validators: Validators {
+                                etag: r.get(2)?,
+                                last_modified: r.get(3)?,
+                            },
+                            error_streak: r.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
+                            cadence: secs(r.get(5)?),
+                            feed_hint: secs(r.get(6)?),
+                            last_item_count: r.get::<_, Option<i64>>(7)?.map(|n| n.max(0) as usize),
+                            last_new_at: at(r.get(8)?),
+                            last_success_at: at(r.get(9)?),
+                            next_poll_at: at(r.get(10)?),
+                            retired: r.get::<_, Option<i64>>(11)?.is_some(),
+                            stale: r.get::<_, i64>(12)? != 0,
+                            rounds: r.get::<_, i64>(13)?.max(0) as u64,
+                        })
                     })
                     .map_err(&err)?;
-                out.push(FeedState {
-                    id,
-                    name: f.name.clone(),
-                    validators: Validators {
-                        etag,
-                        last_modified,
-                    },
-                });
+                out.push(state);
             }
         }
         tx.commit().map_err(&err)?;

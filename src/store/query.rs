@@ -78,6 +78,20 @@ pub struct FeedRow {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub items: i64,
+    /// The configured URL (`url` is the one in use, after permanent redirects).
+    pub config_url: Option<String>,
+    pub next_poll_at: Option<DateTime<Utc>>,
+    pub interval_secs: Option<i64>,
+    /// Why the interval is what it is: configured, adaptive, server-hint, overflow, backoff,
+    /// retry-after.
+    pub interval_reason: Option<String>,
+    pub cadence_secs: Option<i64>,
+    pub feed_hint_secs: Option<i64>,
+    pub last_new_at: Option<DateTime<Utc>>,
+    pub stale: bool,
+    pub overflow_at: Option<DateTime<Utc>>,
+    pub retired_at: Option<DateTime<Utc>>,
+    pub moved_at: Option<DateTime<Utc>>,
 }
 
 fn ts(v: Option<i64>) -> Option<DateTime<Utc>> {
@@ -178,7 +192,9 @@ impl Reader {
                 "SELECT name, url, title, last_fetch_at, last_result, last_http_status, last_error,
                         last_items_new, last_items_updated, last_bytes, last_elapsed_ms,
                         last_success_at, error_streak, etag, last_modified,
-                        (SELECT count(*) FROM items i WHERE i.feed_id = f.id)
+                        (SELECT count(*) FROM items i WHERE i.feed_id = f.id),
+                        config_url, next_poll_at, interval_secs, interval_reason, cadence_secs,
+                        feed_hint_secs, last_new_at, stale, overflow_at, retired_at, moved_at
                  FROM feeds f ORDER BY name",
             )
             .map_err(&err)?;
@@ -201,6 +217,17 @@ impl Reader {
                     etag: r.get(13)?,
                     last_modified: r.get(14)?,
                     items: r.get(15)?,
+                    config_url: r.get(16)?,
+                    next_poll_at: ts(r.get(17)?),
+                    interval_secs: r.get(18)?,
+                    interval_reason: r.get(19)?,
+                    cadence_secs: r.get(20)?,
+                    feed_hint_secs: r.get(21)?,
+                    last_new_at: ts(r.get(22)?),
+                    stale: r.get::<_, i64>(23)? != 0,
+                    overflow_at: ts(r.get(24)?),
+                    retired_at: ts(r.get(25)?),
+                    moved_at: ts(r.get(26)?),
                 })
             })
             .map_err(&err)?;

@@ -24,6 +24,10 @@ pub struct Route {
     pub last_modified: Option<String>,
     /// Send the body without Content-Length, ended by closing the connection.
     pub without_length: bool,
+    /// Wait this long before answering.
+    pub delay: Option<Duration>,
+    /// Announce the full length but close the connection halfway through the body.
+    pub cut_midway: bool,
 }
 
 impl Route {
@@ -35,6 +39,8 @@ impl Route {
             etag: None,
             last_modified: None,
             without_length: false,
+            delay: None,
+            cut_midway: false,
         }
     }
 
@@ -50,7 +56,19 @@ impl Route {
             etag: None,
             last_modified: None,
             without_length: false,
+            delay: None,
+            cut_midway: false,
         }
+    }
+
+    pub fn delayed(mut self, by: Duration) -> Self {
+        self.delay = Some(by);
+        self
+    }
+
+    pub fn cut_midway(mut self) -> Self {
+        self.cut_midway = true;
+        self
     }
 
     pub fn without_length(mut self) -> Self {
@@ -188,6 +206,9 @@ fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<
         status,
     });
     let mut conn = reader.into_inner();
+    if let Some(d) = route.delay {
+        std::thread::sleep(d);
+    }
     let mut head = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
     if let Some(e) = &route.etag {
         head.push_str(&format!("ETag: {e}\r\n"));
@@ -207,6 +228,12 @@ fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<
         head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
     }
     let _ = conn.write_all(head.as_bytes());
+    if route.cut_midway {
+        let _ = conn.write_all(&body[..body.len() / 2]);
+        let _ = conn.flush();
+        let _ = conn.shutdown(std::net::Shutdown::Both);
+        return;
+    }
     let _ = conn.write_all(body);
     let _ = conn.flush();
     // Drain so the client sees a clean close.
@@ -232,9 +259,20 @@ impl Setup {
     pub fn new(feeds: &[(&str, &str)], extra_defaults: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = String::from("database = \"agg.db\"\nwatchlists = \"watchlists.toml\"\n");
-        cfg.push_str(
-            "[defaults]\ntimeout = \"5s\"\nconnect_timeout = \"2s\"\ntimezone = \"+09:00\"\n",
-        );
+        cfg.push_str("[defaults]\n");
+        // The suite's own defaults, unless the test sets the key itself.
+        for (key, line) in [
+            ("timeout", "timeout = \"5s\"\n"),
+            ("connect_timeout", "connect_timeout = \"2s\"\n"),
+            ("timezone", "timezone = \"+09:00\"\n"),
+        ] {
+            let set_by_test = extra_defaults
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{key} ")));
+            if !set_by_test {
+                cfg.push_str(line);
+            }
+        }
         cfg.push_str(extra_defaults);
         for (name, url) in feeds {
             cfg.push_str(&format!("\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
