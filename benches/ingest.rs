@@ -186,9 +186,12 @@ fn poll_mode(dir: &Path, feeds: Vec<FeedConfig>, watch: WatchSet) {
     println!("feeds: {}", config.feeds.len());
     for pass in ["cold", "warm"] {
         let start = Instant::now();
-        let writer = Arc::new(Writer::spawn(
-            Store::open(&config.database).expect("open store"),
-        ));
+        let writer = {
+            let _in_runtime = runtime.enter();
+            Arc::new(Writer::spawn(
+                Store::open(&config.database).expect("open store"),
+            ))
+        };
         let summary = runtime
             .block_on(poll_once(&config, watch.clone(), writer.clone()))
             .expect("poll");

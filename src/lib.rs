@@ -10,6 +10,7 @@
 //! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
 //! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
+//! - [`daemon`] runs every feed on its own schedule with bounded concurrency, reload, shutdown.
 //! - [`cli`] holds one file per subcommand; `main.rs` only maps errors to exit codes.
 //!
 //! Data flow: poll picks feeds → bounded workers run `refresh` → the writer commits → reports read
@@ -17,6 +18,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod dedup;
 pub mod fetch;
 pub mod model;

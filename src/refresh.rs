@@ -128,14 +128,15 @@ impl PollSummary {
 }
 
 /// The runtime polling runs on: one worker per core for the network and timers, and a small
-/// blocking pool (parsing takes one thread per core, local file reads the rest). Unbounded, the
+/// blocking pool (parsing takes one thread per core, the database writer one, local file reads
+/// the rest). Unbounded, the
 /// pool grows a thread per concurrent fetch, and each thread's allocator arena adds resident
 /// memory without adding speed on this kind of machine.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
-        .max_blocking_threads(cores * 2)
+        .max_blocking_threads(cores * 2 + 2)
         .enable_all()
         .build()
 }

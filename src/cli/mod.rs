@@ -7,6 +7,8 @@ mod feeds;
 mod list;
 mod output;
 mod poll;
+mod run;
+mod status;
 pub mod timespec;
 
 use std::path::PathBuf;
@@ -83,6 +85,10 @@ pub enum Command {
     CheckFeed(CheckFeedArgs),
     /// Configured feeds with their last fetch result
     Feeds(FormatArgs),
+    /// Run as a daemon: every feed on its own schedule until SIGTERM/SIGINT; SIGHUP reloads
+    Run,
+    /// Each feed's fetch state and schedule: last result, validators, interval and why, next poll
+    Status(FormatArgs),
     /// Configuration commands
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -156,6 +162,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::List(args) => list::run(&load(&config_path)?, &args),
         Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), &config_path, &args),
         Command::Feeds(args) => feeds::run(&load(&config_path)?, args.format),
+        Command::Run => run::run(&config_path),
+        Command::Status(args) => status::run(&load(&config_path)?, args.format),
         Command::Config(ConfigCommand::Check(args)) => {
             config_check::run(&load(&config_path)?, args.format)
         }

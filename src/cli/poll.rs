@@ -13,8 +13,11 @@ use crate::store::{Store, Writer};
 pub fn run(config: &Config) -> CliResult {
     let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
     let store = Store::open(&config.database)?;
-    let writer = Arc::new(Writer::spawn(store));
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
+    let writer = {
+        let _in_runtime = runtime.enter();
+        Arc::new(Writer::spawn(store))
+    };
     let summary = runtime.block_on(refresh::poll_once(config, watch, writer.clone()));
     drop(runtime);
     if let Ok(w) = Arc::try_unwrap(writer) {

@@ -1,59 +1,81 @@
-//! The single writer: a dedicated thread owns the [`Store`] and runs jobs sent from async code,
-//! so SQLite never blocks the runtime and writes are serialised by construction.
+//! The single writer: one [`Store`] owns the read-write connection, and jobs sent from async
+//! code run on it one at a time, on the runtime's blocking pool, so SQLite never blocks the
+//! async workers and writes are serialised by construction.
 //!
-//! Group commit: when jobs queue up (the writer is the busy side), up to [`MAX_GROUP`] of them
-//! run inside one transaction, each in its own savepoint, and commit together. Every caller is
-//! answered only after that commit, so a reply always means "on disk" (to WAL). One job's error
-//! rolls back only its own savepoint.
+//! Jobs queue; a blocking task drains the queue while there is work and ends when it is empty
+//! (so an idle writer holds no thread, and under a paused test clock time does not jump while
+//! the database is working). Group commit: up to [`MAX_GROUP`] queued jobs run inside one
+//! transaction, each in its own savepoint, and commit together. Every caller is answered only
+//! after that commit, so a reply always means "on disk" (to WAL). One job's error rolls back
+//! only its own savepoint.
 
-use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use super::{Store, StoreError};
 
 /// Most jobs committed together.
 pub const MAX_GROUP: usize = 32;
+/// How long an idle drain task waits for more jobs before it ends.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Sends a job's result once the commit it belongs to is known.
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&mut Store) -> Reply + Send>;
 
-/// Handle to the writer thread. Dropping it (or calling [`Writer::close`]) lets the thread
-/// finish the queued jobs and exit, closing the connection.
+struct State {
+    queue: VecDeque<Job>,
+    /// The store, when no drain task holds it.
+    store: Option<Store>,
+    draining: bool,
+    closed: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when the drain task has given the store back.
+    idle: Condvar,
+    /// Signalled when a job is queued while a drain task runs.
+    work: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Handle to the writer. Dropping it (or calling [`Writer::close`]) waits for queued jobs to
+/// finish and closes the connection.
 pub struct Writer {
-    jobs: Option<mpsc::Sender<Job>>,
-    thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    runtime: Handle,
 }
 
 impl Writer {
-    /// Moves `store` onto its own thread.
-    pub fn spawn(mut store: Store) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("db-writer".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut group = vec![first];
-                    while group.len() < MAX_GROUP {
-                        match rx.try_recv() {
-                            Ok(job) => group.push(job),
-                            Err(_) => break,
-                        }
-                    }
-                    run_group(&mut store, group);
-                }
-            })
-            .expect("spawning the writer thread");
+    /// Takes over `store`. Must be called within a Tokio runtime, whose blocking pool runs the
+    /// jobs.
+    pub fn spawn(store: Store) -> Self {
         Self {
-            jobs: Some(tx),
-            thread: Some(thread),
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    store: Some(store),
+                    draining: false,
+                    closed: false,
+                }),
+                idle: Condvar::new(),
+                work: Condvar::new(),
+            }),
+            runtime: Handle::current(),
         }
     }
 
-    /// Queues `f` for the writer thread at once, and returns a future of its result, ready once
-    /// its writes are committed.
+    /// Queues `f` at once, and returns a future of its result, ready once its writes are
+    /// committed.
     pub fn call<R, F>(&self, f: F) -> impl Future<Output = Result<R, StoreError>> + use<R, F>
     where
         R: Send + 'static,
@@ -66,10 +88,23 @@ impl Writer {
                 let _ = tx.send(committed.map(|()| result));
             })
         });
-        let queued = self
-            .jobs
-            .as_ref()
-            .is_some_and(|jobs| jobs.send(job).is_ok());
+        let (queued, start) = {
+            let mut st = self.shared.lock();
+            if st.closed {
+                (false, false)
+            } else {
+                st.queue.push_back(job);
+                let start = !std::mem::replace(&mut st.draining, true);
+                if !start {
+                    self.shared.work.notify_one();
+                }
+                (true, start)
+            }
+        };
+        if start {
+            let shared = self.shared.clone();
+            self.runtime.spawn_blocking(move || drain(&shared));
+        }
         async move {
             if !queued {
                 return Err(StoreError::WriterGone);
@@ -81,21 +116,52 @@ impl Writer {
     }
 
     /// Waits for queued jobs to finish and closes the database.
-    pub fn close(mut self) {
-        self.shutdown();
-    }
+    pub fn close(self) {}
 
     fn shutdown(&mut self) {
-        drop(self.jobs.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        let mut st = self.shared.lock();
+        st.closed = true;
+        self.shared.work.notify_all();
+        while st.draining {
+            st = self.shared.idle.wait(st).unwrap_or_else(|p| p.into_inner());
         }
+        drop(st.store.take());
     }
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Runs queued jobs in groups until the queue is empty, then gives the store back.
+fn drain(shared: &Shared) {
+    let Some(mut store) = shared.lock().store.take() else {
+        return;
+    };
+    loop {
+        let group: Vec<Job> = {
+            let mut st = shared.lock();
+            if st.queue.is_empty() && !st.closed {
+                // Linger briefly: a poll sends jobs in quick succession, and a task that stays
+                // costs less than one started per job.
+                st = shared
+                    .work
+                    .wait_timeout(st, LINGER)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
+            }
+            if st.queue.is_empty() {
+                st.store = Some(store);
+                st.draining = false;
+                shared.idle.notify_all();
+                return;
+            }
+            let n = st.queue.len().min(MAX_GROUP);
+            st.queue.drain(..n).collect()
+        };
+        run_group(&mut store, group);
     }
 }
 
@@ -128,10 +194,13 @@ mod tests {
     fn queued_jobs_commit_together_and_answer_after_commit() {
         let d = tempfile::tempdir().unwrap();
         let path = d.path().join("db");
-        let writer = Writer::spawn(Store::open(&path).unwrap());
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
+        let writer = {
+            let _in_runtime = rt.enter();
+            Writer::spawn(Store::open(&path).unwrap())
+        };
         let feeds: Vec<FeedConfig> = (0..50)
             .map(|i| FeedConfig {
                 name: format!("f{i}"),

@@ -345,12 +345,15 @@ pub fn poll(config: &aggregator::config::Config) -> aggregator::refresh::PollSum
     use std::sync::Arc;
     let watch = Arc::new(config.watch_set().unwrap());
     let store = aggregator::store::Store::open(&config.database).unwrap();
-    let writer = Arc::new(aggregator::store::Writer::spawn(store));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    let writer = {
+        let _in_runtime = rt.enter();
+        Arc::new(aggregator::store::Writer::spawn(store))
+    };
     let summary = rt
         .block_on(aggregator::refresh::poll_once(
             config,
