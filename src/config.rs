@@ -19,6 +19,9 @@ use crate::watch::{WatchSet, WatchlistSpec};
 /// given and `./config/aggregator.toml` does not exist.
 pub const SYSTEM_CONFIG: &str = "/etc/aggregator/aggregator.toml";
 
+/// Environment variable that, when set, replaces the config's `database`.
+pub const DATABASE_ENV: &str = "AGGREGATOR_DATABASE";
+
 /// A fully validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -243,6 +246,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         }
         Some(db) => base.join(db.get_ref()),
         None => base.join("aggregator.db"),
+    };
+    // The service unit points the database into its state directory this way, so one config
+    // file serves both a checkout and an installed service.
+    let database = match std::env::var_os(DATABASE_ENV) {
+        Some(db) if !db.is_empty() => PathBuf::from(db),
+        _ => database,
     };
 
     let mut defaults = Defaults::default();
