@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::{self, Config, ConfigError, FeedConfig};
-use crate::refresh::{FeedOutcome, FeedReport, PollError, Refresher};
+use crate::refresh::{FeedOutcome, FeedReport, Hosts, PollError, Refresher, host_of};
 use crate::store::{FeedState, Store, StoreError, Writer};
 
 /// How often the scheduler loop wakes when nothing is due (for the watchdog and status).
@@ -92,59 +92,6 @@ struct Entry {
     state: FeedState,
     due: Instant,
     in_flight: bool,
-}
-
-/// Per-host budget: a few fetches at once, and a minimum spacing between two starts.
-#[derive(Clone)]
-struct Hosts {
-    per_host: usize,
-    spacing: Duration,
-    hosts: Arc<std::sync::Mutex<HashMap<String, Arc<Host>>>>,
-}
-
-struct Host {
-    slots: Arc<Semaphore>,
-    last_start: Mutex<Option<Instant>>,
-}
-
-impl Hosts {
-    fn new(per_host: usize, spacing: Duration) -> Self {
-        Self {
-            per_host,
-            spacing,
-            hosts: Arc::default(),
-        }
-    }
-
-    /// Waits for a slot on `host` and for the spacing since the last start there.
-    async fn enter(&self, host: &str) -> OwnedSemaphorePermit {
-        let h = {
-            let mut map = self.hosts.lock().expect("host map lock");
-            map.entry(host.to_string())
-                .or_insert_with(|| {
-                    Arc::new(Host {
-                        slots: Arc::new(Semaphore::new(self.per_host)),
-                        last_start: Mutex::new(None),
-                    })
-                })
-                .clone()
-        };
-        let permit = h.slots.clone().acquire_owned().await.expect("never closed");
-        let mut last = h.last_start.lock().await;
-        if let Some(prev) = *last {
-            tokio::time::sleep_until(prev + self.spacing).await;
-        }
-        *last = Some(Instant::now());
-        permit
-    }
-}
-
-/// The host whose budget a fetch of `url` uses; none for local files.
-fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
 }
 
 /// Everything that comes from one loaded config.

@@ -2,12 +2,14 @@
 //! this module hands each one's output to the next. A failing feed is recorded on its row and
 //! reported, never fatal to the poll.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::Semaphore;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use url::Url;
 
 use crate::config::{Config, Defaults, FeedConfig};
@@ -160,8 +162,9 @@ pub enum PollError {
     Client(#[from] crate::fetch::FetchError),
 }
 
-/// Polls every configured feed once, at most `defaults.concurrency` at a time, and records each
-/// result through the writer. Only a database failure ends the poll early.
+/// Polls every configured feed once, at most `defaults.concurrency` at a time (and
+/// `defaults.per_host` per web host, `defaults.host_spacing` apart), and records each result
+/// through the writer. Only a database failure ends the poll early.
 pub async fn poll_once(
     config: &Config,
     watch: Arc<WatchSet>,
@@ -173,6 +176,7 @@ pub async fn poll_once(
         .call(move |s| s.sync_feeds(&feeds, Utc::now()))
         .await??;
     let limit = Arc::new(Semaphore::new(config.defaults.concurrency));
+    let hosts = Hosts::new(config.defaults.per_host, config.defaults.host_spacing);
     let mut tasks = JoinSet::new();
     let mut reports: Vec<Option<FeedReport>> = vec![None; config.feeds.len()];
     let mut collect = |joined: Result<(usize, Result<FeedReport, StoreError>), _>| {
@@ -194,9 +198,13 @@ pub async fn poll_once(
             .acquire_owned()
             .await
             .expect("semaphore never closed");
-        let refresher = refresher.clone();
+        let (refresher, hosts) = (refresher.clone(), hosts.clone());
         tasks.spawn(async move {
             let _permit = permit;
+            let _host = match host_of(&state.url) {
+                Some(host) => Some(hosts.enter(&host).await),
+                None => None,
+            };
             (index, refresher.refresh(&feed, &state).await)
         });
         while let Some(joined) = tasks.try_join_next() {
@@ -213,6 +221,59 @@ pub async fn poll_once(
     Ok(PollSummary {
         feeds: reports.into_iter().flatten().collect(),
     })
+}
+
+/// Per-host budget: a few fetches at once, and a minimum spacing between two starts.
+#[derive(Clone)]
+pub struct Hosts {
+    per_host: usize,
+    spacing: Duration,
+    hosts: Arc<std::sync::Mutex<HashMap<String, Arc<Host>>>>,
+}
+
+struct Host {
+    slots: Arc<Semaphore>,
+    last_start: Mutex<Option<Instant>>,
+}
+
+impl Hosts {
+    pub fn new(per_host: usize, spacing: Duration) -> Self {
+        Self {
+            per_host,
+            spacing,
+            hosts: Arc::default(),
+        }
+    }
+
+    /// Waits for a slot on `host` and for the spacing since the last start there.
+    pub async fn enter(&self, host: &str) -> OwnedSemaphorePermit {
+        let h = {
+            let mut map = self.hosts.lock().expect("host map lock");
+            map.entry(host.to_string())
+                .or_insert_with(|| {
+                    Arc::new(Host {
+                        slots: Arc::new(Semaphore::new(self.per_host)),
+                        last_start: Mutex::new(None),
+                    })
+                })
+                .clone()
+        };
+        let permit = h.slots.clone().acquire_owned().await.expect("never closed");
+        let mut last = h.last_start.lock().await;
+        if let Some(prev) = *last {
+            tokio::time::sleep_until(prev + self.spacing).await;
+        }
+        *last = Some(Instant::now());
+        permit
+    }
+}
+
+/// The host whose budget a fetch of `url` uses; none for local files.
+pub fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
 }
 
 /// What every refresh needs, shared by all feeds of a poll.

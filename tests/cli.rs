@@ -146,7 +146,7 @@ fn broken_config_exits_2_naming_file_line_and_key() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("aggregator.toml:7:1: unknown field `colour`"),
+        err.contains("aggregator.toml:9:1: unknown field `colour`"),
         "{err}"
     );
 

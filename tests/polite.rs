@@ -278,3 +278,29 @@ fn slow_and_cut_responses_fail_cleanly_and_others_go_on() {
     assert_eq!(s.ok(), 1);
     assert_eq!(stored(&config).len(), 1);
 }
+
+#[test]
+fn feeds_of_one_host_share_its_budget_and_spacing() {
+    let srv = Server::start();
+    for p in ["/h1", "/h2", "/h3"] {
+        srv.route(p, Route::rss(one_item(&p[1..])));
+    }
+    let setup = Setup::new(
+        &[
+            ("h1", &srv.url("/h1")),
+            ("h2", &srv.url("/h2")),
+            ("h3", &srv.url("/h3")),
+        ],
+        "per_host = 1\nhost_spacing = \"300ms\"\n",
+    );
+    assert_eq!(poll(&setup.config()).ok(), 3);
+    let mut at: Vec<std::time::Instant> = srv.seen().into_iter().map(|s| s.at).collect();
+    at.sort();
+    for w in at.windows(2) {
+        assert!(
+            w[1] - w[0] >= Duration::from_millis(290),
+            "requests {:?} apart",
+            w[1] - w[0]
+        );
+    }
+}

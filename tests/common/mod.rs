@@ -98,6 +98,8 @@ pub struct Seen {
     pub path: String,
     pub headers: HashMap<String, String>,
     pub status: u16,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 /// The test server. Dropping it stops the accept loop.
@@ -204,6 +206,7 @@ fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<
         path,
         headers,
         status,
+        at: std::time::Instant::now(),
     });
     let mut conn = reader.into_inner();
     if let Some(d) = route.delay {
@@ -265,6 +268,8 @@ impl Setup {
             ("timeout", "timeout = \"5s\"\n"),
             ("connect_timeout", "connect_timeout = \"2s\"\n"),
             ("timezone", "timezone = \"+09:00\"\n"),
+            ("host_spacing", "host_spacing = \"0s\"\n"),
+            ("per_host", "per_host = 8\n"),
         ] {
             let set_by_test = extra_defaults
                 .lines()
