@@ -7,6 +7,7 @@
 //! INGEST_MODE=sequential cargo bench --bench ingest  # stage timings, one thread
 //! INGEST_BREAKDOWN=1 INGEST_MODE=sequential …        # prepare split into its stages
 //! INGEST_KEEP=1 cargo bench --bench ingest           # keep the corpus and database
+//! INGEST_GENERATE_ONLY=DIR cargo bench --bench ingest # only write the corpus into DIR
 //! ```
 //!
 //! The corpus is generated deterministically (an LCG, no `rand`) before the clock starts: RSS 2.0
@@ -68,6 +69,15 @@ fn main() {
         }
     };
 
+    // `INGEST_GENERATE_ONLY=DIR`: write the corpus into DIR and stop (the daemon cycle
+    // benchmark, benches/cycle.sh, serves it over HTTP).
+    if let Some(out) = std::env::var_os("INGEST_GENERATE_ONLY") {
+        let out = std::path::PathBuf::from(out);
+        std::fs::create_dir_all(&out).expect("create corpus dir");
+        let configs = generate_corpus(&out, feeds);
+        println!("generated {} feeds in {}", configs.len(), out.display());
+        return;
+    }
     let dir = tempfile::Builder::new()
         .prefix("ingest-bench")
         .tempdir()

@@ -260,7 +260,10 @@ impl Hosts {
         };
         let permit = h.slots.clone().acquire_owned().await.expect("never closed");
         let mut last = h.last_start.lock().await;
-        if let Some(prev) = *last {
+        // (A sleep to a past instant still waits for the next timer tick: skip it.)
+        if let Some(prev) = *last
+            && prev + self.spacing > Instant::now()
+        {
             tokio::time::sleep_until(prev + self.spacing).await;
         }
         *last = Some(Instant::now());
