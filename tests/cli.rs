@@ -442,3 +442,34 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
+
+#[test]
+fn status_shows_fetch_state_and_schedule() {
+    let srv = Server::start();
+    srv.route("/ok", Route::rss(feed_with_escape()).with_etag("\"e1\""));
+    srv.route("/down", Route::status(503).with_header("Retry-After", "7200"));
+    let setup = Setup::new(&[("ok", &srv.url("/ok")), ("down", &srv.url("/down"))], "");
+    assert!(setup.run(&["poll", "--once"]).status.success());
+    let out = setup.run(&["status", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let feeds = v.as_array().unwrap();
+    let ok = feeds.iter().find(|f| f["name"] == "ok").unwrap();
+    for key in [
+        "url", "last_fetch_at", "last_result", "last_http_status", "last_items_new", "last_items_updated",
+        "last_bytes", "last_elapsed_ms", "etag", "last_modified", "interval_secs", "interval_reason",
+        "next_poll_at", "error_streak", "stale", "overflow_at", "retired_at", "configured",
+    ] {
+        assert!(ok.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(ok["etag"], "\"e1\"");
+    assert_eq!(ok["last_items_new"], 2);
+    assert_eq!(ok["configured"], true);
+    let down = feeds.iter().find(|f| f["name"] == "down").unwrap();
+    assert_eq!(down["interval_reason"], "retry-after");
+    assert_eq!(down["error_streak"], 1);
+    assert_eq!(down["last_http_status"], 503);
+    let table = stdout(&setup.run(&["status"]));
+    assert!(table.contains("retry-after") && table.contains("etag"), "{table}");
+    assert!(table.contains("HTTP 503"), "the last error is shown: {table}");
+}

@@ -146,7 +146,9 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                     notes.push(format!("moved to {}", r.url));
                 }
                 if let Some(e) = &r.last_error {
-                    notes.push(e.clone());
+                    // The feed's own URL is known; the table keeps the cause.
+                    let cause = e.strip_prefix(&format!("{}: ", r.url)).unwrap_or(e);
+                    notes.push(cause.to_string());
                 }
                 let n = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
                 add_row(
