@@ -447,7 +447,10 @@ fn a_closed_pipe_is_not_an_error() {
 fn status_shows_fetch_state_and_schedule() {
     let srv = Server::start();
     srv.route("/ok", Route::rss(feed_with_escape()).with_etag("\"e1\""));
-    srv.route("/down", Route::status(503).with_header("Retry-After", "7200"));
+    srv.route(
+        "/down",
+        Route::status(503).with_header("Retry-After", "7200"),
+    );
     let setup = Setup::new(&[("ok", &srv.url("/ok")), ("down", &srv.url("/down"))], "");
     assert!(setup.run(&["poll", "--once"]).status.success());
     let out = setup.run(&["status", "--format", "json"]);
@@ -456,9 +459,24 @@ fn status_shows_fetch_state_and_schedule() {
     let feeds = v.as_array().unwrap();
     let ok = feeds.iter().find(|f| f["name"] == "ok").unwrap();
     for key in [
-        "url", "last_fetch_at", "last_result", "last_http_status", "last_items_new", "last_items_updated",
-        "last_bytes", "last_elapsed_ms", "etag", "last_modified", "interval_secs", "interval_reason",
-        "next_poll_at", "error_streak", "stale", "overflow_at", "retired_at", "configured",
+        "url",
+        "last_fetch_at",
+        "last_result",
+        "last_http_status",
+        "last_items_new",
+        "last_items_updated",
+        "last_bytes",
+        "last_elapsed_ms",
+        "etag",
+        "last_modified",
+        "interval_secs",
+        "interval_reason",
+        "next_poll_at",
+        "error_streak",
+        "stale",
+        "overflow_at",
+        "retired_at",
+        "configured",
     ] {
         assert!(ok.get(key).is_some(), "missing {key}");
     }
@@ -470,6 +488,12 @@ fn status_shows_fetch_state_and_schedule() {
     assert_eq!(down["error_streak"], 1);
     assert_eq!(down["last_http_status"], 503);
     let table = stdout(&setup.run(&["status"]));
-    assert!(table.contains("retry-after") && table.contains("etag"), "{table}");
-    assert!(table.contains("HTTP 503"), "the last error is shown: {table}");
+    assert!(
+        table.contains("retry-after") && table.contains("etag"),
+        "{table}"
+    );
+    assert!(
+        table.contains("HTTP 503"),
+        "the last error is shown: {table}"
+    );
 }

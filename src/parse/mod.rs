@@ -109,6 +109,12 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
 
 /// `sy:updatePeriod` / `sy:updateFrequency` (RSS 1.0 syndication module), which feed-rs skips.
 fn syndication_hint(text: &str) -> Option<(std::time::Duration, u32)> {
+    // Channel-level elements: look only before the first item.
+    let head = &text[..text.find("<item").unwrap_or(text.len())];
+    if !head.contains("updatePeriod") {
+        return None;
+    }
+    let text = head;
     let value = |tag: &str| -> Option<&str> {
         let start = text.find(&format!(":{tag}>"))? + tag.len() + 2;
         let rest = &text[start..];
