@@ -6,15 +6,14 @@
 //! wires them to SIGTERM/SIGINT and SIGHUP. Talking to systemd goes through [`Notifier`], which
 //! does nothing outside systemd.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -91,10 +90,13 @@ struct Entry {
     feed: FeedConfig,
     state: FeedState,
     due: Instant,
-    in_flight: bool,
+    /// The config changed while a fetch of this feed was in flight: fetch again when it ends.
+    refetch: bool,
 }
 
-/// Everything that comes from one loaded config.
+/// Everything that comes from one loaded config. The limits (global budget, host slots and
+/// spacing, parse slots) carry over a reload when their settings did not change, so fetches in
+/// flight and new ones share one budget.
 struct Running {
     config: Config,
     refresher: Refresher,
@@ -103,17 +105,51 @@ struct Running {
 }
 
 impl Running {
-    fn new(config: Config, writer: Arc<Writer>) -> Result<Self, DaemonError> {
+    fn new(
+        config: Config,
+        writer: Arc<Writer>,
+        previous: Option<&Running>,
+    ) -> Result<Self, DaemonError> {
         let watch = Arc::new(config.watch_set()?);
-        let refresher = Refresher::new(&config, watch, writer).map_err(PollError::from)?;
+        let mut refresher = Refresher::new(&config, watch, writer).map_err(PollError::from)?;
+        let d = &config.defaults;
+        let (global, hosts) = match previous {
+            Some(p) => {
+                refresher.share_cpu_with(&p.refresher);
+                let pd = &p.config.defaults;
+                let global = if pd.concurrency == d.concurrency {
+                    p.global.clone()
+                } else {
+                    Arc::new(Semaphore::new(d.concurrency))
+                };
+                let hosts = if (pd.per_host, pd.host_spacing) == (d.per_host, d.host_spacing) {
+                    p.hosts.clone()
+                } else {
+                    Hosts::new(d.per_host, d.host_spacing)
+                };
+                (global, hosts)
+            }
+            None => (
+                Arc::new(Semaphore::new(d.concurrency)),
+                Hosts::new(d.per_host, d.host_spacing),
+            ),
+        };
         Ok(Self {
-            global: Arc::new(Semaphore::new(config.defaults.concurrency)),
-            hosts: Hosts::new(config.defaults.per_host, config.defaults.host_spacing),
+            global,
+            hosts,
             refresher,
             config,
         })
     }
 }
+
+/// Most feed tasks alive at once, per unit of `concurrency`: tasks beyond the budget only wait,
+/// and each holds its feed's state, so they are not created far ahead of need.
+const TASKS_PER_SLOT: usize = 4;
+/// After a database error on a feed, try it again this much later.
+const STORE_RETRY: Duration = Duration::from_secs(30);
+
+type TaskResult = (String, Option<Result<FeedReport, StoreError>>);
 
 /// Runs until `shutdown` completes. Each message on `reload` re-reads both config files; a
 /// broken new config is reported and the running one kept.
@@ -126,72 +162,94 @@ pub async fn run(
     let config = config::load(&config_path)?;
     let store = Store::open(&config.database)?;
     let writer = Arc::new(Writer::spawn(store));
-    let mut running = Running::new(config, writer.clone())?;
+    let mut running = Running::new(config, writer.clone(), None)?;
+    // Feeds with a fetch in flight, by name: a feed is never fetched twice at once, even when a
+    // reload removes and re-adds it or changes its URL meanwhile.
+    let mut busy: HashSet<String> = HashSet::new();
     let mut entries: HashMap<String, Entry> = HashMap::new();
-    sync_entries(&running.config, &writer, &mut entries).await?;
+    sync_entries(&running.config, &writer, &mut entries, &busy).await?;
     notifier.ready();
     tracing::info!(feeds = entries.len(), db = %running.config.database.display(), "daemon started");
 
     let mut summary = RunSummary::default();
-    let mut tasks: JoinSet<(String, Option<Result<FeedReport, StoreError>>)> = JoinSet::new();
-    let stopping = Arc::new(AtomicBool::new(false));
+    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
+    let mut task_names: HashMap<tokio::task::Id, String> = HashMap::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
     let mut last_status = Instant::now() - TICK;
     loop {
         let now = Instant::now();
-        // Start what is due.
-        for entry in entries.values_mut() {
-            if entry.in_flight || entry.state.retired || entry.due > now {
-                continue;
-            }
-            entry.in_flight = true;
+        // Start what is due, up to the task bound.
+        let max_tasks = running.config.defaults.concurrency * TASKS_PER_SLOT;
+        let mut due: Vec<&mut Entry> = entries
+            .values_mut()
+            .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired && e.due <= now)
+            .collect();
+        due.sort_by_key(|e| e.due);
+        for entry in due.into_iter().take(max_tasks.saturating_sub(tasks.len())) {
+            busy.insert(entry.feed.name.clone());
+            entry.refetch = false;
             let (feed, state) = (entry.feed.clone(), entry.state.clone());
             let (refresher, global, hosts) = (
                 running.refresher.clone(),
                 running.global.clone(),
                 running.hosts.clone(),
             );
-            let stopping = stopping.clone();
-            tasks.spawn(async move {
-                let _global = global.acquire_owned().await.expect("never closed");
-                // Local files need no politeness; web hosts get their budget and spacing.
-                let _host = match host_of(&state.url) {
-                    Some(host) => Some(hosts.enter(&host).await),
-                    None => None,
+            let mut stop = stop_rx.clone();
+            let name = feed.name.clone();
+            let handle = tasks.spawn(async move {
+                // The host's slot first (local files need none), then the global budget, so
+                // feeds waiting for a busy host do not hold the budget other hosts need.
+                let permits = async {
+                    let host = match host_of(&state.url) {
+                        Some(host) => Some(hosts.enter(&host).await),
+                        None => None,
+                    };
+                    let global = global.acquire_owned().await.expect("never closed");
+                    (host, global)
                 };
-                // Work that had not started when shutdown began is not started.
-                if stopping.load(Ordering::SeqCst) {
-                    return (feed.name, None);
-                }
+                // Work that has not started when shutdown begins is not started.
+                let _permits = tokio::select! {
+                    p = permits => p,
+                    _ = stop.wait_for(|s| *s) => return (feed.name, None),
+                };
                 let report = refresher.refresh(&feed, &state).await;
                 (feed.name, Some(report))
             });
+            task_names.insert(handle.id(), name);
         }
         if now.duration_since(last_status) >= TICK {
             notifier.watchdog();
-            notifier.status(&status_line(&entries, &summary));
+            notifier.status(&status_line(&entries, &busy, &summary));
             last_status = now;
         }
         let next_due = entries
             .values()
-            .filter(|e| !e.in_flight && !e.state.retired)
+            .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired)
             .map(|e| e.due)
             .min()
             .unwrap_or(now + TICK)
-            .min(now + TICK);
+            .clamp(now, now + TICK);
         tokio::select! {
             () = &mut shutdown => break,
             Some(()) = reload.recv() => {
                 notifier.reloading();
                 let attempt = config::load(&config_path)
                     .map_err(DaemonError::from)
-                    .and_then(|c| Running::new(c, writer.clone()));
+                    .and_then(|c| Running::new(c, writer.clone(), Some(&running)));
                 match attempt {
                     Ok(next) => {
+                        if next.config.database != running.config.database {
+                            tracing::warn!(database = %running.config.database.display(), "a new database path takes effect at restart; still writing to the current one");
+                        }
                         running = next;
-                        sync_entries(&running.config, &writer, &mut entries).await?;
-                        summary.reloads += 1;
-                        tracing::info!(feeds = entries.len(), "configuration reloaded");
+                        match sync_entries(&running.config, &writer, &mut entries, &busy).await {
+                            Ok(()) => {
+                                summary.reloads += 1;
+                                tracing::info!(feeds = entries.len(), "configuration reloaded");
+                            }
+                            Err(e) => tracing::error!(error = %e, "reload could not update the feed table"),
+                        }
                     }
                     Err(e) => {
                         summary.failed_reloads += 1;
@@ -200,20 +258,39 @@ pub async fn run(
                 }
                 notifier.ready();
             }
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
                 let (name, report) = match joined {
-                    Ok((name, Some(report))) => (name, report?),
-                    Ok((_, None)) => continue,
+                    Ok((id, (name, report))) => {
+                        task_names.remove(&id);
+                        (name, report)
+                    }
                     Err(e) => {
-                        tracing::error!(error = %e, "feed task ended abnormally");
-                        continue;
+                        let name = task_names.remove(&e.id()).unwrap_or_default();
+                        tracing::error!(feed = %name, error = %e, "feed task ended abnormally");
+                        (name, Some(Err(StoreError::WriterGone)))
                     }
                 };
+                busy.remove(&name);
+                let Some(report) = report else { continue };
                 summary.fetches += 1;
-                if matches!(report.outcome, FeedOutcome::Failed { .. }) {
-                    summary.failures += 1;
+                match report {
+                    Ok(report) => {
+                        if matches!(report.outcome, FeedOutcome::Failed { .. }) {
+                            summary.failures += 1;
+                        }
+                        if let Err(e) = finish(&mut entries, &writer, &name, &report).await {
+                            tracing::error!(feed = %name, error = %e, "could not reload the feed's state");
+                            retry_later(&mut entries, &name);
+                        }
+                    }
+                    Err(e) => {
+                        // A database problem (locked, disk full) on one feed's results: keep
+                        // running and try that feed again; the fetch itself will be repeated.
+                        summary.failures += 1;
+                        tracing::error!(feed = %name, error = %e, "storing the feed failed; will retry");
+                        retry_later(&mut entries, &name);
+                    }
                 }
-                finish(&mut entries, &writer, &name, &report).await?;
             }
             () = tokio::time::sleep_until(next_due) => {}
         }
@@ -221,32 +298,37 @@ pub async fn run(
 
     // Shutdown: no new work; in-flight fetches finish or time out; then commit and close.
     notifier.stopping();
-    stopping.store(true, Ordering::SeqCst);
+    let _ = stop_tx.send(true);
     let deadline = Instant::now() + running.config.defaults.timeout + DRAIN_GRACE;
     tracing::info!(
         in_flight = tasks.len(),
-        "shutting down: finishing in-flight fetches"
+        "shutting down: finishing fetches in flight"
     );
     while !tasks.is_empty() {
         match tokio::time::timeout_at(deadline, tasks.join_next()).await {
             Ok(Some(Ok((_, None)))) => {}
-            Ok(Some(Ok((_, Some(report))))) => {
+            Ok(Some(Ok((name, Some(report))))) => {
                 summary.fetches += 1;
-                if let Ok(r) = &report
-                    && matches!(r.outcome, FeedOutcome::Failed { .. })
-                {
-                    summary.failures += 1;
+                match report {
+                    Ok(r) if matches!(r.outcome, FeedOutcome::Failed { .. }) => {
+                        summary.failures += 1
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        summary.failures += 1;
+                        tracing::error!(feed = %name, error = %e, "storing the feed failed at shutdown");
+                    }
                 }
-                report?;
             }
             Ok(Some(Err(e))) => tracing::error!(error = %e, "feed task ended abnormally"),
             Ok(None) => break,
             Err(_) => {
                 summary.abandoned = tasks.len() as u64;
                 tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
                 tracing::warn!(
                     abandoned = summary.abandoned,
-                    "in-flight fetches outlived the grace period"
+                    "fetches in flight outlived the grace period"
                 );
                 break;
             }
@@ -265,12 +347,14 @@ pub async fn run(
     Ok(summary)
 }
 
-/// Brings the schedule in line with `config`: new feeds are due now, removed ones dropped,
-/// unchanged ones keep their time (from the database on first load).
+/// Brings the schedule in line with `config`: new or changed feeds are due now (or right after
+/// a fetch of theirs still in flight), removed ones dropped, unchanged ones keep their time
+/// (from the database on first load).
 async fn sync_entries(
     config: &Config,
     writer: &Writer,
     entries: &mut HashMap<String, Entry>,
+    busy: &HashSet<String>,
 ) -> Result<(), StoreError> {
     let feeds = config.feeds.clone();
     let states = writer
@@ -278,8 +362,9 @@ async fn sync_entries(
         .await??;
     let mut next: HashMap<String, Entry> = HashMap::with_capacity(states.len());
     for (feed, state) in config.feeds.iter().cloned().zip(states) {
-        let (due, in_flight) = match entries.remove(&feed.name) {
-            Some(old) if old.feed.url == feed.url => (old.due, old.in_flight),
+        let (due, refetch) = match entries.remove(&feed.name) {
+            Some(old) if old.feed == feed => (old.due, old.refetch),
+            _ if busy.contains(&feed.name) => (Instant::now(), true),
             _ => (due_at(&state), false),
         };
         next.insert(
@@ -288,12 +373,12 @@ async fn sync_entries(
                 feed,
                 state,
                 due,
-                in_flight,
+                refetch,
             },
         );
     }
-    for (name, old) in entries.drain() {
-        if old.in_flight {
+    for name in entries.keys() {
+        if busy.contains(name) {
             tracing::info!(feed = %name, "removed from the config; its fetch in flight will finish");
         }
     }
@@ -308,6 +393,12 @@ fn due_at(state: &FeedState) -> Instant {
         .and_then(|t| (t - Utc::now()).to_std().ok())
         .unwrap_or(Duration::ZERO);
     Instant::now() + wait
+}
+
+fn retry_later(entries: &mut HashMap<String, Entry>, name: &str) {
+    if let Some(e) = entries.get_mut(name) {
+        e.due = Instant::now() + STORE_RETRY;
+    }
 }
 
 /// A fetch ended: reload the feed's state (validators, streak, rhythm) and set its next time.
@@ -327,7 +418,12 @@ async fn finish(
     if let Some(state) = states.pop() {
         entry.state = state;
     }
-    entry.in_flight = false;
+    if entry.refetch {
+        // The config changed while this fetch was in flight: fetch again as configured now.
+        entry.refetch = false;
+        entry.due = Instant::now();
+        return Ok(());
+    }
     entry.due = report
         .next_poll_at
         .and_then(|t| (t - Utc::now()).to_std().ok())
@@ -335,16 +431,20 @@ async fn finish(
     Ok(())
 }
 
-fn status_line(entries: &HashMap<String, Entry>, summary: &RunSummary) -> String {
+fn status_line(
+    entries: &HashMap<String, Entry>,
+    busy: &HashSet<String>,
+    summary: &RunSummary,
+) -> String {
     let failing = entries
         .values()
         .filter(|e| e.state.error_streak > 0)
         .count();
     let stale = entries.values().filter(|e| e.state.stale).count();
-    let in_flight = entries.values().filter(|e| e.in_flight).count();
     format!(
-        "{} feeds, {in_flight} fetching, {failing} failing, {stale} stale; {} fetches since start",
+        "{} feeds, {} fetching, {failing} failing, {stale} stale; {} fetches since start",
         entries.len(),
+        busy.len(),
         summary.fetches
     )
 }

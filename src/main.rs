@@ -11,7 +11,10 @@ use aggregator::text::clean_line;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    // The daemon reports its events (start, reload, moves, stores) by default; one-shot
+    // commands only warnings.
+    let base = u8::from(matches!(cli.command, cli::Command::Run));
+    init_tracing(cli.verbose.saturating_add(base));
     // Panics are contained where input is parsed; make any that happen a log line, not a
     // backtrace dump on the terminal or in the journal.
     std::panic::set_hook(Box::new(

@@ -177,6 +177,7 @@ pub async fn poll_once(
         .await??;
     let limit = Arc::new(Semaphore::new(config.defaults.concurrency));
     let hosts = Hosts::new(config.defaults.per_host, config.defaults.host_spacing);
+    let tasks_bound = Arc::new(Semaphore::new(config.defaults.concurrency * 4));
     let mut tasks = JoinSet::new();
     let mut reports: Vec<Option<FeedReport>> = vec![None; config.feeds.len()];
     let mut collect = |joined: Result<(usize, Result<FeedReport, StoreError>), _>| {
@@ -191,20 +192,22 @@ pub async fn poll_once(
             tracing::info!(feed = %feed.name, "skipped: retired after HTTP 410 Gone");
             continue;
         }
-        // Take the permit before spawning, so only `concurrency` feeds are in memory at once
-        // however long the feed list is.
-        let permit = limit
+        // A task slot before spawning, so only a few feeds per unit of concurrency are in
+        // memory at once however long the feed list is; inside, the host's slot first and then
+        // the global budget, so feeds waiting for a busy host do not hold the budget.
+        let slot = tasks_bound
             .clone()
             .acquire_owned()
             .await
             .expect("semaphore never closed");
-        let (refresher, hosts) = (refresher.clone(), hosts.clone());
+        let (refresher, hosts, limit) = (refresher.clone(), hosts.clone(), limit.clone());
         tasks.spawn(async move {
-            let _permit = permit;
+            let _slot = slot;
             let _host = match host_of(&state.url) {
                 Some(host) => Some(hosts.enter(&host).await),
                 None => None,
             };
+            let _permit = limit.acquire_owned().await.expect("semaphore never closed");
             (index, refresher.refresh(&feed, &state).await)
         });
         while let Some(joined) = tasks.try_join_next() {
@@ -307,6 +310,12 @@ impl Refresher {
         })
     }
 
+    /// Uses `other`'s parse slots, so a reloaded config shares one CPU budget with fetches
+    /// still in flight.
+    pub fn share_cpu_with(&mut self, other: &Refresher) {
+        self.cpu = other.cpu.clone();
+    }
+
     /// The scheduling bounds for `feed` (widened to include its configured interval).
     pub fn policy(&self, feed: &FeedConfig) -> schedule::Policy {
         schedule::Policy {
@@ -328,7 +337,10 @@ impl Refresher {
         let id = state.id;
         // The address in use: permanent redirects may have moved it from the configured one.
         let url = Url::parse(&state.url).unwrap_or_else(|_| feed.url.clone());
-        let mut after = AfterFetch::default();
+        let mut after = AfterFetch {
+            fetched_url: state.url.clone(),
+            ..AfterFetch::default()
+        };
         let mut hint = state.feed_hint;
         let (record, outcome, sched) = match self.fetcher.fetch(&url, &state.validators).await {
             Err(e) => {
@@ -420,8 +432,14 @@ impl Refresher {
             after.overflow = *overflow;
         }
         after.had_new = stats.new > 0;
-        let (interval, reason) = schedule::interval(&self.policy(feed), sched);
-        let interval = schedule::jitter(interval, id, state.rounds);
+        let policy = self.policy(feed);
+        let (interval, reason) = schedule::interval(&policy, sched);
+        // Jitter spreads feeds out, but never below a server's floor or the lower bound.
+        let jittered = schedule::jitter(interval, id, state.rounds);
+        let interval = match reason {
+            schedule::Reason::ServerHint | schedule::Reason::RetryAfter => jittered.max(interval),
+            _ => jittered.max(policy.min),
+        };
         after.interval = interval;
         after.reason = reason.as_str();
         after.next_poll_at = now + chrono::Duration::from_std(interval).unwrap_or_default();
@@ -443,7 +461,11 @@ impl Refresher {
             .await??;
         let outcome = match outcome {
             FeedOutcome::Fetched { items, .. } => {
-                tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, next_in_secs = interval.as_secs(), reason = reason.as_str(), "feed stored");
+                if stats.new + stats.updated > 0 {
+                    tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, next_in_secs = interval.as_secs(), reason = reason.as_str(), "feed stored");
+                } else {
+                    tracing::debug!(feed = %name, items, next_in_secs = interval.as_secs(), reason = reason.as_str(), "nothing new");
+                }
                 FeedOutcome::Fetched { items, stats }
             }
             other => other,

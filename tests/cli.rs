@@ -399,7 +399,9 @@ fn verbose_and_rust_log_control_logging() {
     let setup = Setup::new(&[("t", &srv.url("/t"))], "");
     let quiet = setup.run(&["poll", "--once"]);
     assert!(!stderr(&quiet).contains("INFO"), "{}", stderr(&quiet));
-    let verbose = setup.run(&["-v", "poll", "--once"]);
+    // A fresh database, so the verbose poll has new items to report.
+    let fresh = Setup::new(&[("t", &srv.url("/t"))], "");
+    let verbose = fresh.run(&["-v", "poll", "--once"]);
     let log = stderr(&verbose);
     assert!(log.contains("INFO") && log.contains("feed=t"), "{log}");
     let debug = std::process::Command::new(env!("CARGO_BIN_EXE_aggregator"))

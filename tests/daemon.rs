@@ -264,3 +264,52 @@ fn a_broken_config_at_start_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `bogus`"));
 }
+
+#[test]
+fn a_url_change_during_a_fetch_neither_doubles_it_nor_inherits_its_result() {
+    let srv = Server::start();
+    // The old address answers 410 Gone, slowly; the new one works.
+    srv.route(
+        "/old",
+        Route::status(410).delayed(Duration::from_millis(1500)),
+    );
+    srv.route(
+        "/new",
+        Route::rss(rss("N", &[(Some("n1"), None, "New home", "")])),
+    );
+    let setup = Setup::new(&[("f", &srv.url("/old"))], "");
+    let mut d = Daemon::start(&setup);
+    wait_for("the slow fetch to start", || {
+        srv.seen().iter().any(|s| s.path == "/old")
+    });
+    let text = std::fs::read_to_string(setup.config_path())
+        .unwrap()
+        .replace("/old", "/new");
+    std::fs::write(setup.config_path(), text).unwrap();
+    d.signal("HUP");
+    wait_for("the new address", || {
+        srv.seen().iter().any(|s| s.path == "/new")
+    });
+    assert!(d.alive());
+    let seen = srv.seen();
+    let old = seen.iter().find(|s| s.path == "/old").unwrap().at;
+    let new = seen.iter().find(|s| s.path == "/new").unwrap().at;
+    assert!(
+        new >= old + Duration::from_millis(1400),
+        "the second fetch waited for the first"
+    );
+    wait_for("the new fetch to be stored", || {
+        stored(&setup.config()).len() == 1
+    });
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    let row = feed_rows(&setup)
+        .into_iter()
+        .find(|r| r.name == "f")
+        .unwrap();
+    assert_eq!(row.url, srv.url("/new"));
+    assert!(
+        row.retired_at.is_none(),
+        "the stale 410 does not retire the new address"
+    );
+}

@@ -124,6 +124,7 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                 };
                 let next = r
                     .next_poll_at
+                    .filter(|_| r.retired_at.is_none())
                     .map(|t| match (t - Utc::now()).num_seconds() {
                         s if s <= 0 => "due".to_string(),
                         s => format!("in {}", short(s)),
@@ -139,7 +140,8 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                 if r.stale {
                     notes.push("stale".to_string());
                 }
-                if let Some(at) = r.overflow_at {
+                // Only an overflow at the last fetch is news.
+                if let Some(at) = r.overflow_at.filter(|at| Some(*at) >= r.last_fetch_at) {
                     notes.push(format!("overflow {}", local_time(at)));
                 }
                 if r.moved_at.is_some() {

@@ -73,6 +73,9 @@ pub struct FeedState {
 /// rhythm and hints, and the schedule decided from it all.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AfterFetch {
+    /// The URL this fetch used: if the feed's address changed meanwhile (a reload), the result
+    /// is stale and not applied.
+    pub fetched_url: String,
     pub moved_to: Option<String>,
     pub retire: bool,
     pub cadence: Option<Duration>,
@@ -215,7 +218,7 @@ impl Store {
                     stale = ?11,
                     overflow_at = CASE WHEN ?12 THEN ?13 ELSE overflow_at END,
                     rounds = rounds + 1
-                 WHERE id = ?1",
+                 WHERE id = ?1 AND url = ?14",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -231,7 +234,8 @@ impl Store {
                     a.reason,
                     a.stale,
                     a.overflow,
-                    t
+                    t,
+                    a.fetched_url
                 ])
             })
             .map(|_| ())
@@ -286,6 +290,13 @@ impl Store {
                         etag = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.etag END,
                         last_modified = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.last_modified END,
                         retired_at = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.retired_at END,
+                        next_poll_at = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.next_poll_at END,
+                        error_streak = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.error_streak ELSE 0 END,
+                        interval_secs = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.interval_secs END,
+                        interval_reason = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.interval_reason END,
+                        last_item_count = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.last_item_count END,
+                        last_success_at = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.last_success_at END,
+                        stale = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.stale ELSE 0 END,
                         config_url = excluded.config_url
                      RETURNING id, url, etag, last_modified, error_streak, cadence_secs, feed_hint_secs,
                         last_item_count, last_new_at, last_success_at, next_poll_at, retired_at, stale, rounds",

@@ -169,7 +169,14 @@ fn run_group(store: &mut Store, group: Vec<Job>) {
     // A lone job commits by itself (and may be one that must run outside a transaction, such as
     // a checkpoint).
     let grouped = group.len() > 1 && store.begin_batch().is_ok();
-    let replies: Vec<Reply> = group.into_iter().map(|job| job(store)).collect();
+    // A job that panics loses only its own answer (its caller sees the writer as gone); the
+    // store and the other jobs go on.
+    let replies: Vec<Reply> = group
+        .into_iter()
+        .filter_map(|job| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(store))).ok()
+        })
+        .collect();
     let committed = if grouped {
         store.commit_batch().map_err(|e| e.to_string())
     } else {
