@@ -149,7 +149,13 @@ const TASKS_PER_SLOT: usize = 4;
 /// After a database error on a feed, try it again this much later.
 const STORE_RETRY: Duration = Duration::from_secs(30);
 
-type TaskResult = (String, Option<Result<FeedReport, StoreError>>);
+/// A feed task's end: the feed's name, and unless it never started, the report and the feed's
+/// state as stored afterwards (read inside the task, so the scheduler loop never waits on the
+/// database).
+type TaskResult = (
+    String,
+    Option<Result<(FeedReport, Option<FeedState>), StoreError>>,
+);
 
 /// Runs until `shutdown` completes. Each message on `reload` re-reads both config files; a
 /// broken new config is reported and the running one kept.
@@ -196,6 +202,7 @@ pub async fn run(
                 running.hosts.clone(),
             );
             let mut stop = stop_rx.clone();
+            let writer = writer.clone();
             let name = feed.name.clone();
             let handle = tasks.spawn(async move {
                 // The host's slot first (local files need none), then the global budget, so
@@ -213,8 +220,16 @@ pub async fn run(
                     p = permits => p,
                     _ = stop.wait_for(|s| *s) => return (feed.name, None),
                 };
-                let report = refresher.refresh(&feed, &state).await;
-                (feed.name, Some(report))
+                let result = async {
+                    let report = refresher.refresh(&feed, &state).await?;
+                    let one = std::slice::from_ref(&feed).to_vec();
+                    let fresh = writer
+                        .call(move |s| s.sync_feeds(&one, Utc::now()))
+                        .await??;
+                    Ok((report, fresh.into_iter().next()))
+                }
+                .await;
+                (feed.name, Some(result))
             });
             task_names.insert(handle.id(), name);
         }
@@ -274,14 +289,11 @@ pub async fn run(
                 let Some(report) = report else { continue };
                 summary.fetches += 1;
                 match report {
-                    Ok(report) => {
+                    Ok((report, fresh)) => {
                         if matches!(report.outcome, FeedOutcome::Failed { .. }) {
                             summary.failures += 1;
                         }
-                        if let Err(e) = finish(&mut entries, &writer, &name, &report).await {
-                            tracing::error!(feed = %name, error = %e, "could not reload the feed's state");
-                            retry_later(&mut entries, &name);
-                        }
+                        finish(&mut entries, &name, &report, fresh);
                     }
                     Err(e) => {
                         // A database problem (locked, disk full) on one feed's results: keep
@@ -310,7 +322,7 @@ pub async fn run(
             Ok(Some(Ok((name, Some(report))))) => {
                 summary.fetches += 1;
                 match report {
-                    Ok(r) if matches!(r.outcome, FeedOutcome::Failed { .. }) => {
+                    Ok((r, _)) if matches!(r.outcome, FeedOutcome::Failed { .. }) => {
                         summary.failures += 1
                     }
                     Ok(_) => {}
@@ -401,34 +413,32 @@ fn retry_later(entries: &mut HashMap<String, Entry>, name: &str) {
     }
 }
 
-/// A fetch ended: reload the feed's state (validators, streak, rhythm) and set its next time.
-async fn finish(
+/// A fetch ended: keep the feed's fresh state (validators, streak, rhythm) and set its next
+/// time.
+fn finish(
     entries: &mut HashMap<String, Entry>,
-    writer: &Writer,
     name: &str,
     report: &FeedReport,
-) -> Result<(), StoreError> {
+    fresh: Option<FeedState>,
+) {
     let Some(entry) = entries.get_mut(name) else {
-        return Ok(()); // removed by a reload while in flight
+        return; // removed by a reload while in flight
     };
-    let feed = entry.feed.clone();
-    let mut states = writer
-        .call(move |s| s.sync_feeds(std::slice::from_ref(&feed), Utc::now()))
-        .await??;
-    if let Some(state) = states.pop() {
+    if let Some(state) = fresh
+        && state.url == entry.state.url
+    {
         entry.state = state;
     }
     if entry.refetch {
         // The config changed while this fetch was in flight: fetch again as configured now.
         entry.refetch = false;
         entry.due = Instant::now();
-        return Ok(());
+        return;
     }
     entry.due = report
         .next_poll_at
         .and_then(|t| (t - Utc::now()).to_std().ok())
         .map_or_else(Instant::now, |wait| Instant::now() + wait);
-    Ok(())
 }
 
 fn status_line(

@@ -73,5 +73,7 @@ ALTER TABLE feeds ADD COLUMN overflow_at INTEGER;
 ALTER TABLE feeds ADD COLUMN retired_at INTEGER;
 ALTER TABLE feeds ADD COLUMN moved_at INTEGER;
 ALTER TABLE feeds ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
+UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = feeds.id);
 "#,
 ];

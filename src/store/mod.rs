@@ -394,6 +394,7 @@ impl Store {
                         last_http_status = ?3, last_error = NULL, last_items_new = ?4,
                         last_items_updated = ?5, last_bytes = ?6, last_elapsed_ms = ?7,
                         last_success_at = ?2, error_streak = 0, etag = ?8, last_modified = ?9,
+                        item_count = item_count + ?4,
                         title = coalesce(?10, title), site_link = coalesce(?11, site_link)
                      WHERE id = ?1",
                     params![

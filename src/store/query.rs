@@ -192,7 +192,7 @@ impl Reader {
                 "SELECT name, url, title, last_fetch_at, last_result, last_http_status, last_error,
                         last_items_new, last_items_updated, last_bytes, last_elapsed_ms,
                         last_success_at, error_streak, etag, last_modified,
-                        (SELECT count(*) FROM items i WHERE i.feed_id = f.id),
+                        item_count,
                         config_url, next_poll_at, interval_secs, interval_reason, cadence_secs,
                         feed_hint_secs, last_new_at, stale, overflow_at, retired_at, moved_at
                  FROM feeds f ORDER BY name",
