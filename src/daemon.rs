@@ -187,12 +187,19 @@ pub async fn run(
         let now = Instant::now();
         // Start what is due, up to the task bound.
         let max_tasks = running.config.defaults.concurrency * TASKS_PER_SLOT;
-        let mut due: Vec<&mut Entry> = entries
-            .values_mut()
-            .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired && e.due <= now)
-            .collect();
-        due.sort_by_key(|e| e.due);
-        for entry in due.into_iter().take(max_tasks.saturating_sub(tasks.len())) {
+        // When the task bound is reached nothing can start: skip the scan (a completion wakes
+        // the loop again).
+        let room = max_tasks.saturating_sub(tasks.len());
+        let due: Vec<&mut Entry> = if room == 0 {
+            Vec::new()
+        } else {
+            entries
+                .values_mut()
+                .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired && e.due <= now)
+                .take(room)
+                .collect()
+        };
+        for entry in due {
             busy.insert(entry.feed.name.clone());
             entry.refetch = false;
             let (feed, state) = (entry.feed.clone(), entry.state.clone());
@@ -222,11 +229,9 @@ pub async fn run(
                 };
                 let result = async {
                     let report = refresher.refresh(&feed, &state).await?;
-                    let one = std::slice::from_ref(&feed).to_vec();
-                    let fresh = writer
-                        .call(move |s| s.sync_feeds(&one, Utc::now()))
-                        .await??;
-                    Ok((report, fresh.into_iter().next()))
+                    let (id, name) = (state.id, feed.name.clone());
+                    let fresh = writer.call(move |s| s.feed_state(id, &name)).await??;
+                    Ok((report, fresh))
                 }
                 .await;
                 (feed.name, Some(result))
@@ -238,13 +243,17 @@ pub async fn run(
             notifier.status(&status_line(&entries, &busy, &summary));
             last_status = now;
         }
-        let next_due = entries
-            .values()
-            .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired)
-            .map(|e| e.due)
-            .min()
-            .unwrap_or(now + TICK)
-            .clamp(now, now + TICK);
+        let next_due = if tasks.len() >= max_tasks {
+            now + TICK
+        } else {
+            entries
+                .values()
+                .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired)
+                .map(|e| e.due)
+                .min()
+                .unwrap_or(now + TICK)
+                .clamp(now, now + TICK)
+        };
         tokio::select! {
             () = &mut shutdown => break,
             Some(()) = reload.recv() => {

@@ -194,6 +194,14 @@ impl Store {
         Ok(())
     }
 
+    /// The stored state of one feed (as [`Store::sync_feeds`] returns it), without writing.
+    pub fn feed_state(&mut self, id: i64, name: &str) -> Result<Option<FeedState>, StoreError> {
+        self.conn
+            .prepare_cached(&format!("SELECT {STATE_COLUMNS} FROM feeds WHERE id = ?1"))
+            .and_then(|mut stmt| stmt.query_row([id], |r| state_from_row(r, name)).optional())
+            .map_err(sqlite_err(&self.path))
+    }
+
     /// Keeps what a fetch said about the feed itself and when to poll it next.
     pub fn after_fetch(
         &mut self,
@@ -283,7 +291,7 @@ impl Store {
         {
             // A changed configured URL starts over: new address, no validators, not retired.
             let mut upsert = tx
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "INSERT INTO feeds (name, url, config_url, created_at) VALUES (?1, ?2, ?2, ?3)
                      ON CONFLICT(name) DO UPDATE SET
                         url = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.url ELSE excluded.url END,
@@ -298,34 +306,13 @@ impl Store {
                         last_success_at = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.last_success_at END,
                         stale = CASE WHEN feeds.config_url IS excluded.config_url THEN feeds.stale ELSE 0 END,
                         config_url = excluded.config_url
-                     RETURNING id, url, etag, last_modified, error_streak, cadence_secs, feed_hint_secs,
-                        last_item_count, last_new_at, last_success_at, next_poll_at, retired_at, stale, rounds",
-                )
+                     RETURNING {STATE_COLUMNS}"
+                ))
                 .map_err(&err)?;
-            let secs = |v: Option<i64>| v.map(|s| Duration::from_secs(s.max(0) as u64));
-            let at = |v: Option<i64>| v.and_then(|t| DateTime::from_timestamp(t, 0));
             for f in feeds {
                 let state = upsert
                     .query_row(params![f.name, f.url.as_str(), now.timestamp()], |r| {
-                        Ok(FeedState {
-                            id: r.get(0)?,
-                            name: f.name.clone(),
-                            url: r.get(1)?,
-                            validators: Validators {
-                                etag: r.get(2)?,
-                                last_modified: r.get(3)?,
-                            },
-                            error_streak: r.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
-                            cadence: secs(r.get(5)?),
-                            feed_hint: secs(r.get(6)?),
-                            last_item_count: r.get::<_, Option<i64>>(7)?.map(|n| n.max(0) as usize),
-                            last_new_at: at(r.get(8)?),
-                            last_success_at: at(r.get(9)?),
-                            next_poll_at: at(r.get(10)?),
-                            retired: r.get::<_, Option<i64>>(11)?.is_some(),
-                            stale: r.get::<_, i64>(12)? != 0,
-                            rounds: r.get::<_, i64>(13)?.max(0) as u64,
-                        })
+                        state_from_row(r, &f.name)
                     })
                     .map_err(&err)?;
                 out.push(state);
@@ -417,6 +404,34 @@ impl Store {
         tx.commit().map_err(&err)?;
         Ok(stats)
     }
+}
+
+/// The columns [`state_from_row`] reads, in its order.
+const STATE_COLUMNS: &str = "id, url, etag, last_modified, error_streak, cadence_secs, feed_hint_secs, \
+     last_item_count, last_new_at, last_success_at, next_poll_at, retired_at, stale, rounds";
+
+fn state_from_row(r: &rusqlite::Row<'_>, name: &str) -> rusqlite::Result<FeedState> {
+    let secs = |v: Option<i64>| v.map(|s| Duration::from_secs(s.max(0) as u64));
+    let at = |v: Option<i64>| v.and_then(|t| DateTime::from_timestamp(t, 0));
+    Ok(FeedState {
+        id: r.get(0)?,
+        name: name.to_string(),
+        url: r.get(1)?,
+        validators: Validators {
+            etag: r.get(2)?,
+            last_modified: r.get(3)?,
+        },
+        error_streak: r.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
+        cadence: secs(r.get(5)?),
+        feed_hint: secs(r.get(6)?),
+        last_item_count: r.get::<_, Option<i64>>(7)?.map(|n| n.max(0) as usize),
+        last_new_at: at(r.get(8)?),
+        last_success_at: at(r.get(9)?),
+        next_poll_at: at(r.get(10)?),
+        retired: r.get::<_, Option<i64>>(11)?.is_some(),
+        stale: r.get::<_, i64>(12)? != 0,
+        rounds: r.get::<_, i64>(13)?.max(0) as u64,
+    })
 }
 
 struct Existing {
