@@ -6,7 +6,7 @@
 //! wires them to SIGTERM/SIGINT and SIGHUP. Talking to systemd goes through [`Notifier`], which
 //! does nothing outside systemd.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
@@ -174,6 +174,8 @@ pub async fn run(
     let mut busy: HashSet<String> = HashSet::new();
     let mut entries: HashMap<String, Entry> = HashMap::new();
     sync_entries(&running.config, &writer, &mut entries, &busy).await?;
+    // Feeds waiting for their time, by due time (feeds in flight are not in it).
+    let mut queue = rebuild_queue(&entries, &busy);
     notifier.ready();
     tracing::info!(feeds = entries.len(), db = %running.config.database.display(), "daemon started");
 
@@ -187,20 +189,29 @@ pub async fn run(
         let now = Instant::now();
         // Start what is due, up to the task bound.
         let max_tasks = running.config.defaults.concurrency * TASKS_PER_SLOT;
-        // When the task bound is reached nothing can start: skip the scan (a completion wakes
-        // the loop again).
-        let room = max_tasks.saturating_sub(tasks.len());
-        let due: Vec<&mut Entry> = if room == 0 {
-            Vec::new()
-        } else {
-            entries
-                .values_mut()
-                .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired && e.due <= now)
-                .take(room)
-                .collect()
-        };
-        for entry in due {
-            busy.insert(entry.feed.name.clone());
+        // The queue is ordered by due time: start from its head while there is room.
+        let mut due: Vec<String> = Vec::new();
+        while tasks.len() + due.len() < max_tasks {
+            let Some((at, name)) = queue.first().cloned() else {
+                break;
+            };
+            if at > now {
+                break;
+            }
+            queue.pop_first();
+            // Skip what a later change made stale (re-queued at another time, busy, retired).
+            if entries
+                .get(&name)
+                .is_some_and(|e| e.due == at && !e.state.retired && !busy.contains(&name))
+            {
+                due.push(name);
+            }
+        }
+        for name in due {
+            let Some(entry) = entries.get_mut(&name) else {
+                continue;
+            };
+            busy.insert(name);
             entry.refetch = false;
             let (feed, state) = (entry.feed.clone(), entry.state.clone());
             let (refresher, global, hosts) = (
@@ -243,17 +254,10 @@ pub async fn run(
             notifier.status(&status_line(&entries, &busy, &summary));
             last_status = now;
         }
-        let next_due = if tasks.len() >= max_tasks {
-            now + TICK
-        } else {
-            entries
-                .values()
-                .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired)
-                .map(|e| e.due)
-                .min()
-                .unwrap_or(now + TICK)
-                .clamp(now, now + TICK)
-        };
+        let next_due = queue
+            .first()
+            .map_or(now + TICK, |(at, _)| *at)
+            .clamp(now, now + TICK);
         tokio::select! {
             () = &mut shutdown => break,
             Some(()) = reload.recv() => {
@@ -267,7 +271,9 @@ pub async fn run(
                             tracing::warn!(database = %running.config.database.display(), "a new database path takes effect at restart; still writing to the current one");
                         }
                         running = next;
-                        match sync_entries(&running.config, &writer, &mut entries, &busy).await {
+                        let synced = sync_entries(&running.config, &writer, &mut entries, &busy).await;
+                        queue = rebuild_queue(&entries, &busy);
+                        match synced {
                             Ok(()) => {
                                 summary.reloads += 1;
                                 tracing::info!(feeds = entries.len(), "configuration reloaded");
@@ -302,14 +308,14 @@ pub async fn run(
                         if matches!(report.outcome, FeedOutcome::Failed { .. }) {
                             summary.failures += 1;
                         }
-                        finish(&mut entries, &name, &report, fresh);
+                        finish(&mut entries, &mut queue, &name, &report, fresh);
                     }
                     Err(e) => {
                         // A database problem (locked, disk full) on one feed's results: keep
                         // running and try that feed again; the fetch itself will be repeated.
                         summary.failures += 1;
                         tracing::error!(feed = %name, error = %e, "storing the feed failed; will retry");
-                        retry_later(&mut entries, &name);
+                        retry_later(&mut entries, &mut queue, &name);
                     }
                 }
             }
@@ -416,16 +422,29 @@ fn due_at(state: &FeedState) -> Instant {
     Instant::now() + wait
 }
 
-fn retry_later(entries: &mut HashMap<String, Entry>, name: &str) {
+fn retry_later(entries: &mut HashMap<String, Entry>, queue: &mut Queue, name: &str) {
     if let Some(e) = entries.get_mut(name) {
         e.due = Instant::now() + STORE_RETRY;
+        queue.insert((e.due, name.to_string()));
     }
+}
+
+/// Feeds waiting for their time, ordered by it.
+type Queue = BTreeSet<(Instant, String)>;
+
+fn rebuild_queue(entries: &HashMap<String, Entry>, busy: &HashSet<String>) -> Queue {
+    entries
+        .values()
+        .filter(|e| !busy.contains(&e.feed.name) && !e.state.retired)
+        .map(|e| (e.due, e.feed.name.clone()))
+        .collect()
 }
 
 /// A fetch ended: keep the feed's fresh state (validators, streak, rhythm) and set its next
 /// time.
 fn finish(
     entries: &mut HashMap<String, Entry>,
+    queue: &mut Queue,
     name: &str,
     report: &FeedReport,
     fresh: Option<FeedState>,
@@ -442,12 +461,15 @@ fn finish(
         // The config changed while this fetch was in flight: fetch again as configured now.
         entry.refetch = false;
         entry.due = Instant::now();
-        return;
+    } else {
+        entry.due = report
+            .next_poll_at
+            .and_then(|t| (t - Utc::now()).to_std().ok())
+            .map_or_else(Instant::now, |wait| Instant::now() + wait);
     }
-    entry.due = report
-        .next_poll_at
-        .and_then(|t| (t - Utc::now()).to_std().ok())
-        .map_or_else(Instant::now, |wait| Instant::now() + wait);
+    if !entry.state.retired {
+        queue.insert((entry.due, name.to_string()));
+    }
 }
 
 fn status_line(
