@@ -6,8 +6,8 @@ use super::output::{self, add_row, local_time, safe};
 use super::{CliResult, Format};
 use crate::config::Config;
 use crate::refresh::display_url;
+use crate::store::Reader;
 use crate::store::query::FeedRow;
-use crate::store::{Reader, StoreError};
 
 /// A configured feed and its stored state (absent before the first poll).
 #[derive(Serialize)]
@@ -19,11 +19,7 @@ struct Row<'a> {
 }
 
 pub fn run(config: &Config, format: Format) -> CliResult {
-    let stored = match Reader::open(&config.database) {
-        Ok(r) => r.feeds()?,
-        Err(StoreError::Missing { .. }) => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
+    let stored = Reader::feeds_at(&config.database)?;
     let rows: Vec<Row<'_>> = config
         .feeds
         .iter()

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::output::{self, add_row, local_time, safe};
 use super::{CliResult, Format};
 use crate::config::Config;
+use crate::store::Reader;
 use crate::store::query::FeedRow;
-use crate::store::{Reader, StoreError};
 
 /// One feed as `status --format json` shows it.
 #[derive(Serialize)]
@@ -21,11 +21,7 @@ struct Status<'a> {
 }
 
 pub fn run(config: &Config, format: Format) -> CliResult {
-    let rows = match Reader::open(&config.database) {
-        Ok(r) => r.feeds()?,
-        Err(StoreError::Missing { .. }) => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
+    let rows = Reader::feeds_at(&config.database)?;
     let configured = |name: &str| config.feeds.iter().any(|f| f.name == name);
     match format {
         Format::Json => {

@@ -183,6 +183,15 @@ impl Reader {
         rows.collect::<Result<Vec<_>, _>>().map_err(err)
     }
 
+    /// The feed rows of the database at `path`; none if it does not exist yet.
+    pub fn feeds_at(path: &Path) -> Result<Vec<FeedRow>, StoreError> {
+        match Self::open(path) {
+            Ok(r) => r.feeds(),
+            Err(StoreError::Missing { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every feed row (configured or not any more), by name.
     pub fn feeds(&self) -> Result<Vec<FeedRow>, StoreError> {
         let err = sqlite_err(&self.path);
