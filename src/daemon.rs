@@ -240,6 +240,9 @@ pub async fn run(
                 };
                 let result = async {
                     let report = refresher.refresh(&feed, &state).await?;
+                    if let (Some(pause), Some(host)) = (report.retry_after, host_of(&state.url)) {
+                        hosts.pause(&host, pause).await;
+                    }
                     let (id, name) = (state.id, feed.name.clone());
                     let fresh = writer.call(move |s| s.feed_state(id, &name)).await??;
                     Ok((report, fresh))

@@ -94,6 +94,8 @@ pub struct FeedReport {
     pub next_poll_at: Option<chrono::DateTime<Utc>>,
     /// The feed answered 410 Gone and is no longer polled.
     pub retired: bool,
+    /// The server's `Retry-After` with a 429/503: it applies to the whole host.
+    pub retry_after: Option<Duration>,
 }
 
 /// Totals of one poll.
@@ -208,7 +210,18 @@ pub async fn poll_once(
                 None => None,
             };
             let _permit = limit.acquire_owned().await.expect("semaphore never closed");
-            (index, refresher.refresh(&feed, &state).await)
+            let report = refresher.refresh(&feed, &state).await;
+            if let (
+                Ok(FeedReport {
+                    retry_after: Some(pause),
+                    ..
+                }),
+                Some(host),
+            ) = (&report, host_of(&state.url))
+            {
+                hosts.pause(&host, *pause).await;
+            }
+            (index, report)
         });
         while let Some(joined) = tasks.try_join_next() {
             collect(joined)?;
@@ -236,7 +249,9 @@ pub struct Hosts {
 
 struct Host {
     slots: Arc<Semaphore>,
-    last_start: Mutex<Option<Instant>>,
+    /// The earliest the next fetch may start: the last start plus the spacing, or later when
+    /// the host asked for a pause (`Retry-After`).
+    not_before: Mutex<Option<Instant>>,
 }
 
 impl Hosts {
@@ -249,28 +264,39 @@ impl Hosts {
     }
 
     /// Waits for a slot on `host` and for the spacing since the last start there.
-    pub async fn enter(&self, host: &str) -> OwnedSemaphorePermit {
-        let h = {
-            let mut map = self.hosts.lock().expect("host map lock");
-            map.entry(host.to_string())
-                .or_insert_with(|| {
-                    Arc::new(Host {
-                        slots: Arc::new(Semaphore::new(self.per_host)),
-                        last_start: Mutex::new(None),
-                    })
+    fn host(&self, host: &str) -> Arc<Host> {
+        let mut map = self.hosts.lock().expect("host map lock");
+        map.entry(host.to_string())
+            .or_insert_with(|| {
+                Arc::new(Host {
+                    slots: Arc::new(Semaphore::new(self.per_host)),
+                    not_before: Mutex::new(None),
                 })
-                .clone()
-        };
+            })
+            .clone()
+    }
+
+    /// Waits for a slot on `host` and for the time the host allows the next start.
+    pub async fn enter(&self, host: &str) -> OwnedSemaphorePermit {
+        let h = self.host(host);
         let permit = h.slots.clone().acquire_owned().await.expect("never closed");
-        let mut last = h.last_start.lock().await;
+        let mut not_before = h.not_before.lock().await;
         // (A sleep to a past instant still waits for the next timer tick: skip it.)
-        if let Some(prev) = *last
-            && prev + self.spacing > Instant::now()
+        if let Some(at) = *not_before
+            && at > Instant::now()
         {
-            tokio::time::sleep_until(prev + self.spacing).await;
+            tokio::time::sleep_until(at).await;
         }
-        *last = Some(Instant::now());
+        *not_before = Some(Instant::now() + self.spacing);
         permit
+    }
+
+    /// The host said `Retry-After`: no fetch of any of its feeds starts before then.
+    pub async fn pause(&self, host: &str, for_: Duration) {
+        let h = self.host(host);
+        let mut not_before = h.not_before.lock().await;
+        let until = Instant::now() + for_.min(schedule::MAX_HINT);
+        *not_before = Some(not_before.map_or(until, |at| at.max(until)));
     }
 }
 
@@ -475,6 +501,10 @@ impl Refresher {
             outcome,
             next_poll_at: Some(next_poll_at),
             retired,
+            retry_after: match sched {
+                schedule::Outcome::Failure { retry_after, .. } => retry_after,
+                schedule::Outcome::Success { .. } => None,
+            },
         })
     }
 

@@ -346,3 +346,30 @@ fn a_new_configured_url_starts_without_the_old_backoff() {
     assert_eq!(rows[0].next_poll_at, None);
     assert_eq!(poll(&config).ok(), 1);
 }
+
+#[test]
+fn retry_after_pauses_the_whole_host() {
+    let srv = Server::start();
+    srv.route("/a", Route::status(429).with_header("Retry-After", "2"));
+    srv.route("/b", Route::rss(one_item("b")));
+    srv.route("/c", Route::rss(one_item("c")));
+    let setup = Setup::new(
+        &[
+            ("a", &srv.url("/a")),
+            ("b", &srv.url("/b")),
+            ("c", &srv.url("/c")),
+        ],
+        "per_host = 1\n",
+    );
+    let s = poll(&setup.config());
+    assert_eq!((s.ok(), s.failed()), (2, 1));
+    let seen = srv.seen();
+    let at = |p: &str| seen.iter().find(|s| s.path == p).unwrap().at;
+    for p in ["/b", "/c"] {
+        assert!(
+            at(p) >= at("/a") + Duration::from_millis(1900),
+            "{p} started {:?} after the 429",
+            at(p) - at("/a")
+        );
+    }
+}
