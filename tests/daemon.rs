@@ -113,11 +113,23 @@ impl Daemon {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let out = self.child.wait_with_output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        let code = self.child.wait().unwrap().code();
+        (code, stderr)
+    }
+}
+
+impl Drop for Daemon {
+    /// A test that fails half-way must not leave its daemon running.
+    fn drop(&mut self) {
+        if self.alive() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

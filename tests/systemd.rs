@@ -80,6 +80,18 @@ fn unit_runs_the_daemon_as_systemd_expects() {
     assert!(u.lines().any(|l| l.starts_with("WatchdogSec=")));
 }
 
+/// Kills the daemon if the test fails before stopping it.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[test]
 fn daemon_speaks_sd_notify() {
     let srv = Server::start();
@@ -90,14 +102,16 @@ fn daemon_speaks_sd_notify() {
     let sock = UnixDatagram::bind(&sock_path).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aggregator"))
-        .args(["--config", setup.config_path().to_str().unwrap(), "run"])
-        .env("NOTIFY_SOCKET", &sock_path)
-        .env("AGGREGATOR_DATABASE", setup.dir.path().join("moved.db"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Reap(
+        Command::new(env!("CARGO_BIN_EXE_aggregator"))
+            .args(["--config", setup.config_path().to_str().unwrap(), "run"])
+            .env("NOTIFY_SOCKET", &sock_path)
+            .env("AGGREGATOR_DATABASE", setup.dir.path().join("moved.db"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut seen = String::new();
     let start = Instant::now();
     let mut buf = [0u8; 4096];
@@ -113,7 +127,7 @@ fn daemon_speaks_sd_notify() {
     }
     assert!(seen.contains("STATUS=1 feeds"), "{seen}");
     Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     while !seen.contains("STOPPING=1") {
@@ -125,7 +139,7 @@ fn daemon_speaks_sd_notify() {
             seen.push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     }
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     assert!(
         setup.dir.path().join("moved.db").exists(),
