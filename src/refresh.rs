@@ -308,6 +308,37 @@ pub fn host_of(url: &str) -> Option<String> {
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
 }
 
+#[cfg(test)]
+mod host_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn spacing_and_pauses_hold_back_later_starts() {
+        let hosts = Hosts::new(2, Duration::from_secs(3));
+        let t0 = Instant::now();
+        drop(hosts.enter("a.example").await);
+        drop(hosts.enter("a.example").await);
+        assert_eq!(
+            Instant::now() - t0,
+            Duration::from_secs(3),
+            "spacing between starts"
+        );
+        drop(hosts.enter("b.example").await);
+        assert_eq!(
+            Instant::now() - t0,
+            Duration::from_secs(3),
+            "other hosts are not held back"
+        );
+        hosts.pause("a.example", Duration::from_secs(60)).await;
+        drop(hosts.enter("a.example").await);
+        assert_eq!(
+            Instant::now() - t0,
+            Duration::from_secs(63),
+            "Retry-After pauses the host"
+        );
+    }
+}
+
 /// What every refresh needs, shared by all feeds of a poll.
 #[derive(Clone)]
 pub struct Refresher {
