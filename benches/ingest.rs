@@ -247,6 +247,19 @@ struct Run {
 }
 
 impl Run {
+    /// Counts one prepared feed and records it (timed).
+    fn absorb(&mut self, store: &mut Store, id: i64, fetched: Prepared) {
+        self.read += fetched.read;
+        self.prepare += fetched.prepare;
+        self.items += fetched.items;
+        self.failed += usize::from(fetched.failed);
+        let t = Instant::now();
+        self.stats += store
+            .record(id, fetched.record, Utc::now())
+            .expect("record");
+        self.record += t.elapsed();
+    }
+
     fn items_per_sec(&self) -> f64 {
         self.items as f64 / self.wall.as_secs_f64()
     }
@@ -264,15 +277,7 @@ fn ingest(store: &mut Store, configs: &[FeedConfig], watch: &WatchSet, mode: Mod
         Mode::Sequential => {
             for (feed, &id) in configs.iter().zip(&ids) {
                 let fetched = fetch_and_prepare(feed, watch);
-                run.read += fetched.read;
-                run.prepare += fetched.prepare;
-                run.items += fetched.items;
-                run.failed += usize::from(fetched.failed);
-                let t = Instant::now();
-                run.stats += store
-                    .record(id, fetched.record, Utc::now())
-                    .expect("record");
-                run.record += t.elapsed();
+                run.absorb(store, id, fetched);
             }
         }
         Mode::Poll => unreachable!("poll mode runs poll_mode"),
@@ -287,15 +292,7 @@ fn ingest(store: &mut Store, configs: &[FeedConfig], watch: &WatchSet, mode: Mod
                     }
                 });
                 for (id, fetched) in rx {
-                    run.read += fetched.read;
-                    run.prepare += fetched.prepare;
-                    run.items += fetched.items;
-                    run.failed += usize::from(fetched.failed);
-                    let t = Instant::now();
-                    run.stats += store
-                        .record(id, fetched.record, Utc::now())
-                        .expect("record");
-                    run.record += t.elapsed();
+                    run.absorb(store, id, fetched);
                 }
                 producer.join().expect("parse thread");
             });

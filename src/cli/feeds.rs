@@ -55,17 +55,11 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                         r.url.clone(),
                         output::rfc3339(s.and_then(|s| s.last_fetch_at)),
                         s.and_then(|s| s.last_result.clone()).unwrap_or_default(),
-                        s.and_then(|s| s.last_http_status)
-                            .map(|c| c.to_string())
-                            .unwrap_or_default(),
-                        s.and_then(|s| s.last_items_new)
-                            .map(|c| c.to_string())
-                            .unwrap_or_default(),
-                        s.and_then(|s| s.last_items_updated)
-                            .map(|c| c.to_string())
-                            .unwrap_or_default(),
-                        s.map(|s| s.items.to_string()).unwrap_or_default(),
-                        s.map(|s| s.error_streak.to_string()).unwrap_or_default(),
+                        output::opt(s.and_then(|s| s.last_http_status)),
+                        output::opt(s.and_then(|s| s.last_items_new)),
+                        output::opt(s.and_then(|s| s.last_items_updated)),
+                        output::opt(s.map(|s| s.items)),
+                        output::opt(s.map(|s| s.error_streak)),
                         s.and_then(|s| s.last_error.clone()).unwrap_or_default(),
                     ],
                 )?;
@@ -102,13 +96,9 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                             .map(local_time)
                             .unwrap_or_default(),
                         result,
-                        s.and_then(|s| s.last_items_new)
-                            .map(|c| c.to_string())
-                            .unwrap_or_default(),
-                        s.and_then(|s| s.last_items_updated)
-                            .map(|c| c.to_string())
-                            .unwrap_or_default(),
-                        s.map(|s| s.items.to_string()).unwrap_or_default(),
+                        output::opt(s.and_then(|s| s.last_items_new)),
+                        output::opt(s.and_then(|s| s.last_items_updated)),
+                        output::opt(s.map(|s| s.items)),
                         safe(&detail),
                     ],
                 );

@@ -68,6 +68,11 @@ pub fn rfc3339(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
+/// An optional value as text, empty when absent (for table and CSV cells).
+pub fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
 /// Pretty JSON on stdout, newline-terminated.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();

@@ -58,7 +58,6 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                 "last_error",
             ])?;
             for r in &rows {
-                let n = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
                 output::csv_row(
                     &mut w,
                     &[
@@ -69,13 +68,13 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                         r.last_http_status
                             .map(|c| c.to_string())
                             .unwrap_or_default(),
-                        n(r.last_items_new),
-                        n(r.last_items_updated),
-                        n(r.last_bytes),
-                        n(r.last_elapsed_ms),
+                        output::opt(r.last_items_new),
+                        output::opt(r.last_items_updated),
+                        output::opt(r.last_bytes),
+                        output::opt(r.last_elapsed_ms),
                         r.etag.clone().unwrap_or_default(),
                         r.last_modified.clone().unwrap_or_default(),
-                        n(r.interval_secs),
+                        output::opt(r.interval_secs),
                         r.interval_reason.clone().unwrap_or_default(),
                         output::rfc3339(r.next_poll_at),
                         r.error_streak.to_string(),
@@ -148,16 +147,19 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                     let cause = e.strip_prefix(&format!("{}: ", r.url)).unwrap_or(e);
                     notes.push(cause.to_string());
                 }
-                let n = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
                 add_row(
                     &mut t,
                     vec![
                         safe(&r.name),
                         r.last_fetch_at.map(local_time).unwrap_or_default(),
                         result,
-                        format!("{}/{}", n(r.last_items_new), n(r.last_items_updated)),
-                        n(r.last_bytes),
-                        n(r.last_elapsed_ms),
+                        format!(
+                            "{}/{}",
+                            output::opt(r.last_items_new),
+                            output::opt(r.last_items_updated)
+                        ),
+                        output::opt(r.last_bytes),
+                        output::opt(r.last_elapsed_ms),
                         cache.to_string(),
                         interval,
                         next,
