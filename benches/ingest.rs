@@ -189,6 +189,7 @@ fn poll_mode(dir: &Path, feeds: Vec<FeedConfig>, watch: WatchSet) {
         watchlists: watchlists(),
         defaults: Defaults::default(),
         feeds,
+        stories: Default::default(),
     };
     let watch = Arc::new(watch);
     let runtime = aggregator::refresh::runtime().expect("runtime");

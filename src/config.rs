@@ -33,6 +33,22 @@ pub struct Config {
     pub watchlists: Vec<WatchlistSpec>,
     pub defaults: Defaults,
     pub feeds: Vec<FeedConfig>,
+    pub stories: StoriesConfig,
+}
+
+/// How items are grouped into stories (see [`crate::dedup::story`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoriesConfig {
+    /// Items further apart in time than this are never the same story.
+    pub window: Duration,
+}
+
+impl Default for StoriesConfig {
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(72 * 3600),
+        }
+    }
 }
 
 /// Settings that apply to every feed unless the feed overrides them.
@@ -169,6 +185,13 @@ struct RawConfig {
     defaults: Option<Spanned<RawDefaults>>,
     #[serde(default, rename = "feed")]
     feeds: Vec<Spanned<RawFeed>>,
+    stories: Option<RawStories>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStories {
+    window: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -416,6 +439,19 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         }
     };
 
+    let mut stories = StoriesConfig::default();
+    if let Some(v) = raw.stories.as_ref().and_then(|s| s.window.as_ref()) {
+        stories.window = duration(v, "stories.window", Duration::from_secs(60))
+            .map_err(|m| invalid(v.span(), "stories.window", m))?;
+        if stories.window > Duration::from_secs(30 * 86400) {
+            return Err(invalid(
+                v.span(),
+                "stories.window",
+                "is longer than 30 days".into(),
+            ));
+        }
+    }
+
     let config = Config {
         path: path.to_path_buf(),
         database,
@@ -423,6 +459,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         watchlists,
         defaults,
         feeds,
+        stories,
     };
     config.watch_set()?;
     Ok(config)

@@ -166,7 +166,8 @@ pub async fn run(
     notifier: Arc<dyn Notifier>,
 ) -> Result<RunSummary, DaemonError> {
     let config = config::load(&config_path)?;
-    let store = Store::open(&config.database)?;
+    let mut store = Store::open(&config.database)?;
+    store.set_story_window(config.stories.window);
     let writer = Arc::new(Writer::spawn(store));
     let mut running = Running::new(config, writer.clone(), None)?;
     // Feeds with a fetch in flight, by name: a feed is never fetched twice at once, even when a
@@ -272,6 +273,11 @@ pub async fn run(
                     Ok(next) => {
                         if next.config.database != running.config.database {
                             tracing::warn!(database = %running.config.database.display(), "a new database path takes effect at restart; still writing to the current one");
+                        }
+                        let window = next.config.stories.window;
+                        if window != running.config.stories.window {
+                            // Takes effect for items stored from now on.
+                            let _ = writer.call(move |s| s.set_story_window(window)).await;
                         }
                         running = next;
                         let synced = sync_entries(&running.config, &writer, &mut entries, &busy).await;

@@ -51,10 +51,12 @@ pub struct Match {
     pub terms: Vec<String>,
 }
 
-/// An item ready for the store: parsed, identified and matched.
+/// An item ready for the store: parsed, identified, fingerprinted and matched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadyItem {
     pub item: ParsedItem,
     pub identity: Identity,
+    /// What story comparison looks at (see [`crate::dedup::story`]).
+    pub fingerprint: crate::dedup::story::Fingerprint,
     pub matches: Vec<Match>,
 }

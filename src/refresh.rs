@@ -49,6 +49,7 @@ pub fn prepare(
             let summary = fold(item.summary.as_deref().unwrap_or_default());
             ReadyItem {
                 identity: dedup::identify_folded(&item, &title, &summary),
+                fingerprint: dedup::story::Fingerprint::from_folded(&title, &summary),
                 matches: watch.match_folded(&[&title, &summary]),
                 item,
             }

@@ -38,7 +38,14 @@ fn poll_then_list_in_every_format() {
         "poll: feeds 1 ok (0 not modified), 0 failed; items 2 new, 0 updated; matches 1"
     );
 
-    let out = setup.run(&["list", "--since", "2024-03-01", "--format", "json"]);
+    let out = setup.run(&[
+        "list",
+        "--items",
+        "--since",
+        "2024-03-01",
+        "--format",
+        "json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let arr = v.as_array().unwrap();
@@ -49,6 +56,7 @@ fn poll_then_list_in_every_format() {
         .unwrap();
     for field in [
         "id",
+        "story_id",
         "feed",
         "title",
         "link",
@@ -67,13 +75,39 @@ fn poll_then_list_in_every_format() {
     assert_eq!(k["author"], Value::Null);
     assert_eq!(k["watchlists"], serde_json::json!(["dprk-japan"]));
     assert_eq!(k["matched_terms"], serde_json::json!(["Kishida"]));
+    let story_id = k["story_id"].as_i64().expect("story_id is a number");
 
+    // Stories by default: each with its members, which carry the same story_id.
+    let out = setup.run(&["list", "--since", "2024-03-01", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stories = v.as_array().unwrap();
+    assert_eq!(stories.len(), 2, "two unrelated items are two stories");
+    let st = stories.iter().find(|s| s["id"] == story_id).unwrap();
+    assert_eq!(st["title"], "Kishida visits Seoul");
+    assert_eq!(st["first_source"], "t");
+    assert_eq!(st["outlets"], 1);
+    assert_eq!(st["watchlists"], serde_json::json!(["dprk-japan"]));
+    let members = st["members"].as_array().unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0]["story_id"], story_id);
+    assert_eq!(members[0]["delay_secs"], 0);
+
+    let out = setup.run(&["list", "--items", "--matched", "--format", "csv"]);
+    let csv = stdout(&out);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("id,story_id,feed,title,link"));
+    assert!(lines[1].contains(&format!(
+        ",{story_id},t,Kishida visits Seoul,https://t.example/1,"
+    )));
     let out = setup.run(&["list", "--matched", "--format", "csv"]);
     let csv = stdout(&out);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
-    assert!(lines[0].starts_with("id,feed,title,link"));
-    assert!(lines[1].contains(",t,Kishida visits Seoul,https://t.example/1,"));
+    assert!(lines[0].starts_with("id,time,first_seen,first_source,outlets"));
+    assert!(lines[1].starts_with(&format!("{story_id},")), "{csv}");
+    assert!(lines[1].contains(",t,1,1,0,"), "{csv}");
 
     let out = setup.run(&["list", "--watchlist", "dprk-japan"]);
     let table = stdout(&out);
@@ -85,8 +119,8 @@ fn poll_then_list_in_every_format() {
     );
 
     let out = setup.run(&["list", "--feed", "nope"]);
-    assert_eq!(stdout(&out).trim(), "no items");
-    let out = setup.run(&["list", "--until", "2000-01-01"]);
+    assert_eq!(stdout(&out).trim(), "no stories");
+    let out = setup.run(&["list", "--items", "--until", "2000-01-01"]);
     assert_eq!(stdout(&out).trim(), "no items");
     let out = setup.run(&["list", "--limit", "1", "--format", "json"]);
     assert_eq!(
@@ -108,6 +142,8 @@ fn list_since_span_filters_by_item_time() {
     // The items are dated 2024-03-26: a 24h window from now holds none of them.
     let out = setup.run(&["list", "--since", "24h"]);
     assert!(out.status.success());
+    assert_eq!(stdout(&out).trim(), "no stories");
+    let out = setup.run(&["list", "--items", "--since", "24h"]);
     assert_eq!(stdout(&out).trim(), "no items");
     let out = setup.run(&[
         "list",
@@ -365,8 +401,12 @@ fn escape_sequences_never_reach_any_output() {
     );
     let mut outputs = vec![setup.run(&["poll", "--once"])];
     for args in [
-        &["list", "--format", "csv"][..],
+        &["list", "--items", "--format", "csv"][..],
         &["list"],
+        &["list", "--items"],
+        &["list", "--format", "csv"],
+        &["show", "1"],
+        &["show", "1", "--format", "csv"],
         &["feeds"],
         &["feeds", "--format", "csv"],
     ] {

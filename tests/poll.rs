@@ -61,23 +61,39 @@ fn stores_once_and_repoll_sends_validators() {
     let st = first.stats();
     assert_eq!(
         (st.new, st.updated),
-        (2, 0),
-        "same canonical link in feed b is the same item"
+        (3, 0),
+        "each feed stores its own copy of the shared article"
     );
     let items = stored(&config);
-    assert_eq!(items.len(), 2);
-    let kishida = items
+    assert_eq!(items.len(), 3);
+    let kishida: Vec<_> = items
         .iter()
-        .find(|i| i.link.as_deref() == Some("https://news.example/1"))
-        .unwrap();
-    // Whichever feed stored it first owns the row; the other's copy added nothing.
-    assert!(
-        ["a", "b"].contains(&kishida.feed.as_str()),
-        "{}",
-        kishida.feed
+        .filter(|i| i.link.as_deref() == Some("https://news.example/1"))
+        .collect();
+    assert_eq!(
+        kishida.len(),
+        2,
+        "the canonical link is the same in both feeds"
     );
-    assert_eq!(kishida.watchlists, vec!["dprk-japan"]);
-    assert_eq!(kishida.matched_terms, vec!["Kishida"]);
+    assert_eq!(
+        kishida[0].story_id, kishida[1].story_id,
+        "one story with two sources"
+    );
+    for k in &kishida {
+        assert_eq!(k.watchlists, vec!["dprk-japan"]);
+        assert_eq!(k.matched_terms, vec!["Kishida"]);
+    }
+    let stories = aggregator::store::Reader::open(&config.database)
+        .unwrap()
+        .stories(&Default::default())
+        .unwrap();
+    assert_eq!(stories.len(), 2);
+    let story = stories
+        .iter()
+        .find(|s| Some(s.id) == kishida[0].story_id)
+        .unwrap();
+    assert_eq!((story.outlets, story.items), (2, 2));
+    assert_eq!(story.watchlists, vec!["dprk-japan"]);
 
     srv.clear_seen();
     let second = poll(&config);
@@ -381,8 +397,15 @@ fn bundled_demo_runs_offline() {
     let s = poll(&config);
     assert_eq!((s.ok(), s.failed()), (6, 0), "{s:?}");
     let items = stored(&config);
-    // Two of the English stories arrive in both Yonhap feeds under tracking-tagged links.
-    assert_eq!(items.len(), 18);
+    // Two of the English stories arrive in both Yonhap feeds under tracking-tagged links:
+    // two items each, one story each.
+    assert_eq!(items.len(), 20);
+    let stories = aggregator::store::Reader::open(&config.database)
+        .unwrap()
+        .stories(&Default::default())
+        .unwrap();
+    assert_eq!(stories.len(), 18);
+    assert_eq!(stories.iter().filter(|s| s.outlets == 2).count(), 2);
     let euckr = items
         .iter()
         .filter(|i| i.feed == "herald-ko")
@@ -471,7 +494,9 @@ fn repeated_items_within_one_body_stay_put_across_polls() {
 }
 
 #[test]
-fn another_feeds_version_of_a_stored_item_still_flags_it() {
+fn a_link_shared_by_unrelated_texts_does_not_join_stories() {
+    // Feed b links an unrelated headline to the same address (a home page, a mistake): each
+    // feed keeps its item and its own watchlist hits, in stories of their own.
     let srv = Server::start();
     srv.route(
         "/a",
@@ -499,19 +524,17 @@ fn another_feeds_version_of_a_stored_item_still_flags_it() {
     );
     let setup = Setup::new(&[("a", &srv.url("/a")), ("b", &srv.url("/b"))], "");
     let config = setup.config();
-    // "a" stores the item first (polled alone), then both are polled.
     let mut only_a = config.clone();
     only_a.feeds.retain(|f| f.name == "a");
     let s = poll(&only_a);
     assert_eq!((s.stats().new, s.stats().matches), (1, 0));
     let s = poll(&config);
-    assert_eq!((s.stats().new, s.stats().matches), (0, 1));
+    assert_eq!((s.stats().new, s.stats().matches), (1, 1));
     let items = stored(&config);
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0].feed, "a");
-    assert_eq!(items[0].title, "Seoul shares close higher");
-    assert_eq!(items[0].watchlists, vec!["dprk-japan"]);
-    assert_eq!(items[0].matched_terms, vec!["Kishida"]);
+    assert_eq!(items.len(), 2);
+    let b = items.iter().find(|i| i.feed == "b").unwrap();
+    assert_eq!(b.watchlists, vec!["dprk-japan"]);
+    assert_ne!(items[0].story_id, items[1].story_id);
 }
 
 #[test]

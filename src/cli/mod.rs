@@ -7,7 +7,9 @@ mod feeds;
 mod list;
 mod output;
 mod poll;
+mod restory;
 mod run;
+mod show;
 mod status;
 pub mod timespec;
 
@@ -79,8 +81,13 @@ pub struct Cli {
 pub enum Command {
     /// Fetch every feed once, store, match, and print a summary line
     Poll(PollArgs),
-    /// Stored items, newest first
+    /// Stories (one row per wire story, with its first source and outlets), newest first;
+    /// --items lists raw items
     List(ListArgs),
+    /// One story's timeline: every outlet and reissue, with its delay after the first
+    Show(ShowArgs),
+    /// Re-cluster stored items into stories from a time on, after the rules changed
+    Restory(RestoryArgs),
     /// Fetch and parse one feed without storing it
     CheckFeed(CheckFeedArgs),
     /// Configured feeds with their last fetch result
@@ -118,9 +125,30 @@ pub struct ListArgs {
     /// Only items that matched any watchlist
     #[arg(long)]
     pub matched: bool,
-    /// At most this many items
+    /// At most this many rows (stories, or items with --items)
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: u64,
+    /// List raw items instead of stories
+    #[arg(long)]
+    pub items: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The story's id, as `list` shows it
+    #[arg(value_name = "STORY-ID")]
+    pub story_id: i64,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoryArgs {
+    /// Re-cluster items from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339
+    #[arg(long, value_name = "WHEN", required = true)]
+    pub since: String,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -160,6 +188,8 @@ pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Poll(_) => poll::run(&load(&config_path)?),
         Command::List(args) => list::run(&load(&config_path)?, &args),
+        Command::Show(args) => show::run(&load(&config_path)?, &args),
+        Command::Restory(args) => restory::run(&load(&config_path)?, &args),
         Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), &config_path, &args),
         Command::Feeds(args) => feeds::run(&load(&config_path)?, args.format),
         Command::Run => run::run(&config_path),

@@ -12,7 +12,8 @@ use crate::store::{Store, Writer};
 
 pub fn run(config: &Config) -> CliResult {
     let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
-    let store = Store::open(&config.database)?;
+    let mut store = Store::open(&config.database)?;
+    store.set_story_window(config.stories.window);
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let writer = {
         let _in_runtime = runtime.enter();

@@ -1,6 +1,11 @@
-//! Item identity: which keys say two items are the same item. Pure; the store applies the rules
-//! (same guid in the same feed, or same canonical link in any feed, or, for items with neither,
-//! the same content hash in the same feed).
+//! Item identity and stories. Pure; the store applies the rules.
+//! - Identity (this file): which keys say two entries are the same item of one feed: the same
+//!   guid, else the same canonical link, else (for items with neither) the same content hash.
+//! - [`story`]: whether two items are the same wire story (republished, reissued, re-headlined).
+//! - [`sketch`]: band keys and an in-memory index that find the items worth comparing.
+
+pub mod sketch;
+pub mod story;
 
 use sha2::{Digest, Sha256};
 
@@ -38,6 +43,18 @@ pub fn identify_folded(item: &ParsedItem, title: &str, summary: &str) -> Identit
         guid,
         link: item.link.clone(),
         content_hash: content_hash(title, summary),
+    }
+}
+
+/// An item ready for the store, without watchlist matches: identity and fingerprint derived.
+pub fn ready(item: ParsedItem) -> ReadyItem {
+    let title = fold(&item.title);
+    let summary = fold(item.summary.as_deref().unwrap_or_default());
+    ReadyItem {
+        identity: identify_folded(&item, &title, &summary),
+        fingerprint: story::Fingerprint::from_folded(&title, &summary),
+        item,
+        matches: Vec::new(),
     }
 }
 
@@ -143,11 +160,7 @@ mod tests {
         let mut item = item(title, None);
         item.guid = guid.map(Into::into);
         item.link = link.map(Into::into);
-        ReadyItem {
-            identity: identify(&item),
-            item,
-            matches: vec![],
-        }
+        super::ready(item)
     }
 
     fn titles(items: &[ReadyItem]) -> Vec<&str> {

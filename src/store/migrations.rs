@@ -76,4 +76,46 @@ ALTER TABLE feeds ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE feeds ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
 UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = feeds.id);
 "#,
+    // 3: stories. Every item belongs to one story; an item is unique per feed (its guid, else
+    // its link), and the same link in two feeds is one story with two sources. Each item keeps
+    // its sketch keys so the story index reloads without re-reading text. Items stored before
+    // stories existed start as one story each (`aggregator restory` groups them).
+    r#"
+CREATE TABLE stories (
+    id            INTEGER PRIMARY KEY,
+    first_seen    INTEGER NOT NULL,
+    first_item_id INTEGER NOT NULL,
+    first_feed_id INTEGER NOT NULL REFERENCES feeds(id),
+    sort_ts       INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL,
+    title         TEXT    NOT NULL,
+    items         INTEGER NOT NULL DEFAULT 1,
+    feeds         INTEGER NOT NULL DEFAULT 1,
+    updates       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX stories_sort ON stories(sort_ts, id);
+
+ALTER TABLE items ADD COLUMN story_id INTEGER REFERENCES stories(id);
+ALTER TABLE items ADD COLUMN sketch BLOB;
+ALTER TABLE items ADD COLUMN revisions INTEGER NOT NULL DEFAULT 0;
+UPDATE items SET revisions = 1 WHERE changed_at IS NOT NULL;
+CREATE INDEX items_story ON items(story_id);
+DROP INDEX items_link_key;
+CREATE UNIQUE INDEX items_link_key ON items(link_key, feed_id) WHERE link_key IS NOT NULL;
+
+CREATE TABLE story_matches (
+    story_id   INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    watchlist  TEXT    NOT NULL,
+    item_id    INTEGER NOT NULL,
+    matched_at INTEGER NOT NULL,
+    PRIMARY KEY (story_id, watchlist)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO stories (id, first_seen, first_item_id, first_feed_id, sort_ts, last_seen, title, updates)
+    SELECT id, first_seen, id, feed_id, sort_ts, coalesce(changed_at, first_seen), title, revisions
+    FROM items;
+UPDATE items SET story_id = id;
+INSERT INTO story_matches (story_id, watchlist, item_id, matched_at)
+    SELECT item_id, watchlist, item_id, matched_at FROM matches;
+"#,
 ];

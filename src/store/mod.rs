@@ -4,6 +4,7 @@
 
 mod migrations;
 pub mod query;
+mod stories;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +18,10 @@ use crate::fetch::Validators;
 use crate::model::{Identity, ReadyItem};
 
 pub use query::Reader;
+pub use stories::RestoryStats;
 pub use writer::Writer;
+
+use stories::{NewMember, Stories};
 
 /// Storage failures; messages name the database file.
 #[derive(Debug, thiserror::Error)]
@@ -130,10 +134,11 @@ impl std::ops::AddAssign for ApplyStats {
     }
 }
 
-/// The read-write connection.
+/// The read-write connection, and the story index that only the writer uses.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    stories: Stories,
 }
 
 impl Store {
@@ -160,6 +165,7 @@ impl Store {
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
+            stories: Stories::new(crate::config::StoriesConfig::default().window),
         };
         store.migrate()?;
         Ok(store)
@@ -192,6 +198,32 @@ impl Store {
             tracing::info!(db = %self.path.display(), version = i + 1, "schema migrated");
         }
         Ok(())
+    }
+
+    /// Sets the story window (items further apart are never one story); the default is the
+    /// config's default, 72 hours.
+    pub fn set_story_window(&mut self, window: Duration) {
+        if window != self.stories.window() {
+            self.stories = Stories::new(window);
+        }
+    }
+
+    /// Items in the story index and its heap bytes, once it is loaded (benchmarks report it).
+    pub fn story_index_size(&self) -> Option<(usize, usize)> {
+        self.stories.index_bytes()
+    }
+
+    /// Re-clusters the items from `since` on into stories under the current rules (see
+    /// `aggregator restory`). One transaction.
+    pub fn restory(&mut self, since: DateTime<Utc>) -> Result<RestoryStats, StoreError> {
+        let err = sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
+        let result = self.stories.restory(&tx, since.timestamp());
+        let result = result.and_then(|stats| tx.commit().map(|()| stats));
+        if result.is_err() {
+            self.stories.reset();
+        }
+        result.map_err(err)
     }
 
     /// The stored state of one feed (as [`Store::sync_feeds`] returns it), without writing.
@@ -260,6 +292,7 @@ impl Store {
     pub(crate) fn commit_batch(&mut self) -> Result<(), StoreError> {
         self.conn.execute_batch("COMMIT").map_err(|e| {
             let _ = self.conn.execute_batch("ROLLBACK");
+            self.stories.reset();
             sqlite_err(&self.path)(e)
         })
     }
@@ -322,9 +355,24 @@ impl Store {
         Ok(out)
     }
 
-    /// Records one fetch of a feed: its state, and for a new body every item (stored once,
-    /// updated when its content changed) with its watchlist matches. One transaction.
+    /// Records one fetch of a feed: its state, and for a new body every item (stored once per
+    /// feed, updated when its content changed, placed in a story) with its watchlist matches.
+    /// One transaction.
     pub fn record(
+        &mut self,
+        feed_id: i64,
+        rec: FetchRecord,
+        now: DateTime<Utc>,
+    ) -> Result<ApplyStats, StoreError> {
+        let result = self.record_inner(feed_id, rec, now);
+        if result.is_err() {
+            // Rolled back: the story index may name items that are not stored.
+            self.stories.reset();
+        }
+        result
+    }
+
+    fn record_inner(
         &mut self,
         feed_id: i64,
         rec: FetchRecord,
@@ -374,7 +422,7 @@ impl Store {
                 items,
             } => {
                 for item in &items {
-                    stats += apply_item(&tx, feed_id, item, t).map_err(&err)?;
+                    stats += apply_item(&tx, &mut self.stories, feed_id, item, t).map_err(&err)?;
                 }
                 tx.execute(
                     "UPDATE feeds SET last_fetch_at = ?2, last_result = 'ok',
@@ -436,7 +484,6 @@ fn state_from_row(r: &rusqlite::Row<'_>, name: &str) -> rusqlite::Result<FeedSta
 
 struct Existing {
     id: i64,
-    feed_id: i64,
     title: String,
     summary: Option<String>,
     author: Option<String>,
@@ -447,8 +494,8 @@ struct Existing {
     link: Option<String>,
 }
 
-/// Finds the stored item `identity` refers to: same guid in this feed, else same link in any
-/// feed, else (for items with neither) same content in this feed.
+/// Finds the stored item `identity` refers to in this feed: same guid, else same link, else
+/// (for items with neither) same content.
 fn find_existing(
     tx: &Connection,
     feed_id: i64,
@@ -457,7 +504,7 @@ fn find_existing(
     macro_rules! select {
         ($where:literal) => {
             concat!(
-                "SELECT id, feed_id, title, summary, author, categories, published, updated, first_seen, link FROM items WHERE ",
+                "SELECT id, title, summary, author, categories, published, updated, first_seen, link FROM items WHERE ",
                 $where
             )
         };
@@ -465,15 +512,14 @@ fn find_existing(
     let row = |r: &rusqlite::Row<'_>| {
         Ok(Existing {
             id: r.get(0)?,
-            feed_id: r.get(1)?,
-            title: r.get(2)?,
-            summary: r.get(3)?,
-            author: r.get(4)?,
-            categories: r.get(5)?,
-            published: r.get(6)?,
-            updated: r.get(7)?,
-            first_seen: r.get(8)?,
-            link: r.get(9)?,
+            title: r.get(1)?,
+            summary: r.get(2)?,
+            author: r.get(3)?,
+            categories: r.get(4)?,
+            published: r.get(5)?,
+            updated: r.get(6)?,
+            first_seen: r.get(7)?,
+            link: r.get(8)?,
         })
     };
     if let Some(guid) = &id.guid {
@@ -487,8 +533,8 @@ fn find_existing(
     }
     if let Some(link) = &id.link {
         let found = tx
-            .prepare_cached(select!("link_key = ?1"))?
-            .query_row(params![link], row)
+            .prepare_cached(select!("link_key = ?1 AND feed_id = ?2"))?
+            .query_row(params![link, feed_id], row)
             .optional()?;
         if found.is_some() {
             return Ok(found);
@@ -507,6 +553,7 @@ fn find_existing(
 
 fn apply_item(
     tx: &Connection,
+    stories: &mut Stories,
     feed_id: i64,
     ready: &ReadyItem,
     now: i64,
@@ -516,33 +563,19 @@ fn apply_item(
     let published = it.published.map(|d| d.timestamp());
     let updated = it.updated.map(|d| d.timestamp());
     let mut stats = ApplyStats::default();
-    // Most items of a poll are new: try the insert first and let the unique indexes (guid per
-    // feed, link) say whether the item is known, which saves two lookups per new item. Items
-    // with neither key have no unique index to hit, so they are looked up first.
+    // Most items of a poll are new: try the insert first and let the unique indexes (guid or
+    // link, per feed) say whether the item is known, which saves two lookups per new item.
+    // Items with neither key have no unique index to hit, so they are looked up first.
     let keyed = ready.identity.guid.is_some() || ready.identity.link.is_some();
     let inserted = if keyed {
         insert_item(tx, feed_id, ready, &categories, now, true)?
     } else {
         None
     };
-    let item_id = if let Some(id) = inserted {
-        stats.new = 1;
-        id
+    let (item_id, sort_ts, new) = if let Some((id, sort_ts)) = inserted {
+        (id, sort_ts, true)
     } else {
         match find_existing(tx, feed_id, &ready.identity)? {
-            // Another feed carries the same article: the first feed owns the row, so two feeds
-            // with different headlines for one link do not flap it back and forth; but this
-            // feed's watchlist hits on its version of the text still flag the item.
-            Some(e) if e.feed_id != feed_id => {
-                let mut add = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO matches (item_id, watchlist, terms, matched_at) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for m in &ready.matches {
-                    let terms = serde_json::to_string(&m.terms).unwrap_or_else(|_| "[]".into());
-                    stats.matches += add.execute(params![e.id, m.watchlist, terms, now])?;
-                }
-                return Ok(stats);
-            }
             Some(e) => {
                 let unchanged = e.link == it.link
                     && e.title == it.title
@@ -580,27 +613,47 @@ fn apply_item(
                 tx.prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
                     .execute([e.id])?;
                 stats.updated = 1;
-                e.id
+                (e.id, sort_ts, false)
             }
             None => {
-                stats.new = 1;
-                insert_item(tx, feed_id, ready, &categories, now, false)?
-                    .expect("a plain INSERT returns its row id")
+                let (id, sort_ts) = insert_item(tx, feed_id, ready, &categories, now, false)?
+                    .expect("a plain INSERT returns its row id");
+                (id, sort_ts, true)
             }
         }
+    };
+    let member = NewMember {
+        item_id,
+        feed_id,
+        link: ready.identity.link.as_deref(),
+        title: &it.title,
+        fingerprint: &ready.fingerprint,
+        at: sort_ts,
+        now,
+    };
+    let story_id = if new {
+        stats.new = 1;
+        stories.assign(tx, &member)?
+    } else {
+        stories.revise(tx, &member)?
     };
     let mut insert = tx.prepare_cached(
         "INSERT OR REPLACE INTO matches (item_id, watchlist, terms, matched_at) VALUES (?1, ?2, ?3, ?4)",
     )?;
+    // A story keeps the first member that matched each watchlist, and when.
+    let mut on_story = tx.prepare_cached(
+        "INSERT OR IGNORE INTO story_matches (story_id, watchlist, item_id, matched_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for m in &ready.matches {
         let terms = serde_json::to_string(&m.terms).unwrap_or_else(|_| "[]".into());
         insert.execute(params![item_id, m.watchlist, terms, now])?;
+        on_story.execute(params![story_id, m.watchlist, item_id, now])?;
         stats.matches += 1;
     }
     Ok(stats)
 }
 
-/// Inserts `ready` as a new item and returns its id; with `or_ignore`, returns `None` instead
+/// Inserts `ready` as a new item and returns its id and time; with `or_ignore`, returns `None` instead
 /// when a unique index says the item is already stored.
 fn insert_item(
     tx: &Connection,
@@ -609,7 +662,7 @@ fn insert_item(
     categories: &str,
     now: i64,
     or_ignore: bool,
-) -> rusqlite::Result<Option<i64>> {
+) -> rusqlite::Result<Option<(i64, i64)>> {
     let it = &ready.item;
     let published = it.published.map(|d| d.timestamp());
     let updated = it.updated.map(|d| d.timestamp());
@@ -646,7 +699,7 @@ fn insert_item(
                 now,
                 it.link
             ],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, sort_ts)),
         )
         .optional()
 }
@@ -678,7 +731,6 @@ fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::identify;
     use crate::model::{Match, ParsedItem};
 
     fn feed(name: &str) -> FeedConfig {
@@ -697,11 +749,7 @@ mod tests {
             title: title.into(),
             ..Default::default()
         };
-        ReadyItem {
-            identity: identify(&item),
-            item,
-            matches: vec![],
-        }
+        crate::dedup::ready(item)
     }
 
     fn fetched(items: Vec<ReadyItem>) -> FetchRecord {
@@ -734,7 +782,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(first.new, 2);
-        // Same guid, same feed; same link, other feed; same content without keys: nothing new.
+        // Same guid, same feed; same content without keys: nothing new.
         let again = s
             .record(
                 a,
@@ -752,12 +800,23 @@ mod tests {
                 fetched(vec![ready(
                     Some("zz"),
                     Some("http://x/1"),
-                    "other headline",
+                    "one, other headline",
                 )]),
                 now,
             )
             .unwrap();
-        assert_eq!(other.new, 0);
+        // The same link in another feed is that feed's item, in the same story.
+        assert_eq!(other.new, 1);
+        let stories: Vec<(i64, i64)> = s
+            .conn
+            .prepare("SELECT story_id, feed_id FROM items WHERE link_key = 'http://x/1' ORDER BY feed_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stories.len(), 2);
+        assert_eq!(stories[0].0, stories[1].0, "{stories:?}");
         // Same guid in another feed is a different item.
         let other = s
             .record(
@@ -789,7 +848,20 @@ mod tests {
             .conn
             .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(n, 3);
+        assert_eq!(n, 4);
+        // The story took the new headline and counted the in-place update.
+        let (title, items, feeds, updates): (String, i64, i64, i64) = s
+            .conn
+            .query_row(
+                "SELECT title, items, feeds, updates FROM stories WHERE id = ?1",
+                [stories[0].0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (title.as_str(), items, feeds, updates),
+            ("one (LEAD)", 2, 2, 1)
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! Report queries over a read-only connection: items for `list`, feed state for `feeds`.
+//! Report queries over a read-only connection: stories and items for `list` and `show`, feed
+//! state for `feeds` and `status`.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params_from_iter, types::Value};
+use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value};
 use serde::Serialize;
 
 use super::{StoreError, open_read_only, sqlite_err};
@@ -30,6 +31,8 @@ pub struct ListQuery {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ListedItem {
     pub id: i64,
+    /// The story the item belongs to.
+    pub story_id: Option<i64>,
     pub feed: String,
     pub title: String,
     pub link: Option<String>,
@@ -56,6 +59,44 @@ impl ListedItem {
             .or(self.updated)
             .map_or(self.first_seen, |p| p.min(self.first_seen))
     }
+}
+
+/// One story as reports show it: its latest headline, where and when it was first seen, how
+/// many outlets carried it, and (in [`ListedStory::members`]) every item with its delay.
+/// Field names are part of the JSON interface.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ListedStory {
+    pub id: i64,
+    /// The headline of the member that arrived (or changed) last.
+    pub title: String,
+    /// The story's time: its earliest member's published time, never later than first seen.
+    pub time: DateTime<Utc>,
+    /// When the first member was stored.
+    pub first_seen: DateTime<Utc>,
+    /// The feed of the first member.
+    pub first_source: String,
+    /// Distinct feeds that carried the story.
+    pub outlets: i64,
+    /// Member items.
+    pub items: i64,
+    /// Reissues (further items from a feed already in the story) plus in-place changes of
+    /// members.
+    pub updates: i64,
+    /// When the latest member arrived or changed.
+    pub last_seen: DateTime<Utc>,
+    /// Watchlists that any member matched.
+    pub watchlists: Vec<String>,
+    /// Members in the order they were first seen.
+    pub members: Vec<Member>,
+}
+
+/// A story's member item and how long after the story's first item it was seen.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Member {
+    #[serde(flatten)]
+    pub item: ListedItem,
+    /// Seconds between the story's first sighting and this item's.
+    pub delay_secs: i64,
 }
 
 /// A feed row as `feeds` shows it.
@@ -109,13 +150,7 @@ impl Reader {
 
     /// Items newest first, filtered.
     pub fn list(&self, q: &ListQuery) -> Result<Vec<ListedItem>, StoreError> {
-        let mut sql = String::from(
-            "SELECT i.id, f.name, i.title, i.link, i.guid, i.published, i.updated, i.first_seen,
-                    i.author, i.summary, i.categories,
-                    (SELECT json_group_array(json_object('watchlist', m.watchlist, 'terms', json(m.terms)))
-                       FROM matches m WHERE m.item_id = i.id)
-             FROM items i JOIN feeds f ON f.id = i.feed_id WHERE 1 = 1",
-        );
+        let mut sql = format!("{ITEM_SELECT} WHERE 1 = 1");
         let mut args: Vec<Value> = Vec::new();
         if let Some(s) = q.since {
             sql.push_str(" AND i.sort_ts >= ?");
@@ -138,49 +173,93 @@ impl Reader {
             sql.push_str(" AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)");
         }
         sql.push_str(" ORDER BY i.sort_ts DESC, i.id DESC");
-        if let Some(l) = q.limit {
-            sql.push_str(" LIMIT ?");
-            args.push(Value::Integer(l.min(i64::MAX as u64) as i64));
-        }
+        push_limit(&mut sql, &mut args, q.limit);
         let err = sqlite_err(&self.path);
         let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
         let rows = stmt
-            .query_map(params_from_iter(args), |r| {
-                let categories: String = r.get(10)?;
-                let matches_json: String = r.get(11)?;
-                let matches: Vec<Match> = serde_json::from_str::<Vec<MatchRow>>(&matches_json)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|m| Match {
-                        watchlist: m.watchlist,
-                        terms: m.terms,
-                    })
-                    .collect();
-                let mut matched_terms: Vec<String> = Vec::new();
-                for t in matches.iter().flat_map(|m| &m.terms) {
-                    if !matched_terms.contains(t) {
-                        matched_terms.push(t.clone());
-                    }
-                }
-                Ok(ListedItem {
-                    id: r.get(0)?,
-                    feed: r.get(1)?,
-                    title: r.get(2)?,
-                    link: r.get(3)?,
-                    guid: r.get(4)?,
-                    published: ts(r.get(5)?),
-                    updated: ts(r.get(6)?),
-                    first_seen: ts(Some(r.get(7)?)).unwrap_or_default(),
-                    author: r.get(8)?,
-                    summary: r.get(9)?,
-                    categories: serde_json::from_str(&categories).unwrap_or_default(),
-                    watchlists: matches.iter().map(|m| m.watchlist.clone()).collect(),
-                    matched_terms,
-                    matches,
-                })
-            })
+            .query_map(params_from_iter(args), item_from_row)
             .map_err(&err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    /// Stories newest first (by their earliest member), filtered like items: a story is in
+    /// when any member is of the feed, and when any member matched the watchlist.
+    pub fn stories(&self, q: &ListQuery) -> Result<Vec<ListedStory>, StoreError> {
+        let mut sql = format!("{STORY_SELECT} WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(s) = q.since {
+            sql.push_str(" AND s.sort_ts >= ?");
+            args.push(Value::Integer(s.timestamp()));
+        }
+        if let Some(u) = q.until {
+            sql.push_str(" AND s.sort_ts < ?");
+            args.push(Value::Integer(u.timestamp()));
+        }
+        if let Some(f) = &q.feed {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM items i JOIN feeds g ON g.id = i.feed_id
+                   WHERE i.story_id = s.id AND g.name = ?)",
+            );
+            args.push(Value::Text(f.clone()));
+        }
+        if let Some(w) = &q.watchlist {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM story_matches m WHERE m.story_id = s.id AND m.watchlist = ?)",
+            );
+            args.push(Value::Text(w.clone()));
+        } else if q.matched_only {
+            sql.push_str(" AND EXISTS (SELECT 1 FROM story_matches m WHERE m.story_id = s.id)");
+        }
+        sql.push_str(" ORDER BY s.sort_ts DESC, s.id DESC");
+        push_limit(&mut sql, &mut args, q.limit);
+        let err = sqlite_err(&self.path);
+        let mut stories = {
+            let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
+            let rows = stmt
+                .query_map(params_from_iter(args), story_from_row)
+                .map_err(&err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(&err)?
+        };
+        for s in &mut stories {
+            s.members = self.members(s.id, s.first_seen)?;
+        }
+        Ok(stories)
+    }
+
+    /// One story with its members; `None` if there is no such story.
+    pub fn story(&self, id: i64) -> Result<Option<ListedStory>, StoreError> {
+        let err = sqlite_err(&self.path);
+        let story = self
+            .conn
+            .prepare(&format!("{STORY_SELECT} WHERE s.id = ?1"))
+            .and_then(|mut stmt| stmt.query_row([id], story_from_row).optional())
+            .map_err(&err)?;
+        match story {
+            Some(mut s) => {
+                s.members = self.members(s.id, s.first_seen)?;
+                Ok(Some(s))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn members(&self, story_id: i64, first_seen: DateTime<Utc>) -> Result<Vec<Member>, StoreError> {
+        let err = sqlite_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "{ITEM_SELECT} WHERE i.story_id = ?1 ORDER BY i.first_seen, i.id"
+            ))
+            .map_err(&err)?;
+        let rows = stmt.query_map([story_id], item_from_row).map_err(&err)?;
+        rows.map(|r| {
+            r.map(|item| Member {
+                delay_secs: (item.first_seen - first_seen).num_seconds().max(0),
+                item,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)
     }
 
     /// The feed rows of the database at `path`; none if it does not exist yet.
@@ -242,6 +321,84 @@ impl Reader {
             .map_err(&err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err)
     }
+}
+
+fn push_limit(sql: &mut String, args: &mut Vec<Value>, limit: Option<u64>) {
+    if let Some(l) = limit {
+        sql.push_str(" LIMIT ?");
+        args.push(Value::Integer(l.min(i64::MAX as u64) as i64));
+    }
+}
+
+/// The columns [`item_from_row`] reads; filters and order follow.
+const ITEM_SELECT: &str =
+    "SELECT i.id, f.name, i.title, i.link, i.guid, i.published, i.updated, i.first_seen,
+        i.author, i.summary, i.categories,
+        (SELECT json_group_array(json_object('watchlist', m.watchlist, 'terms', json(m.terms)))
+           FROM matches m WHERE m.item_id = i.id),
+        i.story_id
+ FROM items i JOIN feeds f ON f.id = i.feed_id";
+
+fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedItem> {
+    let categories: String = r.get(10)?;
+    let matches_json: String = r.get(11)?;
+    let matches: Vec<Match> = serde_json::from_str::<Vec<MatchRow>>(&matches_json)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| Match {
+            watchlist: m.watchlist,
+            terms: m.terms,
+        })
+        .collect();
+    let mut matched_terms: Vec<String> = Vec::new();
+    for t in matches.iter().flat_map(|m| &m.terms) {
+        if !matched_terms.contains(t) {
+            matched_terms.push(t.clone());
+        }
+    }
+    Ok(ListedItem {
+        id: r.get(0)?,
+        story_id: r.get(12)?,
+        feed: r.get(1)?,
+        title: r.get(2)?,
+        link: r.get(3)?,
+        guid: r.get(4)?,
+        published: ts(r.get(5)?),
+        updated: ts(r.get(6)?),
+        first_seen: ts(Some(r.get(7)?)).unwrap_or_default(),
+        author: r.get(8)?,
+        summary: r.get(9)?,
+        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        watchlists: matches.iter().map(|m| m.watchlist.clone()).collect(),
+        matched_terms,
+        matches,
+    })
+}
+
+/// The columns [`story_from_row`] reads.
+const STORY_SELECT: &str =
+    "SELECT s.id, s.title, s.sort_ts, s.first_seen, f.name, s.feeds, s.items,
+        s.updates, s.last_seen,
+        (SELECT json_group_array(watchlist) FROM
+           (SELECT watchlist FROM story_matches m WHERE m.story_id = s.id ORDER BY watchlist))
+ FROM stories s JOIN feeds f ON f.id = s.first_feed_id";
+
+fn story_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedStory> {
+    let watchlists: String = r.get(9)?;
+    let first_seen = ts(Some(r.get(3)?)).unwrap_or_default();
+    Ok(ListedStory {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        time: ts(Some(r.get(2)?)).unwrap_or_default().min(first_seen),
+        first_seen,
+        first_source: r.get(4)?,
+        outlets: r.get(5)?,
+        items: r.get(6)?,
+        updates: r.get(7)?,
+        last_seen: ts(Some(r.get(8)?)).unwrap_or_default(),
+        watchlists: serde_json::from_str(&watchlists).unwrap_or_default(),
+        members: Vec::new(),
+    })
 }
 
 #[derive(serde::Deserialize)]

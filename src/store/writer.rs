@@ -255,11 +255,7 @@ mod tests {
                 title: "orphan".into(),
                 ..Default::default()
             };
-            let ready = crate::model::ReadyItem {
-                identity: crate::dedup::identify(&item),
-                item,
-                matches: vec![],
-            };
+            let ready = crate::dedup::ready(item);
             s.record(
                 999,
                 crate::store::FetchRecord::Fetched {

@@ -1,0 +1,126 @@
+//! `aggregator show <story-id>`: one story's timeline: every member item in the order it was
+//! seen, with its feed and how long after the first it arrived.
+
+use std::io::Write;
+
+use super::output::{self, add_row, local_time, safe};
+use super::{CliError, CliResult, Format, ShowArgs};
+use crate::config::Config;
+use crate::store::Reader;
+use crate::store::query::ListedStory;
+
+pub fn run(config: &Config, args: &ShowArgs) -> CliResult {
+    let reader = Reader::open(&config.database)?;
+    let Some(story) = reader.story(args.story_id)? else {
+        return Err(CliError::Runtime(anyhow::anyhow!(
+            "no story {} in {}; `aggregator list` shows story ids",
+            args.story_id,
+            config.database.display()
+        )));
+    };
+    match args.format {
+        Format::Json => output::print_json(&story)?,
+        Format::Csv => csv(&story)?,
+        Format::Table => table(&story)?,
+    }
+    Ok(())
+}
+
+fn table(s: &ListedStory) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "story {}: {}", s.id, safe(&s.title))?;
+    let watch = if s.watchlists.is_empty() {
+        String::new()
+    } else {
+        format!("; watchlists: {}", safe(&s.watchlists.join(", ")))
+    };
+    writeln!(
+        out,
+        "first seen {} from {}; {} outlet{}, {} item{}, {} update{}{}",
+        local_time(s.first_seen),
+        safe(&s.first_source),
+        s.outlets,
+        plural(s.outlets),
+        s.items,
+        plural(s.items),
+        s.updates,
+        plural(s.updates),
+        watch
+    )?;
+    writeln!(out)?;
+    drop(out);
+    let mut t = output::table(&["seen", "after", "feed", "headline", "link"]);
+    for m in &s.members {
+        add_row(
+            &mut t,
+            vec![
+                local_time(m.item.first_seen),
+                delay(m.delay_secs),
+                safe(&m.item.feed),
+                safe(&m.item.title),
+                safe(m.item.link.as_deref().unwrap_or_default()),
+            ],
+        );
+    }
+    output::print_table(&t, "no items")?;
+    Ok(())
+}
+
+fn csv(s: &ListedStory) -> anyhow::Result<()> {
+    let mut w = output::csv_writer();
+    w.write_record([
+        "story_id",
+        "item_id",
+        "first_seen",
+        "delay_secs",
+        "feed",
+        "title",
+        "link",
+        "published",
+    ])?;
+    for m in &s.members {
+        output::csv_row(
+            &mut w,
+            &[
+                s.id.to_string(),
+                m.item.id.to_string(),
+                output::rfc3339(Some(m.item.first_seen)),
+                m.delay_secs.to_string(),
+                m.item.feed.clone(),
+                m.item.title.clone(),
+                m.item.link.clone().unwrap_or_default(),
+                output::rfc3339(m.item.published),
+            ],
+        )?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn plural(n: i64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// "+0s", "+45s", "+12m", "+3h05m", "+2d04h".
+fn delay(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("+{s}s"),
+        60..3600 => format!("+{}m", s / 60),
+        3600..86_400 => format!("+{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("+{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn delays_read_at_a_glance() {
+        assert_eq!(super::delay(0), "+0s");
+        assert_eq!(super::delay(59), "+59s");
+        assert_eq!(super::delay(720), "+12m");
+        assert_eq!(super::delay(3600 * 3 + 300), "+3h05m");
+        assert_eq!(super::delay(86_400 * 2 + 3600 * 4), "+2d04h");
+        assert_eq!(super::delay(-5), "+0s");
+    }
+}

@@ -1,0 +1,349 @@
+//! Sketches for finding story candidates by index probe instead of a scan: MinHash signatures of
+//! a [`Fingerprint`]'s body and headline sets, cut into LSH bands, plus one key for the exact
+//! normalised headline. Two items whose sets are similar share a band key with high probability
+//! (Jaccard 0.5 → 97 % for bodies), unrelated ones rarely. [`SketchIndex`] maps band keys to
+//! the recent items that have them. Pure, in memory; the store persists each item's keys.
+
+use std::collections::HashMap;
+
+use super::story::Fingerprint;
+
+/// Body bands × rows: 12 × 2 MinHash values.
+const BODY_BANDS: usize = 12;
+const BODY_ROWS: usize = 2;
+/// Headline bands × rows: 6 × 2.
+const TITLE_BANDS: usize = 6;
+const TITLE_ROWS: usize = 2;
+/// Keys per item: body bands, headline bands, the exact headline.
+pub const KEYS: usize = BODY_BANDS + TITLE_BANDS + 1;
+/// A key slot with nothing in it (an empty set).
+const NONE: u32 = 0;
+
+/// Headlines shorter than this many words are too generic to join items on their own text.
+const MIN_HEADLINE_WORDS: usize = 3;
+
+/// The band keys of one fingerprint; [`NONE`] where a set is empty.
+pub type Keys = [u32; KEYS];
+
+/// Computes the band keys of a fingerprint.
+pub fn band_keys(fp: &Fingerprint) -> Keys {
+    let mut keys = [NONE; KEYS];
+    bands(&fp.body, BODY_BANDS, BODY_ROWS, 0, &mut keys[..BODY_BANDS]);
+    bands(
+        &fp.title,
+        TITLE_BANDS,
+        TITLE_ROWS,
+        BODY_BANDS,
+        &mut keys[BODY_BANDS..BODY_BANDS + TITLE_BANDS],
+    );
+    if fp.title.len() >= MIN_HEADLINE_WORDS {
+        keys[KEYS - 1] = nonzero(xxhash_rust::xxh3::xxh3_64_with_seed(
+            fp.headline.as_bytes(),
+            KEYS as u64,
+        ) as u32);
+    }
+    keys
+}
+
+fn bands(set: &[u32], bands: usize, rows: usize, first_band: usize, out: &mut [u32]) {
+    if set.is_empty() {
+        return;
+    }
+    for (b, slot) in out.iter_mut().enumerate().take(bands) {
+        let band = (first_band + b) as u64;
+        let mut key = band.wrapping_mul(0xa076_1d64_78bd_642f);
+        for r in 0..rows {
+            let seed = SEEDS[(first_band + b) * rows + r];
+            let min = set.iter().map(|&x| mix(x as u64 ^ seed)).min().unwrap_or(0);
+            key = mix(key ^ min);
+        }
+        *slot = nonzero(key as u32);
+    }
+}
+
+fn nonzero(k: u32) -> u32 {
+    if k == NONE { 1 } else { k }
+}
+
+/// A 64-bit finaliser (SplitMix64): a cheap, well-mixed hash permutation per seed.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// One seed per MinHash value; fixed, so stored keys stay valid across runs.
+const SEEDS: [u64; BODY_BANDS * BODY_ROWS + TITLE_BANDS * TITLE_ROWS] = {
+    let mut s = [0u64; BODY_BANDS * BODY_ROWS + TITLE_BANDS * TITLE_ROWS];
+    let mut i = 0;
+    let mut x: u64 = 0x5851_f42d_4c95_7f2d;
+    while i < s.len() {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        s[i] = x ^ (x >> 29);
+        i += 1;
+    }
+    s
+};
+
+/// Keys as stored in the database: little-endian `u32`s.
+pub fn keys_to_bytes(keys: &Keys) -> Vec<u8> {
+    keys.iter().flat_map(|k| k.to_le_bytes()).collect()
+}
+
+/// The inverse of [`keys_to_bytes`]; `None` for a blob of the wrong size (an older layout).
+pub fn keys_from_bytes(b: &[u8]) -> Option<Keys> {
+    if b.len() != KEYS * 4 {
+        return None;
+    }
+    let mut keys = [NONE; KEYS];
+    for (k, c) in keys.iter_mut().zip(b.chunks_exact(4)) {
+        *k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    Some(keys)
+}
+
+/// An indexed item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub item_id: i64,
+    pub story_id: i64,
+    /// The item's time (published, else first seen), seconds.
+    pub at: i64,
+}
+
+/// A candidate found by [`SketchIndex::candidates`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    pub entry: Entry,
+    /// How many keys it shares with the probe.
+    pub hits: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    slot: u32,
+    /// The previous item with the same key, or `u32::MAX`.
+    next: u32,
+}
+
+/// Band keys → recent items. Each key's items form a chain, newest first; a probe follows each
+/// chain for at most [`SketchIndex::MAX_CHAIN`] items, so a key shared by thousands of items
+/// (a stock phrase) costs no more than a rare one. Items older than the window are dropped in
+/// bulk when they make up half the index.
+#[derive(Debug, Default)]
+pub struct SketchIndex {
+    window: i64,
+    entries: Vec<(Entry, Keys)>,
+    heads: HashMap<u32, u32>,
+    links: Vec<Link>,
+    /// Latest item time seen, for eviction.
+    newest: i64,
+}
+
+impl SketchIndex {
+    /// Most items followed along one key's chain.
+    pub const MAX_CHAIN: usize = 48;
+    /// Most candidates returned by one probe.
+    pub const MAX_CANDIDATES: usize = 12;
+
+    /// An empty index over a window of `window_secs` either side of an item's time.
+    pub fn new(window_secs: i64) -> Self {
+        Self {
+            window: window_secs.max(0),
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds an item with its keys.
+    pub fn insert(&mut self, entry: Entry, keys: Keys) {
+        self.newest = self.newest.max(entry.at);
+        let slot = self.entries.len() as u32;
+        self.entries.push((entry, keys));
+        self.link(slot, &keys);
+        self.maybe_evict();
+    }
+
+    fn link(&mut self, slot: u32, keys: &Keys) {
+        for &k in keys.iter().filter(|&&k| k != NONE) {
+            let next = self.heads.insert(k, self.links.len() as u32);
+            self.links.push(Link {
+                slot,
+                next: next.unwrap_or(u32::MAX),
+            });
+        }
+    }
+
+    /// Points an indexed item at another story.
+    pub fn set_story(&mut self, item_id: i64, story_id: i64) {
+        for (e, _) in self
+            .entries
+            .iter_mut()
+            .filter(|(e, _)| e.item_id == item_id)
+        {
+            e.story_id = story_id;
+        }
+    }
+
+    /// The indexed items sharing keys with `keys` within the window around `at`, most shared
+    /// keys first.
+    pub fn candidates(&self, keys: &Keys, at: i64) -> Vec<Candidate> {
+        let mut found: Vec<Candidate> = Vec::new();
+        for &k in keys.iter().filter(|&&k| k != NONE) {
+            let Some(&head) = self.heads.get(&k) else {
+                continue;
+            };
+            let mut link = head;
+            let mut walked = 0;
+            while link != u32::MAX && walked < Self::MAX_CHAIN {
+                let l = self.links[link as usize];
+                walked += 1;
+                link = l.next;
+                let (entry, _) = self.entries[l.slot as usize];
+                if (entry.at - at).abs() > self.window {
+                    continue;
+                }
+                match found.iter_mut().find(|c| c.entry.item_id == entry.item_id) {
+                    Some(c) => c.hits += 1,
+                    None => found.push(Candidate { entry, hits: 1 }),
+                }
+            }
+        }
+        found.sort_by(|a, b| {
+            b.hits
+                .cmp(&a.hits)
+                .then(b.entry.item_id.cmp(&a.entry.item_id))
+        });
+        found.truncate(Self::MAX_CANDIDATES);
+        found
+    }
+
+    /// Drops items older than the window (relative to the newest) once they are half the index.
+    fn maybe_evict(&mut self) {
+        if self.entries.len() < 1024 {
+            return;
+        }
+        let horizon = self.newest - 2 * self.window;
+        let old = self.entries.iter().filter(|(e, _)| e.at < horizon).count();
+        if old * 2 < self.entries.len() {
+            return;
+        }
+        let keep: Vec<(Entry, Keys)> = self
+            .entries
+            .drain(..)
+            .filter(|(e, _)| e.at >= horizon)
+            .collect();
+        self.heads.clear();
+        self.links.clear();
+        for (slot, (entry, keys)) in keep.into_iter().enumerate() {
+            self.entries.push((entry, keys));
+            self.link(slot as u32, &keys);
+        }
+        self.heads.shrink_to_fit();
+        self.links.shrink_to_fit();
+        self.entries.shrink_to_fit();
+    }
+
+    /// Heap bytes held, approximately (entries, chains and the key table).
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<(Entry, Keys)>()
+            + self.links.capacity() * std::mem::size_of::<Link>()
+            + self.heads.capacity() * (std::mem::size_of::<(u32, u32)>() + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(title: &str, body: &str) -> Fingerprint {
+        Fingerprint::new(title, body)
+    }
+
+    const BODY: &str = "North Korea fired a short-range ballistic missile toward the East Sea on \
+        Tuesday morning, South Korea's Joint Chiefs of Staff said, the third launch this month.";
+
+    #[test]
+    fn keys_are_stable_and_roundtrip() {
+        let k = band_keys(&fp("N. Korea fires missile", BODY));
+        assert_eq!(k, band_keys(&fp("N. Korea fires missile", BODY)));
+        assert!(k.iter().all(|&x| x != NONE));
+        assert_eq!(keys_from_bytes(&keys_to_bytes(&k)), Some(k));
+        assert_eq!(keys_from_bytes(&[1, 2, 3]), None);
+        let empty = band_keys(&fp("", ""));
+        assert!(empty.iter().all(|&x| x == NONE));
+    }
+
+    #[test]
+    fn near_duplicates_share_keys_and_unrelated_items_do_not() {
+        let a = band_keys(&fp("N. Korea fires missile: JCS", BODY));
+        let b = band_keys(&fp(
+            "North Korea fires missile | The Korea Herald",
+            &format!("SEOUL, March 26 (Yonhap) -- {BODY} (END)"),
+        ));
+        let c = band_keys(&fp(
+            "BTS to hold concert in Busan",
+            "The K-pop group will perform at the Busan Asiad stadium in October, its agency said.",
+        ));
+        let shared = |x: &Keys, y: &Keys| x.iter().zip(y).filter(|(p, q)| p == q).count();
+        assert!(shared(&a, &b) >= KEYS / 2, "{}", shared(&a, &b));
+        assert_eq!(shared(&a, &c), 0);
+    }
+
+    #[test]
+    fn index_finds_within_the_window_and_ranks_by_hits() {
+        let mut idx = SketchIndex::new(3600);
+        let a = band_keys(&fp("N. Korea fires missile: JCS", BODY));
+        let c = band_keys(&fp(
+            "BTS to hold concert in Busan",
+            "The K-pop group will perform at the Busan Asiad stadium.",
+        ));
+        let e = |item_id, at| Entry {
+            item_id,
+            story_id: item_id,
+            at,
+        };
+        idx.insert(e(1, 0), a);
+        idx.insert(e(2, 100), c);
+        idx.insert(e(3, 10_000), a);
+        let found = idx.candidates(&a, 50);
+        assert_eq!(found.len(), 1, "item 3 is outside the window: {found:?}");
+        assert_eq!(found[0].entry.item_id, 1);
+        assert_eq!(found[0].hits as usize, KEYS);
+        let found = idx.candidates(&a, 9_000);
+        assert_eq!(found[0].entry.item_id, 3);
+        idx.set_story(3, 1);
+        assert_eq!(idx.candidates(&a, 9_000)[0].entry.story_id, 1);
+    }
+
+    #[test]
+    fn old_items_are_evicted_and_chains_stay_bounded() {
+        let mut idx = SketchIndex::new(100);
+        let a = band_keys(&fp("N. Korea fires missile: JCS", BODY));
+        for i in 0..3000 {
+            idx.insert(
+                Entry {
+                    item_id: i,
+                    story_id: i,
+                    at: i * 10,
+                },
+                a,
+            );
+        }
+        assert!(idx.len() < 3000, "evicted: {}", idx.len());
+        let found = idx.candidates(&a, 29_990);
+        assert!(!found.is_empty() && found.len() <= SketchIndex::MAX_CANDIDATES);
+        assert!(found.iter().all(|c| (c.entry.at - 29_990).abs() <= 100));
+        assert!(idx.heap_bytes() > 0);
+    }
+}

@@ -1,0 +1,606 @@
+//! Near-duplicate detection for stories: the same wire copy republished by another outlet, or
+//! reissued by the agency as `(LEAD)`, `(2nd LD)`… under a new link and an edited headline.
+//! Pure: an item's text becomes a [`Fingerprint`]; two fingerprints give a [`Similarity`];
+//! [`same_story`] decides. Finding the candidates to compare is [`super::sketch`]'s job.
+//!
+//! The text is first [`fold`]ed (NFKC, case, dashes), then stripped of what outlets add around
+//! wire copy: tags and outlet names in headlines, datelines, bylines, credit and copyright lines
+//! in bodies. Tokens are Latin-script words (and numbers) and, for Hangul, kana and Han, single
+//! characters: Korean is shingled by characters, not spaces, so `북한은` and `북한이` share
+//! `북한`. Headlines compare as sets of words (Hangul character pairs); bodies as sets of
+//! shingles (pairs of consecutive tokens).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::text::fold;
+
+/// A story-comparison view of one item's text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// The headline without wire tags and outlet suffixes, folded.
+    pub headline: String,
+    /// Sorted, unique hashes of the headline's words (Hangul: character pairs).
+    pub title: Vec<u32>,
+    /// Sorted, unique hashes of the body's shingles.
+    pub body: Vec<u32>,
+}
+
+/// How alike two fingerprints are. All ratios are in 0..=1.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Similarity {
+    /// Jaccard similarity of the headline word sets.
+    pub title: f32,
+    /// Shared headline words over the smaller headline's words.
+    pub title_overlap: f32,
+    /// Jaccard similarity of the body shingle sets.
+    pub body: f32,
+    /// Shared body shingles over the smaller body's shingles: high when one body contains the
+    /// other (a short flash and its longer reissue; a republication cut after one sentence).
+    pub containment: f32,
+    /// Shingles in the smaller body: containment over a handful of shingles means little.
+    pub smaller_body: usize,
+    /// Words in the shorter headline: a one-word headline ("Weather") says nothing alone.
+    pub shorter_title: usize,
+}
+
+/// Bodies under this many shingles are too short for containment alone to join two items.
+pub const MIN_BODY: usize = 8;
+/// Headlines under this many words never join two body-less items.
+pub const MIN_TITLE: usize = 3;
+
+impl Fingerprint {
+    /// Fingerprints an item from its title and plain-text summary.
+    pub fn new(title: &str, summary: &str) -> Self {
+        Self::from_folded(&fold(title), &fold(summary))
+    }
+
+    /// Like [`Fingerprint::new`], with title and summary already [`fold`]ed.
+    pub fn from_folded(title: &str, summary: &str) -> Self {
+        let headline = normalize_headline_folded(title);
+        let title_tokens = tokens(&headline);
+        let mut title_set = word_set(&title_tokens);
+        let body_text = strip_body_folded(summary);
+        let mut body_tokens = tokens(&body_text);
+        if ends_truncated(&body_text) {
+            // "…the military sa..." : the last word may be cut short.
+            body_tokens.pop();
+        }
+        let mut body = shingles(&body_tokens);
+        title_set.sort_unstable();
+        title_set.dedup();
+        body.sort_unstable();
+        body.dedup();
+        Self {
+            headline,
+            title: title_set,
+            body,
+        }
+    }
+
+    /// True when there is no text to compare at all.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_empty() && self.body.is_empty()
+    }
+
+    /// Compares two fingerprints.
+    pub fn similarity(&self, other: &Fingerprint) -> Similarity {
+        let (t_shared, t_a, t_b) = (
+            shared(&self.title, &other.title),
+            self.title.len(),
+            other.title.len(),
+        );
+        let (b_shared, b_a, b_b) = (
+            shared(&self.body, &other.body),
+            self.body.len(),
+            other.body.len(),
+        );
+        Similarity {
+            title: ratio(t_shared, t_a + t_b - t_shared),
+            title_overlap: ratio(t_shared, t_a.min(t_b)),
+            body: ratio(b_shared, b_a + b_b - b_shared),
+            containment: ratio(b_shared, b_a.min(b_b)),
+            smaller_body: b_a.min(b_b),
+            shorter_title: t_a.min(t_b),
+        }
+    }
+}
+
+/// Whether two items are the same story, by their similarity. Precision first: two different
+/// reports on one topic share many words, so each rule asks for much more than a shared topic.
+/// - Bodies that are nearly the same text (republication with other boilerplate or a cut).
+/// - One body mostly inside the other, with headlines that still agree (a reissue that adds
+///   paragraphs and edits the headline).
+/// - Headlines that are nearly the same, with bodies that do not disagree (or no bodies).
+pub fn same_story(s: &Similarity) -> bool {
+    let bodies = s.smaller_body >= MIN_BODY;
+    if bodies && s.body >= 0.6 && s.title_overlap >= 0.3 {
+        return true;
+    }
+    if bodies && s.containment >= 0.8 && s.title_overlap >= 0.4 {
+        return true;
+    }
+    if bodies && s.containment >= 0.6 && s.title_overlap >= 0.7 {
+        return true;
+    }
+    if !bodies && s.title >= 0.8 && s.shorter_title >= MIN_TITLE {
+        return true;
+    }
+    false
+}
+
+/// A score to pick the best of several matching stories: the stronger of the body and
+/// headline agreement.
+pub fn score(s: &Similarity) -> f32 {
+    s.containment.max(s.body) + s.title
+}
+
+/// The headline as stories compare it: wire tags (`(LEAD)`, `(2nd LD)`, `(URGENT)`, `[속보]`,
+/// `(종합2보)`…) and trailing outlet names (` - Yonhap`, `| The Korea Herald`) removed, folded.
+pub fn normalize_headline(title: &str) -> String {
+    normalize_headline_folded(&fold(title))
+}
+
+fn normalize_headline_folded(folded: &str) -> String {
+    let mut h = TAG.replace_all(folded, " ").into_owned();
+    // Two rounds: "title - Yonhap | The Korea Herald".
+    for _ in 0..2 {
+        let Some(m) = SUFFIX.find(&h) else { break };
+        let rest = h[..m.start()].trim_end();
+        if tokens(rest).len() < 3 {
+            break;
+        }
+        h.truncate(rest.len());
+    }
+    collapse_spaces(&h)
+}
+
+/// The body as stories compare it: datelines (`SEOUL, March 26 (Yonhap) --`,
+/// `(서울=연합뉴스) 김철수 기자 =`), bylines, end marks and credit or copyright lines removed,
+/// folded.
+pub fn strip_body(summary: &str) -> String {
+    strip_body_folded(&fold(summary))
+}
+
+fn strip_body_folded(folded: &str) -> String {
+    let mut s: &str = folded.trim();
+    // Leading: a byline, then a dateline; a Korean dateline; an outlet in brackets.
+    for re in [&*BYLINE, &*DATELINE, &*KO_DATELINE, &*LEAD_BRACKET] {
+        if let Some(m) = re.find(s) {
+            s = s[m.end()..].trim_start();
+        }
+    }
+    // Trailing marks may stack: "... (END) <저작권자 ...>".
+    let mut end = s.len();
+    for _ in 0..3 {
+        match TRAILER.find(&s[..end]) {
+            Some(m) if m.start() > 0 => end = m.start(),
+            _ => break,
+        }
+    }
+    s[..end].trim().to_string()
+}
+
+fn collapse_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn ends_truncated(s: &str) -> bool {
+    s.ends_with("...") || s.ends_with('…')
+}
+
+static TAG: LazyLock<Regex> = LazyLock::new(|| {
+    // A bracketed group whose content starts with a wire tag; the rest of the group (", ATTN:
+    // adds details") goes with it.
+    Regex::new(
+        r"(?x)
+        [(\[<【]\s*
+        (?:
+            (?:\d+\s*(?:st|nd|rd|th)\s+)?
+            (?:lead|ld|urgent|flash|bulletin|news\s+focus|news\s+analysis|yonhap\s+interview
+              |yonhap\s+feature|interview|feature|ample|correction|corrected|correcting|update[sd]?
+              |attn|editorial|breaking|recast|repeat|refile|photo|graphics?|fact\s*check
+              |summary|wrap|brief)\b
+          | (?:속보|단독|종합|\d+\s*보|사진|포토|영상|인터뷰|그래픽|팩트체크|르포|일문일답|카드뉴스|이슈)
+        )
+        [^)\]>】]{0,80}
+        [)\]>】]",
+    )
+    .expect("static regex")
+});
+
+static SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
+    // " | The Korea Herald", " - Yonhap", " - 뉴시스": a short tail after a spaced separator.
+    Regex::new(r"\s+(?:\||-|::|/)\s+[^|\-:/]{1,40}$").expect("static regex")
+});
+
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^by\s+(?:yonhap|kyodo|afp|ap|reuters|xinhua|the\s+korea\s+herald|korea\s+herald|korea\s+times|newsis|nk\s*news|staff)(?:\s+news(?:\s+agency)?)?\b\s*")
+        .expect("static regex")
+});
+
+static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    // "seoul, march 26 (yonhap) --", "tokyo, march 26 (kyodo) -", "washington (ap) —".
+    Regex::new(r"^[\p{L}\p{N} .,']{2,60}?\(\s*[\p{L}\p{N} .&-]{2,30}\)\s*(?:--|-|:)\s*")
+        .expect("static regex")
+});
+
+static KO_DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    // "(서울=연합뉴스) 김철수 기자 =", "【서울=뉴시스】김철수 기자 =", "[도쿄=연합뉴스]".
+    Regex::new(
+        r"^[(\[【]\s*[^)\]】=]{1,20}=\s*[^)\]】]{1,20}[)\]】]\s*(?:[\p{L}\s·,]{0,30}?(?:기자|특파원|통신원)\s*=?\s*)?",
+    )
+    .expect("static regex")
+});
+
+static LEAD_BRACKET: LazyLock<Regex> = LazyLock::new(|| {
+    // "[뉴시스]", "[yonhap]": a short outlet tag in brackets at the start.
+    Regex::new(r"^\[[^\]\s]{1,12}\]\s*").expect("static regex")
+});
+
+static TRAILER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        (?:
+            \(\s*(?:end|끝)\s*\)
+          | <[^>]{0,80}(?:저작권|copyright|무단|all\s+rights)[^>]{0,80}>
+          | \[[^\]]{0,80}(?:저작권|copyright|무단)[^\]]{0,80}\]
+          | (?:ⓒ|©|\(c\)\s|copyright\b)[^.]{0,120}\.?
+          | (?:^|[.!?]\s+)[^.!?]{0,100}\b(?:provided\s+by|all\s+rights\s+reserved|distributed\s+by)\b[^.!?]{0,100}[.!?]?
+          | \bby\s+(?:yonhap|kyodo|afp|ap|reuters|xinhua|newsis)(?:\s+news(?:\s+agency)?)?
+        )
+        \s*$",
+    )
+    .expect("static regex")
+});
+
+/// The scripts written without spaces between words (or whose words stay meaningful split in
+/// characters): Hangul, kana, Han.
+fn is_char_script(c: char) -> bool {
+    matches!(c,
+        '\u{1100}'..='\u{11ff}' | '\u{3130}'..='\u{318f}' | '\u{ac00}'..='\u{d7af}'
+        | '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}'
+        | '\u{f900}'..='\u{faff}')
+}
+
+/// A token: a word (`Word`) or one character of a character script (`Char`), as its hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Word(u64),
+    Char(u64),
+}
+
+impl Token {
+    fn hash(self) -> u64 {
+        match self {
+            Token::Word(h) | Token::Char(h) => h,
+        }
+    }
+}
+
+fn hash_str(s: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(s.as_bytes())
+}
+
+fn tokens(folded: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut word_start: Option<usize> = None;
+    let flush = |out: &mut Vec<Token>, start: &mut Option<usize>, end: usize| {
+        if let Some(s) = start.take() {
+            // "korea's" and "korea" are one word.
+            let w = &folded[s..end];
+            let w = w.strip_suffix("'s").unwrap_or(w);
+            out.push(Token::Word(hash_str(w)));
+        }
+    };
+    for (i, c) in folded.char_indices() {
+        if is_char_script(c) {
+            flush(&mut out, &mut word_start, i);
+            out.push(Token::Char(hash_str(&folded[i..i + c.len_utf8()])));
+        } else if c.is_alphanumeric() || (c == '\'' && word_start.is_some()) {
+            word_start.get_or_insert(i);
+        } else {
+            flush(&mut out, &mut word_start, i);
+        }
+    }
+    flush(&mut out, &mut word_start, folded.len());
+    out
+}
+
+fn pair(a: u64, b: u64) -> u64 {
+    a.rotate_left(17) ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Headline set: words; runs of character-script tokens as pairs of neighbours (a lone
+/// character counts alone).
+fn word_set(tokens: &[Token]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(tokens.len());
+    for (i, t) in tokens.iter().enumerate() {
+        match *t {
+            Token::Word(h) => out.push(h as u32),
+            Token::Char(h) => match tokens.get(i + 1) {
+                Some(Token::Char(next)) => out.push(pair(h, *next) as u32),
+                _ if !matches!(i.checked_sub(1).map(|p| tokens[p]), Some(Token::Char(_))) => {
+                    out.push(h as u32)
+                }
+                _ => {}
+            },
+        }
+    }
+    out
+}
+
+/// Body shingles: pairs of consecutive tokens; a one-token body is its token.
+fn shingles(tokens: &[Token]) -> Vec<u32> {
+    if tokens.len() < 2 {
+        return tokens.iter().map(|t| t.hash() as u32).collect();
+    }
+    tokens
+        .windows(2)
+        .map(|w| pair(w[0].hash(), w[1].hash()) as u32)
+        .collect()
+}
+
+/// Elements two sorted, unique lists share.
+fn shared(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+fn ratio(n: usize, d: usize) -> f32 {
+    if d == 0 { 0.0 } else { n as f32 / d as f32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headline_tags_and_outlets_are_removed() {
+        let cases = [
+            (
+                "(LEAD) N. Korea fires ballistic missile into East Sea: JCS",
+                "n. korea fires ballistic missile into east sea: jcs",
+            ),
+            (
+                "(2nd LD) N. Korea fires ballistic missile",
+                "n. korea fires ballistic missile",
+            ),
+            (
+                "(3rd LD, ATTN: ADDS details in paras 5-7) Seoul responds",
+                "seoul responds",
+            ),
+            ("(URGENT) N. Korea fires missile", "n. korea fires missile"),
+            (
+                "(News Focus) What the launch means",
+                "what the launch means",
+            ),
+            (
+                "(Yonhap Interview) Envoy says talks possible",
+                "envoy says talks possible",
+            ),
+            ("(AMPLE) Markets close higher", "markets close higher"),
+            (
+                "(Correction) Minister to visit Tokyo",
+                "minister to visit tokyo",
+            ),
+            ("N. Korea fires missile - Yonhap", "n. korea fires missile"),
+            (
+                "N. Korea fires missile | The Korea Herald",
+                "n. korea fires missile",
+            ),
+            (
+                "N. Korea fires missile – Kyodo News",
+                "n. korea fires missile",
+            ),
+            (
+                "[속보] 북한, 동해상으로 탄도미사일 발사",
+                "북한, 동해상으로 탄도미사일 발사",
+            ),
+            (
+                "북한, 동해상으로 탄도미사일 발사(종합2보)",
+                "북한, 동해상으로 탄도미사일 발사",
+            ),
+            (
+                "북한, 탄도미사일 발사 (2보) - 뉴시스",
+                "북한, 탄도미사일 발사",
+            ),
+            // Not tags: ordinary words in parentheses stay; a short headline keeps its tail.
+            (
+                "Leaders (and deputies) meet in Seoul",
+                "leaders (and deputies) meet in seoul",
+            ),
+            ("Seoul - Tokyo", "seoul - tokyo"),
+            ("（ＬＥＡＤ） Full-width tag", "full-width tag"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize_headline(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn body_boilerplate_is_removed() {
+        let cases = [
+            (
+                "SEOUL, March 26 (Yonhap) -- North Korea fired a missile. (END)",
+                "north korea fired a missile.",
+            ),
+            (
+                "By Yonhap SEOUL, March 26 (Yonhap) -- North Korea fired a missile.",
+                "north korea fired a missile.",
+            ),
+            (
+                "TOKYO, March 26 (Kyodo) - Japan protested. This article was provided by Kyodo News.",
+                "japan protested",
+            ),
+            (
+                "(서울=연합뉴스) 김철수 기자 = 북한이 탄도미사일을 발사했다. <저작권자(c) 연합뉴스, 무단 전재-재배포 금지>",
+                "북한이 탄도미사일을 발사했다.",
+            ),
+            (
+                "【서울=뉴시스】홍길동 기자 = 북한이 발사했다.",
+                "북한이 발사했다.",
+            ),
+            ("[뉴시스] 북한이 발사했다.", "북한이 발사했다."),
+            (
+                "North Korea fired a missile, the military said.",
+                "north korea fired a missile, the military said.",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(strip_body(input), want, "{input}");
+        }
+    }
+
+    fn sim(a: (&str, &str), b: (&str, &str)) -> Similarity {
+        Fingerprint::new(a.0, a.1).similarity(&Fingerprint::new(b.0, b.1))
+    }
+
+    const LEDE: &str = "North Korea fired a short-range ballistic missile toward the East Sea on \
+        Tuesday morning, South Korea's Joint Chiefs of Staff said, the third launch this month.";
+
+    #[test]
+    fn republication_with_other_boilerplate_is_the_same_story() {
+        let s = sim(
+            (
+                "N. Korea fires ballistic missile into East Sea: JCS",
+                &format!("SEOUL, March 26 (Yonhap) -- {LEDE} (END)"),
+            ),
+            (
+                "North Korea fires ballistic missile into East Sea | The Korea Herald",
+                &format!("By Yonhap {LEDE} This article was provided by Yonhap."),
+            ),
+        );
+        assert!(s.body > 0.95 && s.containment > 0.95, "{s:?}");
+        assert!(same_story(&s), "{s:?}");
+    }
+
+    #[test]
+    fn a_reissue_containing_the_flash_is_the_same_story() {
+        let flash = "North Korea fired a ballistic missile toward the East Sea on Tuesday, South Korea's military said.";
+        let lead = format!(
+            "{flash} The missile flew about 800 kilometers before landing outside Japan's \
+             exclusive economic zone, the Joint Chiefs of Staff said, adding that it was analysing details."
+        );
+        let s = sim(
+            (
+                "(URGENT) N. Korea fires ballistic missile into East Sea",
+                flash,
+            ),
+            (
+                "(LEAD) N. Korea fires ballistic missile into East Sea, flies 800 km",
+                &lead,
+            ),
+        );
+        assert!(s.containment > 0.9, "{s:?}");
+        assert!(same_story(&s), "{s:?}");
+    }
+
+    #[test]
+    fn two_launches_on_one_day_are_different_stories() {
+        let s = sim(
+            (
+                "N. Korea fires ballistic missile into East Sea: JCS",
+                "North Korea fired a short-range ballistic missile toward the East Sea from \
+                 Pyongyang early Tuesday, South Korea's Joint Chiefs of Staff said.",
+            ),
+            (
+                "N. Korea fires 2 cruise missiles into Yellow Sea: JCS",
+                "North Korea fired two cruise missiles toward the Yellow Sea from Nampo on \
+                 Tuesday afternoon, hours after its ballistic missile launch, South Korea's \
+                 Joint Chiefs of Staff said.",
+            ),
+        );
+        assert!(!same_story(&s), "{s:?}");
+    }
+
+    #[test]
+    fn two_statements_by_one_official_are_different_stories() {
+        let s = sim(
+            (
+                "Kim Yo-jong slams S. Korea over leaflets",
+                "Kim Yo-jong, the powerful sister of North Korean leader Kim Jong-un, \
+                 denounced South Korea on Tuesday over anti-Pyongyang leaflets sent by activists.",
+            ),
+            (
+                "Kim Yo-jong rejects Japan's summit proposal",
+                "Kim Yo-jong, the powerful sister of North Korean leader Kim Jong-un, \
+                 said on Tuesday that Pyongyang has no interest in a summit with Japan.",
+            ),
+        );
+        assert!(!same_story(&s), "{s:?}");
+    }
+
+    #[test]
+    fn korean_is_shingled_by_characters() {
+        // Particles differ (북한은/북한이), the dateline and credit differ: still one story.
+        let a = Fingerprint::new(
+            "[속보] 북한, 동해상으로 탄도미사일 발사",
+            "(서울=연합뉴스) 김철수 기자 = 북한은 26일 오전 동해상으로 단거리 탄도미사일 1발을 발사했다고 합참이 밝혔다.",
+        );
+        let b = Fingerprint::new(
+            "북한, 동해상으로 탄도미사일 발사…합참 \"추가 분석 중\" - 뉴시스",
+            "【서울=뉴시스】홍길동 기자 = 북한이 26일 오전 동해상으로 단거리 탄도미사일 1발을 발사했다고 합동참모본부가 밝혔다.",
+        );
+        let s = a.similarity(&b);
+        assert!(s.title_overlap >= 0.8, "{s:?}");
+        assert!(same_story(&s), "{s:?}");
+        // Another launch two days later: other day, other count, other place.
+        let c = Fingerprint::new(
+            "북한, 서해상으로 순항미사일 여러 발 발사",
+            "북한이 28일 오후 서해상으로 순항미사일 여러 발을 발사했다고 합참이 밝혔다. 지난 26일 탄도미사일 발사 이후 이틀 만이다.",
+        );
+        assert!(!same_story(&a.similarity(&c)), "{:?}", a.similarity(&c));
+    }
+
+    #[test]
+    fn mixed_scripts_tokenise_both_ways() {
+        let f = Fingerprint::new("북한 ICBM 발사", "북한이 ICBM급 미사일을 발사했다");
+        // 북한 (one pair), icbm (a word), 발사 (one pair).
+        assert_eq!(f.title.len(), 3);
+        let g = Fingerprint::new("北 ICBM 발사", "");
+        assert!(f.similarity(&g).title_overlap > 0.6);
+    }
+
+    #[test]
+    fn empty_and_title_only_items() {
+        let e = Fingerprint::new("", "");
+        assert!(e.is_empty());
+        assert!(!same_story(&e.similarity(&e)));
+        let s = sim(
+            ("(LEAD) Seoul, Tokyo agree to resume security talks", ""),
+            ("Seoul, Tokyo agree to resume security talks - Yonhap", ""),
+        );
+        assert!(same_story(&s), "{s:?}");
+        let s = sim(
+            ("Seoul, Tokyo agree to resume security talks", ""),
+            ("Seoul, Beijing agree to resume trade talks", ""),
+        );
+        assert!(!same_story(&s), "{s:?}");
+    }
+
+    #[test]
+    fn a_truncated_last_word_is_ignored() {
+        let a = Fingerprint::new(
+            "t",
+            "north korea fired a missile toward the east sea, the military said",
+        );
+        let b = Fingerprint::new(
+            "t",
+            "north korea fired a missile toward the east sea, the mili...",
+        );
+        assert_eq!(a.similarity(&b).containment, 1.0);
+    }
+}

@@ -1,0 +1,406 @@
+//! Story assignment, run by the writer inside the transaction that stores an item: probe the
+//! sketch index for candidates, compare fingerprints, join the best matching story or start
+//! one, and keep each story's summary columns (first source, outlets, updates, latest
+//! headline) current. Also re-clusters a time range (`restory`).
+//!
+//! The index ([`SketchIndex`]) lives in memory and is loaded from the items' stored keys on
+//! first use. Candidates are verified against the stored text, and a candidate's story is read
+//! from its row, so a story changed by another process (a `restory` while the daemon runs) is
+//! never joined through a stale index entry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hashlink::LruCache;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::dedup::sketch::{self, Entry, SketchIndex};
+use crate::dedup::story::{self, Fingerprint, Similarity};
+
+/// Fingerprints kept for verifying candidates without re-reading their text.
+const CACHE: usize = 4096;
+
+/// The writer's story state: the sketch index and recently seen fingerprints.
+pub(crate) struct Stories {
+    window: i64,
+    index: Option<SketchIndex>,
+    cache: LruCache<i64, Arc<Fingerprint>>,
+}
+
+/// An item just stored, to be placed in a story.
+pub(crate) struct NewMember<'a> {
+    pub item_id: i64,
+    pub feed_id: i64,
+    pub link: Option<&'a str>,
+    pub title: &'a str,
+    pub fingerprint: &'a Fingerprint,
+    /// The item's time (published, else first seen), seconds.
+    pub at: i64,
+    /// When it was stored.
+    pub now: i64,
+}
+
+/// What [`Stories::restory`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RestoryStats {
+    /// Items re-assigned.
+    pub items: usize,
+    /// Stories those items belonged to before, and after.
+    pub stories_before: usize,
+    pub stories_after: usize,
+}
+
+impl Stories {
+    pub fn new(window: Duration) -> Self {
+        Self {
+            window: window.as_secs().min(i64::MAX as u64) as i64,
+            index: None,
+            cache: LruCache::new(CACHE),
+        }
+    }
+
+    pub fn window(&self) -> Duration {
+        Duration::from_secs(self.window as u64)
+    }
+
+    /// Forgets the in-memory state (it reloads on next use): after a rollback, whose items
+    /// the index may still name.
+    pub fn reset(&mut self) {
+        self.index = None;
+        self.cache.clear();
+    }
+
+    /// Heap bytes of the sketch index, if loaded.
+    pub fn index_bytes(&self) -> Option<(usize, usize)> {
+        self.index.as_ref().map(|i| (i.len(), i.heap_bytes()))
+    }
+
+    fn index(&mut self, conn: &Connection, now: i64) -> rusqlite::Result<&mut SketchIndex> {
+        if self.index.is_none() {
+            let mut index = SketchIndex::new(self.window);
+            load(
+                conn,
+                &mut index,
+                now.saturating_sub(2 * self.window),
+                i64::MAX,
+            )?;
+            tracing::debug!(items = index.len(), "story index loaded");
+            self.index = Some(index);
+        }
+        Ok(self.index.as_mut().expect("just loaded"))
+    }
+
+    fn fingerprint(
+        &mut self,
+        conn: &Connection,
+        item_id: i64,
+    ) -> rusqlite::Result<Option<Arc<Fingerprint>>> {
+        if let Some(f) = self.cache.get(&item_id) {
+            return Ok(Some(f.clone()));
+        }
+        let text: Option<(String, Option<String>)> = conn
+            .prepare_cached("SELECT title, summary FROM items WHERE id = ?1")?
+            .query_row([item_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(text.map(|(t, s)| {
+            let f = Arc::new(Fingerprint::new(&t, s.as_deref().unwrap_or_default()));
+            self.cache.insert(item_id, f.clone());
+            f
+        }))
+    }
+
+    /// Places a newly stored item in a story and returns the story's id.
+    pub fn assign(&mut self, conn: &Connection, m: &NewMember<'_>) -> rusqlite::Result<i64> {
+        let keys = sketch::band_keys(m.fingerprint);
+        let mut candidates: Vec<(i64, bool)> = self
+            .index(conn, m.now)?
+            .candidates(&keys, m.at)
+            .into_iter()
+            .map(|c| (c.entry.item_id, false))
+            .collect();
+        // The same article link in another feed: the same story, whatever the window, unless
+        // the texts have nothing in common (a site that links every item to its home page).
+        if let Some(link) = m.link {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM items WHERE link_key = ?1 AND feed_id != ?2 ORDER BY id LIMIT 8",
+            )?;
+            for id in stmt.query_map(params![link, m.feed_id], |r| r.get::<_, i64>(0))? {
+                let id = id?;
+                match candidates.iter_mut().find(|c| c.0 == id) {
+                    Some(c) => c.1 = true,
+                    None => candidates.push((id, true)),
+                }
+            }
+        }
+        let mut best: Option<(f32, i64)> = None;
+        for (id, same_link) in candidates {
+            if id == m.item_id {
+                continue;
+            }
+            let Some(other) = self.fingerprint(conn, id)? else {
+                continue;
+            };
+            let sim = m.fingerprint.similarity(&other);
+            let joins = story::same_story(&sim) || (same_link && related(&sim, &other, m));
+            if joins {
+                let score = story::score(&sim) + if same_link { 2.0 } else { 0.0 };
+                if best.is_none_or(|(s, _)| score > s) {
+                    best = Some((score, id));
+                }
+            }
+        }
+        let joined = match best {
+            Some((_, id)) => conn
+                .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+                .query_row([id], |r| r.get::<_, Option<i64>>(0))
+                .optional()?
+                .flatten(),
+            None => None,
+        };
+        let story_id = match joined {
+            Some(story_id) => {
+                conn.prepare_cached(
+                    "UPDATE stories SET
+                        items = items + 1,
+                        feeds = feeds + NOT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND feed_id = ?2),
+                        updates = updates + EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND feed_id = ?2),
+                        sort_ts = min(sort_ts, ?3),
+                        last_seen = ?4,
+                        title = ?5
+                     WHERE id = ?1",
+                )?
+                .execute(params![story_id, m.feed_id, m.at, m.now, m.title])?;
+                story_id
+            }
+            None => conn
+                .prepare_cached(
+                    "INSERT INTO stories (first_seen, first_item_id, first_feed_id, sort_ts, last_seen, title)
+                     VALUES (?1, ?2, ?3, ?4, ?1, ?5) RETURNING id",
+                )?
+                .query_row(
+                    params![m.now, m.item_id, m.feed_id, m.at, m.title],
+                    |r| r.get(0),
+                )?,
+        };
+        conn.prepare_cached("UPDATE items SET story_id = ?2, sketch = ?3 WHERE id = ?1")?
+            .execute(params![m.item_id, story_id, sketch::keys_to_bytes(&keys)])?;
+        self.index(conn, m.now)?.insert(
+            Entry {
+                item_id: m.item_id,
+                story_id,
+                at: m.at,
+            },
+            keys,
+        );
+        self.cache
+            .insert(m.item_id, Arc::new(m.fingerprint.clone()));
+        Ok(story_id)
+    }
+
+    /// Records that a stored item changed in place: the story counts an update and takes the
+    /// new headline; the item stays in its story (membership is stable) and is also findable
+    /// by its new text. Items without a story (never the case after migration 3) get one.
+    pub fn revise(&mut self, conn: &Connection, m: &NewMember<'_>) -> rusqlite::Result<i64> {
+        let story_id: Option<i64> = conn
+            .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+            .query_row([m.item_id], |r| r.get(0))?;
+        let Some(story_id) = story_id else {
+            return self.assign(conn, m);
+        };
+        let keys = sketch::band_keys(m.fingerprint);
+        conn.prepare_cached(
+            "UPDATE stories SET updates = updates + 1, last_seen = ?2, title = ?3,
+                sort_ts = min(sort_ts, ?4)
+             WHERE id = ?1",
+        )?
+        .execute(params![story_id, m.now, m.title, m.at])?;
+        conn.prepare_cached(
+            "UPDATE items SET sketch = ?2, revisions = revisions + 1 WHERE id = ?1",
+        )?
+        .execute(params![m.item_id, sketch::keys_to_bytes(&keys)])?;
+        self.index(conn, m.now)?.insert(
+            Entry {
+                item_id: m.item_id,
+                story_id,
+                at: m.at,
+            },
+            keys,
+        );
+        self.cache
+            .insert(m.item_id, Arc::new(m.fingerprint.clone()));
+        Ok(story_id)
+    }
+
+    /// Re-clusters every item whose time is `since` or later, in the order they were first
+    /// seen, as if they arrived again under the current rules; items before `since` keep their
+    /// stories (and new ones may join them). Story ids in the range change.
+    pub fn restory(&mut self, conn: &Connection, since: i64) -> rusqlite::Result<RestoryStats> {
+        let mut stats = RestoryStats::default();
+        let before: Vec<i64> = collect(
+            conn,
+            "SELECT DISTINCT story_id FROM items WHERE sort_ts >= ?1 AND story_id IS NOT NULL",
+            since,
+        )?;
+        stats.stories_before = before.len();
+        struct Row {
+            id: i64,
+            feed_id: i64,
+            link: Option<String>,
+            title: String,
+            summary: Option<String>,
+            at: i64,
+            first_seen: i64,
+        }
+        let rows: Vec<Row> = conn
+            .prepare(
+                "SELECT id, feed_id, link_key, title, summary, sort_ts, first_seen FROM items
+                 WHERE sort_ts >= ?1 ORDER BY first_seen, id",
+            )?
+            .query_map([since], |r| {
+                Ok(Row {
+                    id: r.get(0)?,
+                    feed_id: r.get(1)?,
+                    link: r.get(2)?,
+                    title: r.get(3)?,
+                    summary: r.get(4)?,
+                    at: r.get(5)?,
+                    first_seen: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        conn.execute(
+            "UPDATE items SET story_id = NULL WHERE sort_ts >= ?1",
+            [since],
+        )?;
+        // The index holds the earlier items only; the range is added back one by one.
+        let mut index = SketchIndex::new(self.window);
+        load(
+            conn,
+            &mut index,
+            since.saturating_sub(2 * self.window),
+            since,
+        )?;
+        self.index = Some(index);
+        self.cache.clear();
+        let mut touched: Vec<i64> = before;
+        for row in &rows {
+            let fp = Fingerprint::new(&row.title, row.summary.as_deref().unwrap_or_default());
+            let story_id = self.assign(
+                conn,
+                &NewMember {
+                    item_id: row.id,
+                    feed_id: row.feed_id,
+                    link: row.link.as_deref(),
+                    title: &row.title,
+                    fingerprint: &fp,
+                    at: row.at,
+                    now: row.first_seen,
+                },
+            )?;
+            touched.push(story_id);
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for &id in &touched {
+            refresh_story(conn, id)?;
+        }
+        stats.items = rows.len();
+        stats.stories_after = collect(
+            conn,
+            "SELECT DISTINCT story_id FROM items WHERE sort_ts >= ?1",
+            since,
+        )?
+        .len();
+        // The index now names stories by their final ids, but is rebuilt on next use anyway
+        // so that it also covers items newer than the range's last.
+        self.reset();
+        Ok(stats)
+    }
+}
+
+/// Whether an item sharing a link with `other` is plausibly the same article (not a home-page
+/// link shared by unrelated items).
+fn related(sim: &Similarity, other: &Fingerprint, m: &NewMember<'_>) -> bool {
+    let no_text = other.is_empty() || m.fingerprint.is_empty();
+    no_text || sim.title_overlap >= 0.25 || sim.containment >= 0.25
+}
+
+fn collect(conn: &Connection, sql: &str, arg: i64) -> rusqlite::Result<Vec<i64>> {
+    conn.prepare(sql)?.query_map([arg], |r| r.get(0))?.collect()
+}
+
+/// Adds the stored items with times in `from..until` to `index`, computing keys for items
+/// stored before keys were kept.
+fn load(conn: &Connection, index: &mut SketchIndex, from: i64, until: i64) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT id, story_id, sort_ts, sketch,
+                CASE WHEN sketch IS NULL THEN title END,
+                CASE WHEN sketch IS NULL THEN summary END
+         FROM items
+         WHERE sort_ts >= ?1 AND sort_ts < ?2 AND story_id IS NOT NULL
+         ORDER BY first_seen, id",
+    )?;
+    let mut rows = stmt.query(params![from, until])?;
+    while let Some(r) = rows.next()? {
+        let blob: Option<Vec<u8>> = r.get(3)?;
+        let keys = match blob.as_deref().and_then(sketch::keys_from_bytes) {
+            Some(k) => k,
+            None => {
+                let title: Option<String> = r.get(4)?;
+                let summary: Option<String> = r.get(5)?;
+                sketch::band_keys(&Fingerprint::new(
+                    title.as_deref().unwrap_or_default(),
+                    summary.as_deref().unwrap_or_default(),
+                ))
+            }
+        };
+        index.insert(
+            Entry {
+                item_id: r.get(0)?,
+                story_id: r.get(1)?,
+                at: r.get(2)?,
+            },
+            keys,
+        );
+    }
+    Ok(())
+}
+
+/// Recomputes a story's summary columns from its members, and its watchlist matches; deletes
+/// it when no member is left.
+fn refresh_story(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    let members: i64 = conn
+        .prepare_cached("SELECT count(*) FROM items WHERE story_id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    if members == 0 {
+        conn.prepare_cached("DELETE FROM stories WHERE id = ?1")?
+            .execute([id])?;
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "UPDATE stories SET
+            items = agg.n, feeds = agg.f, updates = agg.n - agg.f + agg.r,
+            sort_ts = agg.s, last_seen = agg.l,
+            first_item_id = first.id, first_feed_id = first.feed_id, first_seen = first.first_seen,
+            title = latest.title
+         FROM (SELECT count(*) AS n, count(DISTINCT feed_id) AS f, coalesce(sum(revisions), 0) AS r,
+                      min(sort_ts) AS s, max(coalesce(changed_at, first_seen)) AS l
+               FROM items WHERE story_id = ?1) AS agg,
+              (SELECT id, feed_id, first_seen FROM items WHERE story_id = ?1
+               ORDER BY first_seen, id LIMIT 1) AS first,
+              (SELECT title FROM items WHERE story_id = ?1
+               ORDER BY coalesce(changed_at, first_seen) DESC, id DESC LIMIT 1) AS latest
+         WHERE stories.id = ?1",
+    )?
+    .execute([id])?;
+    conn.prepare_cached("DELETE FROM story_matches WHERE story_id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO story_matches (story_id, watchlist, item_id, matched_at)
+         SELECT ?1, m.watchlist, m.item_id, m.matched_at
+         FROM matches m JOIN items i ON i.id = m.item_id
+         WHERE i.story_id = ?1 ORDER BY m.matched_at, m.item_id",
+    )?
+    .execute([id])?;
+    Ok(())
+}
