@@ -100,6 +100,7 @@ ALTER TABLE items ADD COLUMN sketch BLOB;
 ALTER TABLE items ADD COLUMN revisions INTEGER NOT NULL DEFAULT 0;
 UPDATE items SET revisions = 1 WHERE changed_at IS NOT NULL;
 CREATE INDEX items_story ON items(story_id);
+CREATE INDEX items_first_seen ON items(first_seen);
 DROP INDEX items_link_key;
 CREATE UNIQUE INDEX items_link_key ON items(link_key, feed_id) WHERE link_key IS NOT NULL;
 

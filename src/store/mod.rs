@@ -972,6 +972,50 @@ mod tests {
     }
 
     #[test]
+    fn a_database_from_before_stories_gets_one_story_per_item() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("db");
+        {
+            let conn = Connection::open(&p).unwrap();
+            for sql in &migrations::MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 2;
+                 INSERT INTO feeds (id, name, url, config_url, created_at) VALUES (1, 'a', 'u', 'u', 0);
+                 INSERT INTO items (id, feed_id, guid, link_key, content_hash, title, sort_ts, first_seen, changed_at)
+                    VALUES (1, 1, 'g1', 'http://x/1', 'h1', 'one', 10, 20, NULL),
+                           (2, 1, 'g2', 'http://x/2', 'h2', 'two (LEAD)', 30, 40, 50);
+                 INSERT INTO matches VALUES (2, 'w', '[\"two\"]', 40);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&p).unwrap();
+        let rows: Vec<(i64, i64, String, i64, i64)> = s
+            .conn
+            .prepare("SELECT s.id, i.id, s.title, s.updates, s.last_seen FROM stories s JOIN items i ON i.story_id = s.id ORDER BY s.id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (1, 1, "one".to_string(), 0, 20),
+                (2, 2, "two (LEAD)".to_string(), 1, 50)
+            ]
+        );
+        let on_story: (i64, String) = s
+            .conn
+            .query_row("SELECT story_id, watchlist FROM story_matches", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(on_story, (2, "w".to_string()));
+    }
+
+    #[test]
     fn reopening_keeps_schema_version() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("db");

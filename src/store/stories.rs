@@ -77,12 +77,12 @@ impl Stories {
 
     fn index(&mut self, conn: &Connection, now: i64) -> rusqlite::Result<&mut SketchIndex> {
         if self.index.is_none() {
+            // Items seen lately, whatever their own dates (a feed's backlog arrives at once).
             let mut index = SketchIndex::new(self.window);
             load(
                 conn,
                 &mut index,
-                now.saturating_sub(2 * self.window),
-                i64::MAX,
+                Range::FirstSeen(now.saturating_sub(2 * self.window)),
             )?;
             tracing::debug!(items = index.len(), "story index loaded");
             self.index = Some(index);
@@ -277,8 +277,7 @@ impl Stories {
         load(
             conn,
             &mut index,
-            since.saturating_sub(2 * self.window),
-            since,
+            Range::Time(since.saturating_sub(2 * self.window), since),
         )?;
         self.index = Some(index);
         self.cache.clear();
@@ -329,17 +328,25 @@ fn collect(conn: &Connection, sql: &str, arg: i64) -> rusqlite::Result<Vec<i64>>
     conn.prepare(sql)?.query_map([arg], |r| r.get(0))?.collect()
 }
 
-/// Adds the stored items with times in `from..until` to `index`, computing keys for items
-/// stored before keys were kept.
-fn load(conn: &Connection, index: &mut SketchIndex, from: i64, until: i64) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare(
-        "SELECT id, story_id, sort_ts, sketch,
+/// Which stored items [`load`] indexes.
+enum Range {
+    /// First seen at or after this time.
+    FirstSeen(i64),
+    /// Item time (published, else first seen) in `from..until`.
+    Time(i64, i64),
+}
+
+/// Adds stored items to `index`, computing keys for items stored before keys were kept.
+fn load(conn: &Connection, index: &mut SketchIndex, range: Range) -> rusqlite::Result<()> {
+    const COLUMNS: &str = "SELECT id, story_id, sort_ts, sketch,
                 CASE WHEN sketch IS NULL THEN title END,
                 CASE WHEN sketch IS NULL THEN summary END
-         FROM items
-         WHERE sort_ts >= ?1 AND sort_ts < ?2 AND story_id IS NOT NULL
-         ORDER BY first_seen, id",
-    )?;
+         FROM items WHERE story_id IS NOT NULL AND ";
+    let (filter, from, until) = match range {
+        Range::FirstSeen(from) => ("first_seen >= ?1 AND ?2", from, 1),
+        Range::Time(from, until) => ("sort_ts >= ?1 AND sort_ts < ?2", from, until),
+    };
+    let mut stmt = conn.prepare(&format!("{COLUMNS}{filter} ORDER BY first_seen, id"))?;
     let mut rows = stmt.query(params![from, until])?;
     while let Some(r) = rows.next()? {
         let blob: Option<Vec<u8>> = r.get(3)?;
