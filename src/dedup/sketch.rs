@@ -141,11 +141,13 @@ pub struct SketchIndex {
     links: Vec<Link>,
     /// Latest item time seen, for eviction.
     newest: i64,
+    /// Index size that triggers the next eviction check.
+    next_check: usize,
 }
 
 impl SketchIndex {
     /// Most items followed along one key's chain.
-    pub const MAX_CHAIN: usize = 48;
+    pub const MAX_CHAIN: usize = 16;
     /// Most candidates returned by one probe.
     pub const MAX_CANDIDATES: usize = 12;
 
@@ -198,7 +200,8 @@ impl SketchIndex {
     /// The indexed items sharing keys with `keys` within the window around `at`, most shared
     /// keys first.
     pub fn candidates(&self, keys: &Keys, at: i64) -> Vec<Candidate> {
-        let mut found: Vec<Candidate> = Vec::new();
+        // Slots hit, one per key and item; counted after sorting.
+        let mut slots: Vec<u32> = Vec::new();
         for &k in keys.iter().filter(|&&k| k != NONE) {
             let Some(&head) = self.heads.get(&k) else {
                 continue;
@@ -209,14 +212,25 @@ impl SketchIndex {
                 let l = self.links[link as usize];
                 walked += 1;
                 link = l.next;
-                let (entry, _) = self.entries[l.slot as usize];
-                if (entry.at - at).abs() > self.window {
-                    continue;
+                let (entry, _) = &self.entries[l.slot as usize];
+                if (entry.at - at).abs() <= self.window {
+                    slots.push(l.slot);
                 }
-                match found.iter_mut().find(|c| c.entry.item_id == entry.item_id) {
-                    Some(c) => c.hits += 1,
-                    None => found.push(Candidate { entry, hits: 1 }),
+            }
+        }
+        slots.sort_unstable();
+        let mut found: Vec<Candidate> = Vec::new();
+        for run in slots.chunk_by(|a, b| a == b) {
+            let entry = self.entries[run[0] as usize].0;
+            // An item indexed again after an edit has two slots: count its best.
+            match found.last_mut() {
+                Some(c) if c.entry.item_id == entry.item_id => {
+                    c.hits = c.hits.max(run.len() as u32)
                 }
+                _ => found.push(Candidate {
+                    entry,
+                    hits: run.len() as u32,
+                }),
             }
         }
         found.sort_by(|a, b| {
@@ -224,15 +238,24 @@ impl SketchIndex {
                 .cmp(&a.hits)
                 .then(b.entry.item_id.cmp(&a.entry.item_id))
         });
-        found.truncate(Self::MAX_CANDIDATES);
+        let mut seen: Vec<i64> = Vec::with_capacity(Self::MAX_CANDIDATES);
+        found.retain(|c| {
+            if seen.len() >= Self::MAX_CANDIDATES || seen.contains(&c.entry.item_id) {
+                return false;
+            }
+            seen.push(c.entry.item_id);
+            true
+        });
         found
     }
 
-    /// Drops items older than the window (relative to the newest) once they are half the index.
+    /// Drops items older than two windows (relative to the newest) once they are half the
+    /// index; checked each time the index has grown by half since the last check.
     fn maybe_evict(&mut self) {
-        if self.entries.len() < 1024 {
+        if self.entries.len() < self.next_check.max(1024) {
             return;
         }
+        self.next_check = self.entries.len() + self.entries.len() / 2;
         let horizon = self.newest - 2 * self.window;
         let old = self.entries.iter().filter(|(e, _)| e.at < horizon).count();
         if old * 2 < self.entries.len() {
@@ -252,6 +275,7 @@ impl SketchIndex {
         self.heads.shrink_to_fit();
         self.links.shrink_to_fit();
         self.entries.shrink_to_fit();
+        self.next_check = self.entries.len() + self.entries.len() / 2;
     }
 
     /// Heap bytes held, approximately (entries, chains and the key table).

@@ -25,6 +25,15 @@ pub struct Fingerprint {
     pub title: Vec<u32>,
     /// Sorted, unique hashes of the body's shingles.
     pub body: Vec<u32>,
+    /// Sorted, unique hashes of the words of headline and body together (the units of
+    /// [`Fingerprint::title`]): what the item mentions anywhere.
+    pub words: Vec<u32>,
+    /// Sorted, unique hashes of the details the body states (the headline, without a body):
+    /// numbers (`9th`, `800km`, the `26` of `26일`) and weekdays. Two reports of one kind of
+    /// event differ in them.
+    pub details: Vec<u32>,
+    /// The sketch's band keys (see [`super::sketch`]), computed once with the fingerprint.
+    pub keys: super::sketch::Keys,
 }
 
 /// How alike two fingerprints are. All ratios are in 0..=1.
@@ -43,6 +52,13 @@ pub struct Similarity {
     pub smaller_body: usize,
     /// Words in the shorter headline: a one-word headline ("Weather") says nothing alone.
     pub shorter_title: usize,
+    /// Details (numbers, weekdays) both state, and how many the one stating fewer states.
+    pub details_shared: usize,
+    pub fewer_details: usize,
+    /// Of each headline, the share of its words the other item never mentions; the smaller of
+    /// the two. A reissue's headline adds words, but the earlier headline's words are all in
+    /// the reissue; two reports about different subjects each name something the other lacks.
+    pub headline_novelty: f32,
 }
 
 /// Bodies under this many shingles are too short for containment alone to join two items.
@@ -68,15 +84,36 @@ impl Fingerprint {
             body_tokens.pop();
         }
         let mut body = shingles(&body_tokens);
-        title_set.sort_unstable();
-        title_set.dedup();
-        body.sort_unstable();
-        body.dedup();
-        Self {
+        // Details come from the body, where they are stated in full; the headline's only for
+        // an item without a body ("1심" in a flash headline is "first trial", not a count).
+        let detail_source = if body_tokens.is_empty() {
+            &title_tokens
+        } else {
+            &body_tokens
+        };
+        let mut details: Vec<u32> = detail_source
+            .iter()
+            .filter_map(|t| match t {
+                Token::Detail(h) => Some(*h as u32),
+                _ => None,
+            })
+            .collect();
+        let mut words = word_set(&body_tokens);
+        words.extend_from_slice(&title_set);
+        for v in [&mut title_set, &mut body, &mut details, &mut words] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        let mut f = Self {
             headline,
             title: title_set,
             body,
-        }
+            words,
+            details,
+            keys: Default::default(),
+        };
+        f.keys = super::sketch::band_keys(&f);
+        f
     }
 
     /// True when there is no text to compare at all.
@@ -103,31 +140,68 @@ impl Fingerprint {
             containment: ratio(b_shared, b_a.min(b_b)),
             smaller_body: b_a.min(b_b),
             shorter_title: t_a.min(t_b),
+            details_shared: shared(&self.details, &other.details),
+            fewer_details: self.details.len().min(other.details.len()),
+            headline_novelty: missing(&self.title, &other.words)
+                .min(missing(&other.title, &self.words)),
         }
     }
 }
 
+/// Whether two items state different details: of the item stating fewer details (numbers,
+/// weekdays), more than a quarter are missing from the other. Two reports of the same kind of
+/// event (two launches, two games, two daily market reports) share their words and differ here;
+/// a republication or a reissue repeats the details it had and may add more.
+pub fn details_conflict(s: &Similarity) -> bool {
+    s.details_shared * 4 < s.fewer_details * 3
+}
+
+/// A looser [`details_conflict`] for an item against the other members of a story it is about
+/// to join: more than half of the fewer details missing. A story's versions add details and
+/// its republications drop some, so two members may differ a little; a different event differs
+/// in most.
+pub fn details_contradict(s: &Similarity) -> bool {
+    s.details_shared * 2 < s.fewer_details
+}
+
 /// Whether two items are the same story, by their similarity. Precision first: two different
-/// reports on one topic share many words, so each rule asks for much more than a shared topic.
-/// - Bodies that are nearly the same text (republication with other boilerplate or a cut).
-/// - One body mostly inside the other, with headlines that still agree (a reissue that adds
-///   paragraphs and edits the headline).
-/// - Headlines that are nearly the same, with bodies that do not disagree (or no bodies).
+/// reports on one topic share many words, so every rule asks for much more than a shared topic;
+/// no rule joins items whose details conflict ([`details_conflict`]), and all but the first
+/// need headlines that name nothing the other item lacks ([`Similarity::headline_novelty`]).
+/// - Copy: the smaller body wholly inside the other (a republication with other boilerplate or
+///   cut short, a flash inside its longer reissue); or almost wholly, with headlines that agree.
+/// - Same headline: headlines (tags and outlet names removed) nearly the same, and bodies that
+///   share some text, or no bodies to compare.
+/// - Same facts: several details, all shared, with headlines and bodies that largely agree (a
+///   reissue that rewrote its lede).
+/// - Same text: bodies mostly the same shingles, headlines agreeing.
 pub fn same_story(s: &Similarity) -> bool {
+    if details_conflict(s) {
+        return false;
+    }
     let bodies = s.smaller_body >= MIN_BODY;
-    if bodies && s.body >= 0.6 && s.title_overlap >= 0.3 {
+    if bodies && s.containment >= 0.97 {
         return true;
     }
-    if bodies && s.containment >= 0.8 && s.title_overlap >= 0.4 {
+    let novelty = s.headline_novelty;
+    if bodies && s.containment >= 0.9 && novelty < 0.15 {
         return true;
     }
-    if bodies && s.containment >= 0.6 && s.title_overlap >= 0.7 {
+    if novelty >= 0.05 {
+        return false;
+    }
+    if s.shorter_title >= MIN_TITLE && s.title_overlap >= 0.9 && (!bodies || s.containment >= 0.3) {
         return true;
     }
-    if !bodies && s.title >= 0.8 && s.shorter_title >= MIN_TITLE {
+    if bodies
+        && s.details_shared >= 3
+        && s.details_shared == s.fewer_details
+        && s.title_overlap >= 0.7
+        && s.containment >= 0.5
+    {
         return true;
     }
-    false
+    bodies && s.body >= 0.6 && s.title_overlap >= 0.6
 }
 
 /// A score to pick the best of several matching stories: the stronger of the body and
@@ -190,6 +264,8 @@ fn ends_truncated(s: &str) -> bool {
     s.ends_with("...") || s.ends_with('…')
 }
 
+// Word boundaries are ASCII ones, `(?-u:\b)`: a Unicode `\b` keeps the regex engine off its
+// fast automaton for any non-ASCII text, and every boundary here follows an ASCII word.
 static TAG: LazyLock<Regex> = LazyLock::new(|| {
     // A bracketed group whose content starts with a wire tag; the rest of the group (", ATTN:
     // adds details") goes with it.
@@ -201,7 +277,7 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| {
             (?:lead|ld|urgent|flash|bulletin|news\s+focus|news\s+analysis|yonhap\s+interview
               |yonhap\s+feature|interview|feature|ample|correction|corrected|correcting|update[sd]?
               |attn|editorial|breaking|recast|repeat|refile|photo|graphics?|fact\s*check
-              |summary|wrap|brief)\b
+              |summary|wrap|brief)(?-u:\b)
           | (?:속보|단독|종합|\d+\s*보|사진|포토|영상|인터뷰|그래픽|팩트체크|르포|일문일답|카드뉴스|이슈)
         )
         [^)\]>】]{0,80}
@@ -216,7 +292,7 @@ static SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^by\s+(?:yonhap|kyodo|afp|ap|reuters|xinhua|the\s+korea\s+herald|korea\s+herald|korea\s+times|newsis|nk\s*news|staff)(?:\s+news(?:\s+agency)?)?\b\s*")
+    Regex::new(r"^by\s+(?:yonhap|kyodo|afp|ap|reuters|xinhua|the\s+korea\s+herald|korea\s+herald|korea\s+times|newsis|nk\s*news|staff)(?:\s+news(?:\s+agency)?)?(?-u:\b)\s*")
         .expect("static regex")
 });
 
@@ -246,9 +322,9 @@ static TRAILER: LazyLock<Regex> = LazyLock::new(|| {
             \(\s*(?:end|끝)\s*\)
           | <[^>]{0,80}(?:저작권|copyright|무단|all\s+rights)[^>]{0,80}>
           | \[[^\]]{0,80}(?:저작권|copyright|무단)[^\]]{0,80}\]
-          | (?:ⓒ|©|\(c\)\s|copyright\b)[^.]{0,120}\.?
-          | (?:^|[.!?]\s+)[^.!?]{0,100}\b(?:provided\s+by|all\s+rights\s+reserved|distributed\s+by)\b[^.!?]{0,100}[.!?]?
-          | \bby\s+(?:yonhap|kyodo|afp|ap|reuters|xinhua|newsis)(?:\s+news(?:\s+agency)?)?
+          | (?:ⓒ|©|\(c\)\s|copyright(?-u:\b))[^.]{0,120}\.?
+          | (?:^|[.!?]\s+)[^.!?]{0,100}(?-u:\b)(?:provided\s+by|all\s+rights\s+reserved|distributed\s+by)(?-u:\b)[^.!?]{0,100}[.!?]?
+          | (?-u:\b)by\s+(?:yonhap|kyodo|afp|ap|reuters|xinhua|newsis)(?:\s+news(?:\s+agency)?)?
         )
         \s*$",
     )
@@ -264,20 +340,32 @@ fn is_char_script(c: char) -> bool {
         | '\u{f900}'..='\u{faff}')
 }
 
-/// A token: a word (`Word`) or one character of a character script (`Char`), as its hash.
+/// A token: a word (`Word`), a word that states a detail (`Detail`: it has a digit, or names
+/// a weekday), or one character of a character script (`Char`), as its hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
     Word(u64),
+    Detail(u64),
     Char(u64),
 }
 
 impl Token {
     fn hash(self) -> u64 {
         match self {
-            Token::Word(h) | Token::Char(h) => h,
+            Token::Word(h) | Token::Detail(h) | Token::Char(h) => h,
         }
     }
 }
+
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 fn hash_str(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())
@@ -291,7 +379,12 @@ fn tokens(folded: &str) -> Vec<Token> {
             // "korea's" and "korea" are one word.
             let w = &folded[s..end];
             let w = w.strip_suffix("'s").unwrap_or(w);
-            out.push(Token::Word(hash_str(w)));
+            let h = hash_str(w);
+            if w.bytes().any(|b| b.is_ascii_digit()) || WEEKDAYS.contains(&w) {
+                out.push(Token::Detail(h));
+            } else {
+                out.push(Token::Word(h));
+            }
         }
     };
     for (i, c) in folded.char_indices() {
@@ -318,7 +411,7 @@ fn word_set(tokens: &[Token]) -> Vec<u32> {
     let mut out = Vec::with_capacity(tokens.len());
     for (i, t) in tokens.iter().enumerate() {
         match *t {
-            Token::Word(h) => out.push(h as u32),
+            Token::Word(h) | Token::Detail(h) => out.push(h as u32),
             Token::Char(h) => match tokens.get(i + 1) {
                 Some(Token::Char(next)) => out.push(pair(h, *next) as u32),
                 _ if !matches!(i.checked_sub(1).map(|p| tokens[p]), Some(Token::Char(_))) => {
@@ -357,6 +450,14 @@ fn shared(a: &[u32], b: &[u32]) -> usize {
         }
     }
     n
+}
+
+/// The share of `of` not in `among` (both sorted, unique); 0 for an empty `of`.
+fn missing(of: &[u32], among: &[u32]) -> f32 {
+    if of.is_empty() {
+        return 0.0;
+    }
+    1.0 - ratio(shared(of, among), of.len())
 }
 
 fn ratio(n: usize, d: usize) -> f32 {

@@ -19,6 +19,8 @@ use crate::dedup::story::{self, Fingerprint, Similarity};
 
 /// Fingerprints kept for verifying candidates without re-reading their text.
 const CACHE: usize = 4096;
+/// A story's members checked for contradicting details before an item joins it.
+const MAX_CHECKED: usize = 8;
 
 /// The writer's story state: the sketch index and recently seen fingerprints.
 pub(crate) struct Stories {
@@ -111,51 +113,10 @@ impl Stories {
 
     /// Places a newly stored item in a story and returns the story's id.
     pub fn assign(&mut self, conn: &Connection, m: &NewMember<'_>) -> rusqlite::Result<i64> {
-        let keys = sketch::band_keys(m.fingerprint);
-        let mut candidates: Vec<(i64, bool)> = self
-            .index(conn, m.now)?
-            .candidates(&keys, m.at)
-            .into_iter()
-            .map(|c| (c.entry.item_id, false))
-            .collect();
-        // The same article link in another feed: the same story, whatever the window, unless
-        // the texts have nothing in common (a site that links every item to its home page).
-        if let Some(link) = m.link {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id FROM items WHERE link_key = ?1 AND feed_id != ?2 ORDER BY id LIMIT 8",
-            )?;
-            for id in stmt.query_map(params![link, m.feed_id], |r| r.get::<_, i64>(0))? {
-                let id = id?;
-                match candidates.iter_mut().find(|c| c.0 == id) {
-                    Some(c) => c.1 = true,
-                    None => candidates.push((id, true)),
-                }
-            }
-        }
-        let mut best: Option<(f32, i64)> = None;
-        for (id, same_link) in candidates {
-            if id == m.item_id {
-                continue;
-            }
-            let Some(other) = self.fingerprint(conn, id)? else {
-                continue;
-            };
-            let sim = m.fingerprint.similarity(&other);
-            let joins = story::same_story(&sim) || (same_link && related(&sim, &other, m));
-            if joins {
-                let score = story::score(&sim) + if same_link { 2.0 } else { 0.0 };
-                if best.is_none_or(|(s, _)| score > s) {
-                    best = Some((score, id));
-                }
-            }
-        }
-        let joined = match best {
-            Some((_, id)) => conn
-                .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
-                .query_row([id], |r| r.get::<_, Option<i64>>(0))
-                .optional()?
-                .flatten(),
-            None => None,
+        let keys = m.fingerprint.keys;
+        let joined = match self.by_link(conn, m)? {
+            Some(story_id) => Some(story_id),
+            None => self.by_text(conn, m, &keys)?,
         };
         let story_id = match joined {
             Some(story_id) => {
@@ -197,6 +158,107 @@ impl Stories {
         Ok(story_id)
     }
 
+    /// The same article link in another feed: the same story, whatever the window, unless the
+    /// texts have nothing in common (a site that links every item to its home page).
+    fn by_link(&mut self, conn: &Connection, m: &NewMember<'_>) -> rusqlite::Result<Option<i64>> {
+        let Some(link) = m.link else {
+            return Ok(None);
+        };
+        let linked: Vec<(i64, i64)> = conn
+            .prepare_cached(
+                "SELECT id, story_id FROM items
+                 WHERE link_key = ?1 AND feed_id != ?2 AND story_id IS NOT NULL
+                 ORDER BY id LIMIT 4",
+            )?
+            .query_map(params![link, m.feed_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, story_id) in linked {
+            if let Some(other) = self.fingerprint(conn, id)?
+                && related(&m.fingerprint.similarity(&other), &other, m)
+            {
+                return Ok(Some(story_id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The story of the most similar near-duplicate among the index's candidates. Candidates
+    /// of one story are redundant: at most two per story are compared. A story whose other
+    /// members state details the new item contradicts is not joined (one near-duplicate of a
+    /// templated report is not enough), and the next best is tried.
+    fn by_text(
+        &mut self,
+        conn: &Connection,
+        m: &NewMember<'_>,
+        keys: &sketch::Keys,
+    ) -> rusqlite::Result<Option<i64>> {
+        let found = self.index(conn, m.now)?.candidates(keys, m.at);
+        let mut per_story: Vec<(i64, u8)> = Vec::with_capacity(found.len());
+        // (score, item) of each matching candidate.
+        let mut matching: Vec<(f32, i64)> = Vec::new();
+        for c in found {
+            if c.entry.item_id == m.item_id {
+                continue;
+            }
+            match per_story.iter_mut().find(|(s, _)| *s == c.entry.story_id) {
+                Some((_, n)) if *n >= 2 => continue,
+                Some((_, n)) => *n += 1,
+                None => per_story.push((c.entry.story_id, 1)),
+            }
+            let Some(other) = self.fingerprint(conn, c.entry.item_id)? else {
+                continue;
+            };
+            let sim = m.fingerprint.similarity(&other);
+            if story::same_story(&sim) {
+                matching.push((story::score(&sim), c.entry.item_id));
+            }
+        }
+        matching.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut tried: Vec<i64> = Vec::new();
+        for (_, id) in matching {
+            // The index may be stale (another process re-clustered): the row says the story.
+            let Some(story_id) = conn
+                .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+                .query_row([id], |r| r.get::<_, Option<i64>>(0))
+                .optional()?
+                .flatten()
+            else {
+                continue;
+            };
+            if tried.contains(&story_id) {
+                continue;
+            }
+            tried.push(story_id);
+            if !self.contradicts_story(conn, m, story_id)? {
+                return Ok(Some(story_id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether the new item's details conflict with any of the story's first members.
+    fn contradicts_story(
+        &mut self,
+        conn: &Connection,
+        m: &NewMember<'_>,
+        story_id: i64,
+    ) -> rusqlite::Result<bool> {
+        let members: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM items WHERE story_id = ?1 ORDER BY first_seen, id LIMIT ?2",
+            )?
+            .query_map(params![story_id, MAX_CHECKED as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in members {
+            if let Some(other) = self.fingerprint(conn, id)?
+                && story::details_contradict(&m.fingerprint.similarity(&other))
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Records that a stored item changed in place: the story counts an update and takes the
     /// new headline; the item stays in its story (membership is stable) and is also findable
     /// by its new text. Items without a story (never the case after migration 3) get one.
@@ -207,7 +269,7 @@ impl Stories {
         let Some(story_id) = story_id else {
             return self.assign(conn, m);
         };
-        let keys = sketch::band_keys(m.fingerprint);
+        let keys = m.fingerprint.keys;
         conn.prepare_cached(
             "UPDATE stories SET updates = updates + 1, last_seen = ?2, title = ?3,
                 sort_ts = min(sort_ts, ?4)
@@ -355,10 +417,11 @@ fn load(conn: &Connection, index: &mut SketchIndex, range: Range) -> rusqlite::R
             None => {
                 let title: Option<String> = r.get(4)?;
                 let summary: Option<String> = r.get(5)?;
-                sketch::band_keys(&Fingerprint::new(
+                Fingerprint::new(
                     title.as_deref().unwrap_or_default(),
                     summary.as_deref().unwrap_or_default(),
-                ))
+                )
+                .keys
             }
         };
         index.insert(
