@@ -1,33 +1,35 @@
 //! Story clustering against generated, labelled corpora (English and Korean wire copy,
-//! republications, reissue chains, hard negatives): the goals are pairwise precision ≥ 0.99 and
-//! recall ≥ 0.95. The figures are printed (`cargo test --test story_eval -- --nocapture`).
+//! republications, reissue chains, hard negatives) through the real store: the goals are
+//! pairwise precision ≥ 0.99 and recall ≥ 0.95. The figures are printed
+//! (`cargo test --release --test story_eval -- --nocapture`).
 
 mod wire_corpus;
 
 use std::time::Duration;
 
+/// The project's corpus: the default spec with seeds 1, 2 and 3, scored together.
 #[test]
 fn clustering_meets_its_goals_on_generated_corpora() {
-    for seed in [11, 12] {
+    let (mut true_pairs, mut predicted, mut correct) = (0u64, 0u64, 0u64);
+    for seed in [1, 2, 3] {
         let spec = wire_corpus::CorpusSpec {
             seed,
-            stories: 300,
             ..Default::default()
         };
         let report = wire_corpus::eval::evaluate(&spec, Duration::from_secs(72 * 3600));
         report.print(&spec);
-        report.print_mistakes();
-        assert!(
-            report.scores.precision >= 0.99,
-            "seed {seed}: precision {:.4}",
-            report.scores.precision
-        );
-        assert!(
-            report.scores.recall >= 0.95,
-            "seed {seed}: recall {:.4}",
-            report.scores.recall
-        );
+        true_pairs += report.scores.true_pairs;
+        predicted += report.scores.predicted_pairs;
+        correct += report.scores.correct_pairs;
+        // No seed far off the goals on its own.
+        assert!(report.scores.precision >= 0.98, "seed {seed}");
+        assert!(report.scores.recall >= 0.93, "seed {seed}");
     }
+    let precision = correct as f64 / predicted as f64;
+    let recall = correct as f64 / true_pairs as f64;
+    println!("seeds 1-3: precision {precision:.4} recall {recall:.4}");
+    assert!(precision >= 0.99, "precision {precision:.4}");
+    assert!(recall >= 0.95, "recall {recall:.4}");
 }
 
 #[test]

@@ -91,16 +91,10 @@ impl Fingerprint {
         } else {
             &body_tokens
         };
-        let mut details: Vec<u32> = detail_source
-            .iter()
-            .filter_map(|t| match t {
-                Token::Detail(h) => Some(*h as u32),
-                _ => None,
-            })
-            .collect();
+        let details = details_of(detail_source);
         let mut words = word_set(&body_tokens);
         words.extend_from_slice(&title_set);
-        for v in [&mut title_set, &mut body, &mut details, &mut words] {
+        for v in [&mut title_set, &mut body, &mut words] {
             v.sort_unstable();
             v.dedup();
         }
@@ -184,7 +178,7 @@ pub fn same_story(s: &Similarity) -> bool {
         return true;
     }
     let novelty = s.headline_novelty;
-    if bodies && s.containment >= 0.9 && novelty < 0.15 {
+    if bodies && s.containment >= 0.85 && novelty < 0.08 {
         return true;
     }
     if novelty >= 0.05 {
@@ -340,21 +334,36 @@ fn is_char_script(c: char) -> bool {
         | '\u{f900}'..='\u{faff}')
 }
 
-/// A token: a word (`Word`), a word that states a detail (`Detail`: it has a digit, or names
-/// a weekday), or one character of a character script (`Char`), as its hash.
+/// A token: a word (`Word`), a word with a digit (`Number`), a weekday (`Weekday`), or one
+/// character of a character script (`Char`), as its hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
     Word(u64),
-    Detail(u64),
+    Number(u64),
+    Weekday(u64),
     Char(u64),
 }
 
 impl Token {
     fn hash(self) -> u64 {
         match self {
-            Token::Word(h) | Token::Detail(h) | Token::Char(h) => h,
+            Token::Word(h) | Token::Number(h) | Token::Weekday(h) | Token::Char(h) => h,
         }
     }
+}
+
+/// The details a token list states: numbers and weekdays.
+fn details_of(tokens: &[Token]) -> Vec<u32> {
+    let mut out: Vec<u32> = tokens
+        .iter()
+        .filter_map(|t| match *t {
+            Token::Weekday(h) | Token::Number(h) => Some(h as u32),
+            _ => None,
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -380,8 +389,10 @@ fn tokens(folded: &str) -> Vec<Token> {
             let w = &folded[s..end];
             let w = w.strip_suffix("'s").unwrap_or(w);
             let h = hash_str(w);
-            if w.bytes().any(|b| b.is_ascii_digit()) || WEEKDAYS.contains(&w) {
-                out.push(Token::Detail(h));
+            if w.bytes().any(|b| b.is_ascii_digit()) {
+                out.push(Token::Number(h));
+            } else if WEEKDAYS.contains(&w) {
+                out.push(Token::Weekday(h));
             } else {
                 out.push(Token::Word(h));
             }
@@ -411,7 +422,7 @@ fn word_set(tokens: &[Token]) -> Vec<u32> {
     let mut out = Vec::with_capacity(tokens.len());
     for (i, t) in tokens.iter().enumerate() {
         match *t {
-            Token::Word(h) | Token::Detail(h) => out.push(h as u32),
+            Token::Word(h) | Token::Number(h) | Token::Weekday(h) => out.push(h as u32),
             Token::Char(h) => match tokens.get(i + 1) {
                 Some(Token::Char(next)) => out.push(pair(h, *next) as u32),
                 _ if !matches!(i.checked_sub(1).map(|p| tokens[p]), Some(Token::Char(_))) => {

@@ -19,8 +19,9 @@ use crate::dedup::story::{self, Fingerprint, Similarity};
 
 /// Fingerprints kept for verifying candidates without re-reading their text.
 const CACHE: usize = 4096;
-/// A story's members checked for contradicting details before an item joins it.
-const MAX_CHECKED: usize = 8;
+/// Stories, and members of each, a new item is compared with.
+const MAX_STORIES: usize = 6;
+const MAX_CHECKED: usize = 10;
 
 /// The writer's story state: the sketch index and recently seen fingerprints.
 pub(crate) struct Stories {
@@ -182,10 +183,11 @@ impl Stories {
         Ok(None)
     }
 
-    /// The story of the most similar near-duplicate among the index's candidates. Candidates
-    /// of one story are redundant: at most two per story are compared. A story whose other
-    /// members state details the new item contradicts is not joined (one near-duplicate of a
-    /// templated report is not enough), and the next best is tried.
+    /// The story the new item is a near-duplicate of, among the stories of the index's
+    /// candidates: the item is compared with each such story's latest members (a reissue
+    /// chain drifts, and its latest version is the nearest), joins the one with the most
+    /// similar member, and never one of whose members' details it contradicts (one
+    /// near-duplicate of a templated report is not enough).
     fn by_text(
         &mut self,
         conn: &Connection,
@@ -193,70 +195,76 @@ impl Stories {
         keys: &sketch::Keys,
     ) -> rusqlite::Result<Option<i64>> {
         let found = self.index(conn, m.now)?.candidates(keys, m.at);
-        let mut per_story: Vec<(i64, u8)> = Vec::with_capacity(found.len());
-        // (score, item) of each matching candidate.
-        let mut matching: Vec<(f32, i64)> = Vec::new();
-        for c in found {
+        let mut stories: Vec<i64> = Vec::new();
+        for c in &found {
             if c.entry.item_id == m.item_id {
                 continue;
             }
-            match per_story.iter_mut().find(|(s, _)| *s == c.entry.story_id) {
-                Some((_, n)) if *n >= 2 => continue,
-                Some((_, n)) => *n += 1,
-                None => per_story.push((c.entry.story_id, 1)),
-            }
-            let Some(other) = self.fingerprint(conn, c.entry.item_id)? else {
-                continue;
-            };
-            let sim = m.fingerprint.similarity(&other);
-            if story::same_story(&sim) {
-                matching.push((story::score(&sim), c.entry.item_id));
-            }
-        }
-        matching.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut tried: Vec<i64> = Vec::new();
-        for (_, id) in matching {
             // The index may be stale (another process re-clustered): the row says the story.
             let Some(story_id) = conn
                 .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
-                .query_row([id], |r| r.get::<_, Option<i64>>(0))
+                .query_row([c.entry.item_id], |r| r.get::<_, Option<i64>>(0))
                 .optional()?
                 .flatten()
             else {
                 continue;
             };
-            if tried.contains(&story_id) {
-                continue;
-            }
-            tried.push(story_id);
-            if !self.contradicts_story(conn, m, story_id)? {
-                return Ok(Some(story_id));
+            if !stories.contains(&story_id) && stories.len() < MAX_STORIES {
+                stories.push(story_id);
             }
         }
-        Ok(None)
-    }
-
-    /// Whether the new item's details conflict with any of the story's first members.
-    fn contradicts_story(
-        &mut self,
-        conn: &Connection,
-        m: &NewMember<'_>,
-        story_id: i64,
-    ) -> rusqlite::Result<bool> {
-        let members: Vec<i64> = conn
-            .prepare_cached(
-                "SELECT id FROM items WHERE story_id = ?1 ORDER BY first_seen, id LIMIT ?2",
-            )?
-            .query_map(params![story_id, MAX_CHECKED as i64], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for id in members {
-            if let Some(other) = self.fingerprint(conn, id)?
-                && story::details_contradict(&m.fingerprint.similarity(&other))
+        // Every story the item matches without contradiction, best first.
+        let mut matched: Vec<(f32, i64)> = Vec::new();
+        for story_id in stories {
+            let members: Vec<i64> = conn
+                .prepare_cached(
+                    "SELECT id FROM items WHERE story_id = ?1 AND id != ?2
+                     ORDER BY first_seen DESC, id DESC LIMIT ?3",
+                )?
+                .query_map(params![story_id, m.item_id, MAX_CHECKED as i64], |r| {
+                    r.get(0)
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut score: Option<f32> = None;
+            let mut contradicted = false;
+            for id in members {
+                let Some(other) = self.fingerprint(conn, id)? else {
+                    continue;
+                };
+                let sim = m.fingerprint.similarity(&other);
+                if story::details_contradict(&sim) {
+                    contradicted = true;
+                    break;
+                }
+                if story::same_story(&sim) {
+                    let s = story::score(&sim);
+                    score = Some(score.map_or(s, |b: f32| b.max(s)));
+                }
+            }
+            if let Some(s) = score
+                && !contradicted
             {
-                return Ok(true);
+                matched.push((s, story_id));
             }
         }
-        Ok(false)
+        matched.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let Some(&(_, best)) = matched.first() else {
+            return Ok(None);
+        };
+        if matched.len() == 1 {
+            return Ok(Some(best));
+        }
+        // The item bridges stories that formed apart (a chain whose versions arrived out of
+        // step): they are one story, kept under the earliest id.
+        let mut ids: Vec<i64> = matched.iter().map(|&(_, id)| id).collect();
+        ids.sort_unstable();
+        let keep = ids[0];
+        for &gone in &ids[1..] {
+            merge(conn, gone, keep)?;
+        }
+        refresh_story(conn, keep)?;
+        tracing::debug!(story = keep, merged = ?&ids[1..], "stories merged");
+        Ok(Some(keep))
     }
 
     /// Records that a stored item changed in place: the story counts an update and takes the
@@ -433,6 +441,16 @@ fn load(conn: &Connection, index: &mut SketchIndex, range: Range) -> rusqlite::R
             keys,
         );
     }
+    Ok(())
+}
+
+/// Moves every member of story `gone` into story `keep` and deletes `gone`; the caller
+/// refreshes `keep`'s summary.
+fn merge(conn: &Connection, gone: i64, keep: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE items SET story_id = ?2 WHERE story_id = ?1")?
+        .execute(params![gone, keep])?;
+    conn.prepare_cached("DELETE FROM stories WHERE id = ?1")?
+        .execute([gone])?;
     Ok(())
 }
 

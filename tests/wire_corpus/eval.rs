@@ -95,14 +95,14 @@ pub fn evaluate(spec: &CorpusSpec, window: Duration) -> Report {
         })
         .collect();
     let (join_idx, missed_idx) = mistakes(&corpus, &predicted, 8);
-    let pick = |v: &[(usize, usize)]| -> Vec<(LabelledItem, LabelledItem)> {
+    let pick = |v: &[Pair]| -> Vec<(LabelledItem, LabelledItem)> {
         v.iter()
             .map(|&(a, b)| (corpus[a].clone(), corpus[b].clone()))
             .collect()
     };
     let false_join_items = pick(&join_idx);
     let missed_items = pick(&missed_idx);
-    let show = |v: &[(usize, usize)]| -> Vec<(String, String)> {
+    let show = |v: &[Pair]| -> Vec<(String, String)> {
         v.iter()
             .map(|&(a, b)| (describe(&corpus[a]), describe(&corpus[b])))
             .collect()
@@ -154,12 +154,11 @@ fn describe(i: &LabelledItem) -> String {
     format!("[{} {} #{}] {}", i.feed, kind, i.story, i.title)
 }
 
-/// A few wrongly joined and wrongly split pairs (indexes into the corpus), for reading.
-fn mistakes(
-    corpus: &[LabelledItem],
-    predicted: &[i64],
-    max: usize,
-) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+/// Two items, as indexes into the corpus.
+type Pair = (usize, usize);
+
+/// A few wrongly joined and wrongly split pairs, for reading.
+fn mistakes(corpus: &[LabelledItem], predicted: &[i64], max: usize) -> (Vec<Pair>, Vec<Pair>) {
     let mut joins = Vec::new();
     let mut missed = Vec::new();
     let mut by_story: HashMap<i64, Vec<usize>> = HashMap::new();
@@ -238,12 +237,17 @@ impl Report {
                 &aggregator::dedup::story::Fingerprint::new(&b.title, &b.summary),
             );
             format!(
-                "title {:.2}/{:.2} body {:.2} containment {:.2} (smaller body {})\n      {}\n      {}",
+                "title {:.2}/{:.2} body {:.2} containment {:.2} (smaller body {}) details {}/{} \
+                 novelty {:.2} same {}\n      {}\n      {}",
                 s.title,
                 s.title_overlap,
                 s.body,
                 s.containment,
                 s.smaller_body,
+                s.details_shared,
+                s.fewer_details,
+                s.headline_novelty,
+                aggregator::dedup::story::same_story(&s),
                 a.summary,
                 b.summary
             )
