@@ -1,7 +1,9 @@
 //! Story assignment as the store grows: fills a database with generated wire copy (English
-//! and Korean, republications, reissues; see `tests/wire_corpus`) through the real `record`
-//! path, then measures how fast further items are stored and placed in stories, how long the
-//! sketch index takes to load in a fresh process, and how much memory it holds.
+//! and Korean, republications, reissues; see `tests/wire_corpus`) through the real writer (one
+//! `record` per feed body, group commit), then measures how fast further items are stored and
+//! placed in stories, how long the sketch index takes to load in a fresh process, and how much
+//! memory it holds. Parsing and fingerprints (done in parallel before the writer in a poll)
+//! are prepared beforehand and not timed.
 //!
 //! `cargo bench --bench stories` (1,000,000 stored, then 50,000 measured). Knobs:
 //! `STORED=N` items to store first; `MEASURE=N` items to measure; `PER_WEEK=N` stories per
@@ -17,11 +19,13 @@ use std::time::{Duration, Instant};
 
 use aggregator::config::FeedConfig;
 use aggregator::model::{ParsedItem, ReadyItem};
-use aggregator::store::{FetchRecord, Store};
+use aggregator::store::{FetchRecord, Store, Writer};
 use chrono::{DateTime, Utc};
 
-/// Items per `record` call, as one feed body brings them.
+/// Most items per `record` call, as one feed body brings them.
 const BODY: usize = 30;
+/// Simulated time between two polls of a feed.
+const POLL: chrono::Duration = chrono::Duration::minutes(15);
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -92,61 +96,132 @@ fn ready(item: &wire_corpus::LabelledItem) -> ReadyItem {
     })
 }
 
-/// Stores `n` items from `source` in bodies of [`BODY`], each body recorded at its last item's
-/// time. Returns the items and the elapsed time.
+/// A feed body ready for the store: its feed, its items (parsed, identified, fingerprinted,
+/// as the parallel stage hands them to the writer) and when it is recorded.
+struct Body {
+    feed: i64,
+    now: DateTime<Utc>,
+    items: Vec<ReadyItem>,
+}
+
+/// Takes `n` items from `source` as the bodies polls would bring: each feed polled every
+/// [`POLL`] of simulated time, bringing what it published since (at most [`BODY`] items).
+fn bodies(ids: &HashMap<String, i64>, source: &mut Weeks, n: usize) -> Vec<Body> {
+    let mut out: Vec<Body> = Vec::new();
+    let mut open: HashMap<i64, Body> = HashMap::new();
+    let mut slice_end: Option<DateTime<Utc>> = None;
+    for item in source.take(n) {
+        let end = *slice_end.get_or_insert(item.published + POLL);
+        if item.published >= end {
+            // The poll at the end of the slice: every feed's new items, in feed order.
+            let mut polled: Vec<Body> = open.drain().map(|(_, b)| b).collect();
+            polled.sort_by_key(|b| b.feed);
+            out.extend(polled);
+            slice_end = Some(item.published + POLL);
+        }
+        let feed = ids[&item.feed];
+        let body = open.entry(feed).or_insert_with(|| Body {
+            feed,
+            now: item.published,
+            items: Vec::new(),
+        });
+        body.now = body.now.max(item.published);
+        body.items.push(ready(&item));
+        if body.items.len() >= BODY {
+            out.push(open.remove(&feed).expect("just filled"));
+        }
+    }
+    let mut rest: Vec<Body> = open.into_values().collect();
+    rest.sort_by_key(|b| b.feed);
+    out.extend(rest);
+    out
+}
+
+/// Records the bodies through the writer, as a poll does: every body of a slice queued at
+/// once, so the writer commits them in groups. Returns items stored and time taken.
+fn store_bodies(w: &Wr, bodies: Vec<Body>) -> (usize, Duration) {
+    let start = Instant::now();
+    let n = bodies.iter().map(|b| b.items.len()).sum();
+    let calls: Vec<_> = bodies
+        .into_iter()
+        .map(|b| {
+            w.writer.call(move |s| {
+                s.record(
+                    b.feed,
+                    FetchRecord::Fetched {
+                        http_status: 200,
+                        validators: Default::default(),
+                        bytes: 0,
+                        elapsed: Duration::ZERO,
+                        title: None,
+                        site_link: None,
+                        items: b.items,
+                    },
+                    b.now,
+                )
+            })
+        })
+        .collect();
+    w.runtime.block_on(async {
+        for c in calls {
+            c.await.expect("writer").expect("record");
+        }
+    });
+    (n, start.elapsed())
+}
+
+/// The writer and the runtime whose blocking pool runs it.
+struct Wr {
+    runtime: tokio::runtime::Runtime,
+    writer: Writer,
+}
+
+impl Wr {
+    fn open(path: &std::path::Path) -> Self {
+        let runtime = aggregator::refresh::runtime().expect("runtime");
+        let store = Store::open(path).expect("open");
+        let writer = {
+            let _in = runtime.enter();
+            Writer::spawn(store)
+        };
+        Self { runtime, writer }
+    }
+
+    fn sync(&self, feeds: &[FeedConfig], at: DateTime<Utc>) -> HashMap<String, i64> {
+        let feeds = feeds.to_vec();
+        self.runtime
+            .block_on(self.writer.call(move |s| s.sync_feeds(&feeds, at)))
+            .expect("writer")
+            .expect("feeds")
+            .into_iter()
+            .map(|f| (f.name, f.id))
+            .collect()
+    }
+
+    fn index_size(&self) -> Option<(usize, usize)> {
+        self.runtime
+            .block_on(self.writer.call(|s| s.story_index_size()))
+            .expect("writer")
+    }
+}
+
+/// Stores `n` items from `source`, a slice at a time (bounded memory).
 fn store_items(
-    store: &mut Store,
+    w: &Wr,
     ids: &HashMap<String, i64>,
     source: &mut Weeks,
     n: usize,
 ) -> (usize, Duration) {
-    let start = Instant::now();
-    let mut done = 0;
+    let (mut done, mut took) = (0, Duration::ZERO);
     while done < n {
-        // One body per feed and time slice: group consecutive items of one feed.
-        let mut body: Vec<wire_corpus::LabelledItem> = Vec::with_capacity(BODY);
-        let Some(first) = source.next() else { break };
-        let feed = first.feed.clone();
-        body.push(first);
-        while body.len() < BODY.min(n - done) {
-            match source.next() {
-                Some(i) if i.feed == feed => body.push(i),
-                Some(other) => {
-                    record(store, ids, &other.feed.clone(), vec![other]);
-                    done += 1;
-                }
-                None => break,
-            }
+        let (k, t) = store_bodies(w, bodies(ids, source, (n - done).min(50_000)));
+        if k == 0 {
+            break;
         }
-        done += body.len();
-        record(store, ids, &feed, body);
+        done += k;
+        took += t;
     }
-    (done, start.elapsed())
-}
-
-fn record(
-    store: &mut Store,
-    ids: &HashMap<String, i64>,
-    feed: &str,
-    items: Vec<wire_corpus::LabelledItem>,
-) {
-    let now = items.iter().map(|i| i.published).max().expect("non-empty");
-    let ready: Vec<ReadyItem> = items.iter().map(ready).collect();
-    store
-        .record(
-            ids[feed],
-            FetchRecord::Fetched {
-                http_status: 200,
-                validators: Default::default(),
-                bytes: 0,
-                elapsed: Duration::ZERO,
-                title: None,
-                site_link: None,
-                items: ready,
-            },
-            now,
-        )
-        .expect("record");
+    (done, took)
 }
 
 fn count(store_path: &std::path::Path) -> (i64, i64) {
@@ -189,13 +264,8 @@ fn main() {
         0
     };
     {
-        let mut store = Store::open(&path).expect("open");
-        let ids: HashMap<String, i64> = store
-            .sync_feeds(&feeds, start)
-            .expect("feeds")
-            .into_iter()
-            .map(|f| (f.name, f.id))
-            .collect();
+        let w = Wr::open(&path);
+        let ids = w.sync(&feeds, start);
         if already >= stored {
             // Skip what is stored: regenerate the same sequence without storing it.
             for _ in 0..already {
@@ -203,7 +273,7 @@ fn main() {
             }
             println!("reusing {} with {already} items", path.display());
         } else {
-            let (n, took) = store_items(&mut store, &ids, &mut source, stored);
+            let (n, took) = store_items(&w, &ids, &mut source, stored);
             println!(
                 "fill: {n} items in {:.1} s ({:.0} items/s, growing from empty)",
                 took.as_secs_f64(),
@@ -221,17 +291,14 @@ fn main() {
 
     // A fresh process's view: open, then the first body loads the index.
     let rss_before = peak_rss_kb();
-    let mut store = Store::open(&path).expect("open");
-    let ids: HashMap<String, i64> = store
-        .sync_feeds(&feeds, start)
-        .expect("feeds")
-        .into_iter()
-        .map(|f| (f.name, f.id))
-        .collect();
+    let w = Wr::open(&path);
+    let ids = w.sync(&feeds, start);
+    let first = bodies(&ids, &mut source, 1);
+    let measured = bodies(&ids, &mut source, measure);
     let load = Instant::now();
-    let (_, _) = store_items(&mut store, &ids, &mut source, 1);
+    store_bodies(&w, first);
     let load = load.elapsed();
-    let (indexed, heap) = store.story_index_size().expect("index loaded");
+    let (indexed, heap) = w.index_size().expect("index loaded");
     println!(
         "index: loaded {indexed} items in {:.2} s; {:.1} MB heap ({:.0} bytes/item, {:.0} MB per million items indexed)",
         load.as_secs_f64(),
@@ -239,10 +306,10 @@ fn main() {
         heap as f64 / indexed.max(1) as f64,
         heap as f64 / indexed.max(1) as f64
     );
-    let (n, took) = store_items(&mut store, &ids, &mut source, measure);
-    let (indexed, heap) = store.story_index_size().expect("index loaded");
+    let (n, took) = store_bodies(&w, measured);
+    let (indexed, heap) = w.index_size().expect("index loaded");
     println!(
-        "assign: {n} items with {} stored: {:.2} s, {:.0} items/s (store + story assignment)",
+        "assign: {n} items with {} stored: {:.2} s, {:.0} items/s (the writer's work: store + story assignment; parsing and fingerprints done before)",
         items,
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64()
@@ -253,7 +320,7 @@ fn main() {
         peak_rss_kb().map_or("?".into(), |k| (k / 1024).to_string()),
         rss_before.map_or("?".into(), |k| (k / 1024).to_string())
     );
-    drop(store);
+    drop(w);
     if keep.is_none() {
         drop(tmp);
     }

@@ -346,3 +346,52 @@ fn story_commands_report_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("stories.window"), "{}", stderr(&out));
 }
+
+/// `restory` applies rules that changed: here a wider window joins a story's two halves.
+#[test]
+fn restory_regroups_after_the_window_changes() {
+    let srv = Server::start();
+    let item = |guid: &str, day: u32, title: &str| {
+        format!(
+            "<item><title>{title}</title><guid isPermaLink=\"false\">{guid}</guid>\
+             <link>https://en.yna.co.kr/view/{guid}</link><description>SEOUL (Yonhap) -- {LEDE}</description>\
+             <pubDate>{day:02} Mar 2024 10:00:00 +0900</pubDate></item>"
+        )
+    };
+    let body = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Y</title>{}{}</channel></rss>",
+        item(
+            "d1",
+            20,
+            "N. Korea fires ballistic missile into East Sea: JCS"
+        ),
+        item(
+            "d5",
+            25,
+            "(LEAD) N. Korea fires ballistic missile into East Sea: JCS"
+        ),
+    );
+    srv.route("/y", Route::rss(body));
+    let setup = Setup::new(&[("y", &srv.url("/y"))], "");
+    let config = setup.config();
+    poll(&config);
+    assert_eq!(
+        stories(&config).len(),
+        2,
+        "five days apart: outside the 72h window"
+    );
+
+    // The same config with a seven-day window, then restory.
+    let path = setup.config_path();
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n[stories]\nwindow = \"7d\"\n")).unwrap();
+    let out = setup.run(&["restory", "--since", "2024-03-01", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["items"], 2);
+    assert_eq!(v["stories_before"], 2);
+    assert_eq!(v["stories_after"], 1);
+    let all = stories(&config);
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].items, all[0].updates), (2, 1));
+}

@@ -5,6 +5,7 @@
 //! the recent items that have them. Pure, in memory; the store persists each item's keys.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::story::Fingerprint;
 
@@ -122,6 +123,27 @@ pub struct Candidate {
     pub hits: u32,
 }
 
+/// Band keys are already uniform hashes: the table uses them as they are.
+#[derive(Debug, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u32(&mut self, k: u32) {
+        // Spread into the high bits too: the table takes its control bits from them.
+        self.0 = u64::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Link {
     slot: u32,
@@ -137,7 +159,9 @@ struct Link {
 pub struct SketchIndex {
     window: i64,
     entries: Vec<(Entry, Keys)>,
-    heads: HashMap<u32, u32>,
+    /// Each entry's time again, densely: probes read only this while following chains.
+    times: Vec<i64>,
+    heads: HashMap<u32, u32, BuildHasherDefault<KeyHasher>>,
     links: Vec<Link>,
     /// Latest item time seen, for eviction.
     newest: i64,
@@ -147,7 +171,7 @@ pub struct SketchIndex {
 
 impl SketchIndex {
     /// Most items followed along one key's chain.
-    pub const MAX_CHAIN: usize = 16;
+    pub const MAX_CHAIN: usize = 8;
     /// Most candidates returned by one probe.
     pub const MAX_CANDIDATES: usize = 12;
 
@@ -172,6 +196,7 @@ impl SketchIndex {
         self.newest = self.newest.max(entry.at);
         let slot = self.entries.len() as u32;
         self.entries.push((entry, keys));
+        self.times.push(entry.at);
         self.link(slot, &keys);
         self.maybe_evict();
     }
@@ -212,8 +237,7 @@ impl SketchIndex {
                 let l = self.links[link as usize];
                 walked += 1;
                 link = l.next;
-                let (entry, _) = &self.entries[l.slot as usize];
-                if (entry.at - at).abs() <= self.window {
+                if (self.times[l.slot as usize] - at).abs() <= self.window {
                     slots.push(l.slot);
                 }
             }
@@ -268,19 +292,23 @@ impl SketchIndex {
             .collect();
         self.heads.clear();
         self.links.clear();
+        self.times.clear();
         for (slot, (entry, keys)) in keep.into_iter().enumerate() {
             self.entries.push((entry, keys));
+            self.times.push(entry.at);
             self.link(slot as u32, &keys);
         }
         self.heads.shrink_to_fit();
         self.links.shrink_to_fit();
         self.entries.shrink_to_fit();
+        self.times.shrink_to_fit();
         self.next_check = self.entries.len() + self.entries.len() / 2;
     }
 
     /// Heap bytes held, approximately (entries, chains and the key table).
     pub fn heap_bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<(Entry, Keys)>()
+            + self.times.capacity() * std::mem::size_of::<i64>()
             + self.links.capacity() * std::mem::size_of::<Link>()
             + self.heads.capacity() * (std::mem::size_of::<(u32, u32)>() + 1)
     }

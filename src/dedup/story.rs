@@ -74,6 +74,18 @@ impl Fingerprint {
 
     /// Like [`Fingerprint::new`], with title and summary already [`fold`]ed.
     pub fn from_folded(title: &str, summary: &str) -> Self {
+        let mut f = Self::compared(title, summary);
+        f.keys = super::sketch::band_keys(&f);
+        f
+    }
+
+    /// A fingerprint for comparing a stored item with a new one: everything but the sketch
+    /// keys (`keys` stays empty), which only a new item needs for its probe.
+    pub fn for_comparison(title: &str, summary: &str) -> Self {
+        Self::compared(&fold(title), &fold(summary))
+    }
+
+    fn compared(title: &str, summary: &str) -> Self {
         let headline = normalize_headline_folded(title);
         let title_tokens = tokens(&headline);
         let mut title_set = word_set(&title_tokens);
@@ -98,21 +110,25 @@ impl Fingerprint {
             v.sort_unstable();
             v.dedup();
         }
-        let mut f = Self {
+        Self {
             headline,
             title: title_set,
             body,
             words,
             details,
             keys: Default::default(),
-        };
-        f.keys = super::sketch::band_keys(&f);
-        f
+        }
     }
 
     /// True when there is no text to compare at all.
     pub fn is_empty(&self) -> bool {
         self.title.is_empty() && self.body.is_empty()
+    }
+
+    /// [`details_contradict`] without the rest of [`Fingerprint::similarity`].
+    pub fn contradicts(&self, other: &Fingerprint) -> bool {
+        let fewer = self.details.len().min(other.details.len());
+        shared(&self.details, &other.details) * 2 < fewer
     }
 
     /// Compares two fingerprints.

@@ -18,10 +18,10 @@ use crate::dedup::sketch::{self, Entry, SketchIndex};
 use crate::dedup::story::{self, Fingerprint, Similarity};
 
 /// Fingerprints kept for verifying candidates without re-reading their text.
-const CACHE: usize = 4096;
+const CACHE: usize = 32_768;
 /// Stories, and members of each, a new item is compared with.
 const MAX_STORIES: usize = 6;
-const MAX_CHECKED: usize = 10;
+const MAX_CHECKED: usize = 5;
 
 /// The writer's story state: the sketch index and recently seen fingerprints.
 pub(crate) struct Stories {
@@ -106,7 +106,10 @@ impl Stories {
             .query_row([item_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         Ok(text.map(|(t, s)| {
-            let f = Arc::new(Fingerprint::new(&t, s.as_deref().unwrap_or_default()));
+            let f = Arc::new(Fingerprint::for_comparison(
+                &t,
+                s.as_deref().unwrap_or_default(),
+            ));
             self.cache.insert(item_id, f.clone());
             f
         }))
@@ -184,10 +187,11 @@ impl Stories {
     }
 
     /// The story the new item is a near-duplicate of, among the stories of the index's
-    /// candidates: the item is compared with each such story's latest members (a reissue
-    /// chain drifts, and its latest version is the nearest), joins the one with the most
-    /// similar member, and never one of whose members' details it contradicts (one
-    /// near-duplicate of a templated report is not enough).
+    /// candidates. A story is a match when one of its candidate members is a near-duplicate
+    /// and none of its members (the latest [`MAX_CHECKED`]) states details the item
+    /// contradicts: one near-duplicate of a templated report is not enough. The item joins the
+    /// most similar match; when it matches several, they are one story (a chain whose versions
+    /// formed apart), merged under the earliest id.
     fn by_text(
         &mut self,
         conn: &Connection,
@@ -195,57 +199,50 @@ impl Stories {
         keys: &sketch::Keys,
     ) -> rusqlite::Result<Option<i64>> {
         let found = self.index(conn, m.now)?.candidates(keys, m.at);
-        let mut stories: Vec<i64> = Vec::new();
+        // Candidates by the story the index has them in, best first.
+        let mut groups: Vec<(i64, Vec<i64>)> = Vec::new();
         for c in &found {
             if c.entry.item_id == m.item_id {
                 continue;
             }
+            let full = groups.len() >= MAX_STORIES;
+            match groups.iter_mut().find(|(s, _)| *s == c.entry.story_id) {
+                Some((_, items)) => items.push(c.entry.item_id),
+                None if !full => groups.push((c.entry.story_id, vec![c.entry.item_id])),
+                None => {}
+            }
+        }
+        let mut matched: Vec<(f32, i64)> = Vec::new();
+        for (_, items) in groups {
+            let mut best: Option<(f32, i64)> = None;
+            for id in items {
+                let Some(other) = self.fingerprint(conn, id)? else {
+                    continue;
+                };
+                let sim = m.fingerprint.similarity(&other);
+                if story::same_story(&sim) {
+                    let score = story::score(&sim);
+                    if best.is_none_or(|(b, _)| score > b) {
+                        best = Some((score, id));
+                    }
+                }
+            }
+            let Some((score, member)) = best else {
+                continue;
+            };
             // The index may be stale (another process re-clustered): the row says the story.
             let Some(story_id) = conn
                 .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
-                .query_row([c.entry.item_id], |r| r.get::<_, Option<i64>>(0))
+                .query_row([member], |r| r.get::<_, Option<i64>>(0))
                 .optional()?
                 .flatten()
             else {
                 continue;
             };
-            if !stories.contains(&story_id) && stories.len() < MAX_STORIES {
-                stories.push(story_id);
+            if matched.iter().any(|&(_, s)| s == story_id) || self.contradicts(conn, m, story_id)? {
+                continue;
             }
-        }
-        // Every story the item matches without contradiction, best first.
-        let mut matched: Vec<(f32, i64)> = Vec::new();
-        for story_id in stories {
-            let members: Vec<i64> = conn
-                .prepare_cached(
-                    "SELECT id FROM items WHERE story_id = ?1 AND id != ?2
-                     ORDER BY first_seen DESC, id DESC LIMIT ?3",
-                )?
-                .query_map(params![story_id, m.item_id, MAX_CHECKED as i64], |r| {
-                    r.get(0)
-                })?
-                .collect::<Result<_, _>>()?;
-            let mut score: Option<f32> = None;
-            let mut contradicted = false;
-            for id in members {
-                let Some(other) = self.fingerprint(conn, id)? else {
-                    continue;
-                };
-                let sim = m.fingerprint.similarity(&other);
-                if story::details_contradict(&sim) {
-                    contradicted = true;
-                    break;
-                }
-                if story::same_story(&sim) {
-                    let s = story::score(&sim);
-                    score = Some(score.map_or(s, |b: f32| b.max(s)));
-                }
-            }
-            if let Some(s) = score
-                && !contradicted
-            {
-                matched.push((s, story_id));
-            }
+            matched.push((score, story_id));
         }
         matched.sort_by(|a, b| b.0.total_cmp(&a.0));
         let Some(&(_, best)) = matched.first() else {
@@ -254,8 +251,6 @@ impl Stories {
         if matched.len() == 1 {
             return Ok(Some(best));
         }
-        // The item bridges stories that formed apart (a chain whose versions arrived out of
-        // step): they are one story, kept under the earliest id.
         let mut ids: Vec<i64> = matched.iter().map(|&(_, id)| id).collect();
         ids.sort_unstable();
         let keep = ids[0];
@@ -265,6 +260,32 @@ impl Stories {
         refresh_story(conn, keep)?;
         tracing::debug!(story = keep, merged = ?&ids[1..], "stories merged");
         Ok(Some(keep))
+    }
+
+    /// Whether the new item's details contradict one of the story's latest members.
+    fn contradicts(
+        &mut self,
+        conn: &Connection,
+        m: &NewMember<'_>,
+        story_id: i64,
+    ) -> rusqlite::Result<bool> {
+        let members: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM items WHERE story_id = ?1 AND id != ?2
+                 ORDER BY first_seen DESC, id DESC LIMIT ?3",
+            )?
+            .query_map(params![story_id, m.item_id, MAX_CHECKED as i64], |r| {
+                r.get(0)
+            })?
+            .collect::<Result<_, _>>()?;
+        for id in members {
+            if let Some(other) = self.fingerprint(conn, id)?
+                && m.fingerprint.contradicts(&other)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Records that a stored item changed in place: the story counts an update and takes the
