@@ -190,11 +190,13 @@ pub fn same_story(s: &Similarity) -> bool {
         return false;
     }
     let bodies = s.smaller_body >= MIN_BODY;
-    if bodies && s.containment >= 0.97 {
+    // A body inside another still needs a word of the headline in common: a feed that gives
+    // every item the same description (a site blurb) must not make them one story.
+    if bodies && s.containment >= 0.97 && s.title_overlap > 0.0 {
         return true;
     }
     let novelty = s.headline_novelty;
-    if bodies && s.containment >= 0.85 && novelty < 0.08 {
+    if bodies && s.containment >= 0.85 && novelty < 0.08 && s.title_overlap >= 0.2 {
         return true;
     }
     if novelty >= 0.05 {
@@ -212,6 +214,13 @@ pub fn same_story(s: &Similarity) -> bool {
         return true;
     }
     bodies && s.body >= 0.6 && s.title_overlap >= 0.6
+}
+
+/// Whether two items that each matched a third one plausibly tell the same story: headlines
+/// or bodies that share a good part, and no conflicting details. Looser than [`same_story`]:
+/// the third item already vouches for both.
+pub fn related(s: &Similarity) -> bool {
+    !details_conflict(s) && (s.title_overlap >= 0.5 || s.containment >= 0.5)
 }
 
 /// A score to pick the best of several matching stories: the stronger of the body and
@@ -355,6 +364,8 @@ fn is_char_script(c: char) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
     Word(u64),
+    /// A function word (`the`, `on`, `to`…): part of shingles, not of headline word sets.
+    Stop(u64),
     Number(u64),
     Weekday(u64),
     Char(u64),
@@ -363,7 +374,11 @@ enum Token {
 impl Token {
     fn hash(self) -> u64 {
         match self {
-            Token::Word(h) | Token::Number(h) | Token::Weekday(h) | Token::Char(h) => h,
+            Token::Word(h)
+            | Token::Stop(h)
+            | Token::Number(h)
+            | Token::Weekday(h)
+            | Token::Char(h) => h,
         }
     }
 }
@@ -381,6 +396,13 @@ fn details_of(tokens: &[Token]) -> Vec<u32> {
     out.dedup();
     out
 }
+
+/// English function words: two headlines sharing only these share nothing.
+const STOP_WORDS: [&str; 32] = [
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "with", "by", "from", "as", "and", "or",
+    "is", "are", "was", "be", "its", "it", "into", "over", "after", "amid", "about", "up", "out",
+    "than", "that", "this", "s",
+];
 
 const WEEKDAYS: [&str; 7] = [
     "monday",
@@ -409,6 +431,8 @@ fn tokens(folded: &str) -> Vec<Token> {
                 out.push(Token::Number(h));
             } else if WEEKDAYS.contains(&w) {
                 out.push(Token::Weekday(h));
+            } else if STOP_WORDS.contains(&w) {
+                out.push(Token::Stop(h));
             } else {
                 out.push(Token::Word(h));
             }
@@ -439,6 +463,7 @@ fn word_set(tokens: &[Token]) -> Vec<u32> {
     for (i, t) in tokens.iter().enumerate() {
         match *t {
             Token::Word(h) | Token::Number(h) | Token::Weekday(h) => out.push(h as u32),
+            Token::Stop(_) => {}
             Token::Char(h) => match tokens.get(i + 1) {
                 Some(Token::Char(next)) => out.push(pair(h, *next) as u32),
                 _ if !matches!(i.checked_sub(1).map(|p| tokens[p]), Some(Token::Char(_))) => {

@@ -99,7 +99,8 @@ ALTER TABLE items ADD COLUMN story_id INTEGER REFERENCES stories(id);
 ALTER TABLE items ADD COLUMN sketch BLOB;
 ALTER TABLE items ADD COLUMN revisions INTEGER NOT NULL DEFAULT 0;
 UPDATE items SET revisions = 1 WHERE changed_at IS NOT NULL;
-CREATE INDEX items_story ON items(story_id, feed_id);
+CREATE INDEX items_story ON items(story_id);
+CREATE INDEX items_story_feed ON items(story_id, feed_id);
 CREATE INDEX items_first_seen ON items(first_seen);
 -- Unique indexes without a `WHERE x IS NOT NULL` part (NULLs are distinct in a unique index
 -- anyway): a partial index makes SQLite re-prepare every statement that binds that column.

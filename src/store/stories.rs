@@ -18,7 +18,9 @@ use crate::dedup::sketch::{self, Entry, SketchIndex};
 use crate::dedup::story::{self, Fingerprint, Similarity};
 
 /// Fingerprints kept for verifying candidates without re-reading their text.
-const CACHE: usize = 32_768;
+const CACHE: usize = 4096;
+/// Largest story an item may merge into another.
+const MAX_MERGED: i64 = 20;
 /// Stories, and members of each, a new item is compared with.
 const MAX_STORIES: usize = 6;
 const MAX_CHECKED: usize = 5;
@@ -170,7 +172,7 @@ impl Stories {
         };
         let linked: Vec<(i64, i64)> = conn
             .prepare_cached(
-                "SELECT id, story_id FROM items
+                "SELECT id, story_id FROM items INDEXED BY items_link_key
                  WHERE link_key = ?1 AND feed_id != ?2 AND story_id IS NOT NULL
                  ORDER BY id LIMIT 4",
             )?
@@ -212,9 +214,10 @@ impl Stories {
                 None => {}
             }
         }
-        let mut matched: Vec<(f32, i64)> = Vec::new();
+        // (score, story, its most similar member)
+        let mut matched: Vec<(f32, i64, Arc<Fingerprint>)> = Vec::new();
         for (_, items) in groups {
-            let mut best: Option<(f32, i64)> = None;
+            let mut best: Option<(f32, i64, Arc<Fingerprint>)> = None;
             for id in items {
                 let Some(other) = self.fingerprint(conn, id)? else {
                     continue;
@@ -222,12 +225,12 @@ impl Stories {
                 let sim = m.fingerprint.similarity(&other);
                 if story::same_story(&sim) {
                     let score = story::score(&sim);
-                    if best.is_none_or(|(b, _)| score > b) {
-                        best = Some((score, id));
+                    if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                        best = Some((score, id, other));
                     }
                 }
             }
-            let Some((score, member)) = best else {
+            let Some((score, member, member_fp)) = best else {
                 continue;
             };
             // The index may be stale (another process re-clustered): the row says the story.
@@ -239,19 +242,39 @@ impl Stories {
             else {
                 continue;
             };
-            if matched.iter().any(|&(_, s)| s == story_id) || self.contradicts(conn, m, story_id)? {
+            if matched.iter().any(|(_, s, _)| *s == story_id)
+                || self.contradicts(conn, m, story_id)?
+            {
                 continue;
             }
-            matched.push((score, story_id));
+            matched.push((score, story_id, member_fp));
         }
         matched.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let Some(&(_, best)) = matched.first() else {
+        let Some((_, best, best_fp)) = matched.first().cloned() else {
             return Ok(None);
         };
+        // Another matching story is the same story only if its member is a near-duplicate of
+        // the best one's too: an item that resembles two different stories (a generic text)
+        // must not weld them together.
+        matched.retain(|(_, id, fp)| *id == best || story::related(&best_fp.similarity(fp)));
+        // Only small stories merge: a split chain is a few items, and merging large stories
+        // on one item's word is how a clustering error would snowball.
+        let mut small = Vec::with_capacity(matched.len());
+        for (score, id, fp) in matched {
+            let size: i64 = conn
+                .prepare_cached("SELECT items FROM stories WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?
+                .unwrap_or(i64::MAX);
+            if id == best || size <= MAX_MERGED {
+                small.push((score, id, fp));
+            }
+        }
+        let matched = small;
         if matched.len() == 1 {
             return Ok(Some(best));
         }
-        let mut ids: Vec<i64> = matched.iter().map(|&(_, id)| id).collect();
+        let mut ids: Vec<i64> = matched.iter().map(|(_, id, _)| *id).collect();
         ids.sort_unstable();
         let keep = ids[0];
         for &gone in &ids[1..] {
@@ -262,7 +285,8 @@ impl Stories {
         Ok(Some(keep))
     }
 
-    /// Whether the new item's details contradict one of the story's latest members.
+    /// Whether the new item's details contradict one of the story's latest members (by id, the
+    /// order they were stored in: read from the story index alone, without the rows).
     fn contradicts(
         &mut self,
         conn: &Connection,
@@ -271,8 +295,8 @@ impl Stories {
     ) -> rusqlite::Result<bool> {
         let members: Vec<i64> = conn
             .prepare_cached(
-                "SELECT id FROM items WHERE story_id = ?1 AND id != ?2
-                 ORDER BY first_seen DESC, id DESC LIMIT ?3",
+                "SELECT id FROM items INDEXED BY items_story WHERE story_id = ?1 AND id != ?2
+                 ORDER BY id DESC LIMIT ?3",
             )?
             .query_map(params![story_id, m.item_id, MAX_CHECKED as i64], |r| {
                 r.get(0)
@@ -477,6 +501,9 @@ fn merge(conn: &Connection, gone: i64, keep: i64) -> rusqlite::Result<()> {
 
 /// Recomputes a story's summary columns from its members, and its watchlist matches; deletes
 /// it when no member is left.
+///
+/// Queries over a story's members name the `items_story` index: with `ORDER BY … LIMIT`, the
+/// planner, which has no statistics, may otherwise walk the whole table in that order.
 fn refresh_story(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     let members: i64 = conn
         .prepare_cached("SELECT count(*) FROM items WHERE story_id = ?1")?
@@ -495,9 +522,9 @@ fn refresh_story(conn: &Connection, id: i64) -> rusqlite::Result<()> {
          FROM (SELECT count(*) AS n, count(DISTINCT feed_id) AS f, coalesce(sum(revisions), 0) AS r,
                       min(sort_ts) AS s, max(coalesce(changed_at, first_seen)) AS l
                FROM items WHERE story_id = ?1) AS agg,
-              (SELECT id, feed_id, first_seen FROM items WHERE story_id = ?1
-               ORDER BY first_seen, id LIMIT 1) AS first,
-              (SELECT title FROM items WHERE story_id = ?1
+              (SELECT id, feed_id, first_seen FROM items INDEXED BY items_story
+               WHERE story_id = ?1 ORDER BY first_seen, id LIMIT 1) AS first,
+              (SELECT title FROM items INDEXED BY items_story WHERE story_id = ?1
                ORDER BY coalesce(changed_at, first_seen) DESC, id DESC LIMIT 1) AS latest
          WHERE stories.id = ?1",
     )?
