@@ -266,9 +266,13 @@ impl Stories {
                 .query_row([id], |r| r.get(0))
                 .optional()?
                 .unwrap_or(i64::MAX);
-            if id == best || size <= MAX_MERGED {
+            if size <= MAX_MERGED {
                 small.push((score, id, fp));
             }
+        }
+        // The best story itself must be small too, or the item simply joins it.
+        if !small.iter().any(|(_, id, _)| *id == best) {
+            return Ok(Some(best));
         }
         let matched = small;
         if matched.len() == 1 {
