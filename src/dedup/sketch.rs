@@ -211,17 +211,6 @@ impl SketchIndex {
         }
     }
 
-    /// Points an indexed item at another story.
-    pub fn set_story(&mut self, item_id: i64, story_id: i64) {
-        for (e, _) in self
-            .entries
-            .iter_mut()
-            .filter(|(e, _)| e.item_id == item_id)
-        {
-            e.story_id = story_id;
-        }
-    }
-
     /// The indexed items sharing keys with `keys` within the window around `at`, most shared
     /// keys first.
     pub fn candidates(&self, keys: &Keys, at: i64) -> Vec<Candidate> {
@@ -374,8 +363,6 @@ mod tests {
         assert_eq!(found[0].hits as usize, KEYS);
         let found = idx.candidates(&a, 9_000);
         assert_eq!(found[0].entry.item_id, 3);
-        idx.set_story(3, 1);
-        assert_eq!(idx.candidates(&a, 9_000)[0].entry.story_id, 1);
     }
 
     #[test]

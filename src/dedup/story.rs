@@ -125,7 +125,10 @@ impl Fingerprint {
         self.title.is_empty() && self.body.is_empty()
     }
 
-    /// [`details_contradict`] without the rest of [`Fingerprint::similarity`].
+    /// A looser [`details_conflict`] for an item against the other members of a story it is about
+    /// to join: more than half of the fewer details missing. A story's versions add details and
+    /// its republications drop some, so two members may differ a little; a different event differs
+    /// in most.
     pub fn contradicts(&self, other: &Fingerprint) -> bool {
         let fewer = self.details.len().min(other.details.len());
         shared(&self.details, &other.details) * 2 < fewer
@@ -164,14 +167,6 @@ impl Fingerprint {
 /// a republication or a reissue repeats the details it had and may add more.
 pub fn details_conflict(s: &Similarity) -> bool {
     s.details_shared * 4 < s.fewer_details * 3
-}
-
-/// A looser [`details_conflict`] for an item against the other members of a story it is about
-/// to join: more than half of the fewer details missing. A story's versions add details and
-/// its republications drop some, so two members may differ a little; a different event differs
-/// in most.
-pub fn details_contradict(s: &Similarity) -> bool {
-    s.details_shared * 2 < s.fewer_details
 }
 
 /// Whether two items are the same story, by their similarity. Precision first: two different

@@ -151,17 +151,27 @@ impl Stories {
         };
         conn.prepare_cached("UPDATE items SET story_id = ?2, sketch = ?3 WHERE id = ?1")?
             .execute(params![m.item_id, story_id, sketch::keys_to_bytes(&keys)])?;
-        self.index(conn, m.now)?.insert(
-            Entry {
-                item_id: m.item_id,
-                story_id,
-                at: m.at,
-            },
-            keys,
-        );
+        self.remember(conn, m, story_id)?;
+        Ok(story_id)
+    }
+
+    /// Makes a stored item findable by its current text: indexed under its keys, its
+    /// fingerprint cached.
+    fn remember(
+        &mut self,
+        conn: &Connection,
+        m: &NewMember<'_>,
+        story_id: i64,
+    ) -> rusqlite::Result<()> {
+        let entry = Entry {
+            item_id: m.item_id,
+            story_id,
+            at: m.at,
+        };
+        self.index(conn, m.now)?.insert(entry, m.fingerprint.keys);
         self.cache
             .insert(m.item_id, Arc::new(m.fingerprint.clone()));
-        Ok(story_id)
+        Ok(())
     }
 
     /// The same article link in another feed: the same story, whatever the window, unless the
@@ -337,16 +347,7 @@ impl Stories {
             "UPDATE items SET sketch = ?2, revisions = revisions + 1 WHERE id = ?1",
         )?
         .execute(params![m.item_id, sketch::keys_to_bytes(&keys)])?;
-        self.index(conn, m.now)?.insert(
-            Entry {
-                item_id: m.item_id,
-                story_id,
-                at: m.at,
-            },
-            keys,
-        );
-        self.cache
-            .insert(m.item_id, Arc::new(m.fingerprint.clone()));
+        self.remember(conn, m, story_id)?;
         Ok(story_id)
     }
 
