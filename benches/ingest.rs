@@ -39,7 +39,7 @@ use aggregator::fetch::Validators;
 use aggregator::parse::ParseOptions;
 use aggregator::refresh::prepare;
 use aggregator::store::{ApplyStats, FetchRecord, Store};
-use aggregator::watch::{WatchSet, WatchlistSpec};
+use aggregator::watch::{TermSpec, WatchSet, WatchlistSpec};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Utc};
 use url::Url;
 
@@ -190,6 +190,10 @@ fn poll_mode(dir: &Path, feeds: Vec<FeedConfig>, watch: WatchSet) {
         defaults: Defaults::default(),
         feeds,
         stories: Default::default(),
+        sinks: Vec::new(),
+        retry: Default::default(),
+        atom: Vec::new(),
+        rematch: Default::default(),
     };
     let watch = Arc::new(watch);
     let runtime = aggregator::refresh::runtime().expect("runtime");
@@ -334,7 +338,7 @@ fn fetch_and_prepare(feed: &FeedConfig, watch: &WatchSet) -> Prepared {
         http_charset: None,
         default_offset: feed.timezone,
     };
-    let (record, items) = match prepare(&bytes, &opts, watch) {
+    let (record, items) = match prepare(&bytes, &opts, watch, &feed.name) {
         Ok(p) => {
             let n = p.items.len();
             (
@@ -419,7 +423,7 @@ fn breakdown(configs: &[FeedConfig], watch: &WatchSet) {
             black_box(item.summary.as_deref().map(fold));
             time(&mut folding, s);
             let s = Instant::now();
-            black_box(watch.match_item(item));
+            black_box(watch.match_item(item, "bench"));
             time(&mut matching, s);
         }
     }
@@ -452,8 +456,9 @@ fn peak_rss_mb() -> f64 {
 fn watchlists() -> Vec<WatchlistSpec> {
     let spec = |name: &str, terms: &[&str], exclude: &[&str]| WatchlistSpec {
         name: name.into(),
-        terms: terms.iter().map(|t| t.to_string()).collect(),
-        exclude: exclude.iter().map(|t| t.to_string()).collect(),
+        terms: terms.iter().map(|t| TermSpec::from(*t)).collect(),
+        not: exclude.iter().map(|t| TermSpec::from(*t)).collect(),
+        ..Default::default()
     };
     vec![
         spec(

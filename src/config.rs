@@ -13,7 +13,9 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use crate::watch::{WatchSet, WatchlistSpec};
+use crate::alert::{Priority, RetryPolicy, SinkConfig, SinkKind, WebhookFormat};
+use crate::model::Field;
+use crate::watch::{TermSpec, WatchSet, WatchlistSpec};
 
 /// The default location of the main config file when no `--config` or `AGGREGATOR_CONFIG` is
 /// given and `./config/aggregator.toml` does not exist.
@@ -34,6 +36,43 @@ pub struct Config {
     pub defaults: Defaults,
     pub feeds: Vec<FeedConfig>,
     pub stories: StoriesConfig,
+    /// Alert destinations (`[[sink]]`), named by watchlists' `alerts`.
+    pub sinks: Vec<SinkConfig>,
+    /// Delivery retries (`[alerts]`).
+    pub retry: RetryPolicy,
+    /// Atom files the daemon keeps up to date (`[[atom]]`).
+    pub atom: Vec<AtomExport>,
+    /// Re-checking stored items when watchlists change (`[rematch]`).
+    pub rematch: RematchConfig,
+}
+
+/// An Atom file of one watchlist's stories, rewritten by the daemon when they change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtomExport {
+    pub watchlist: String,
+    pub path: PathBuf,
+    /// How far back the file reaches.
+    pub since: Duration,
+    /// At most this many stories.
+    pub limit: usize,
+}
+
+/// What the daemon does when a reload changes watchlists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RematchConfig {
+    /// Stored items first seen within this look-back are re-checked (zero: never).
+    pub window: Duration,
+    /// Whether stories that newly match on a re-check raise alerts.
+    pub alerts: bool,
+}
+
+impl Default for RematchConfig {
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(7 * 86400),
+            alerts: false,
+        }
+    }
 }
 
 /// How items are grouped into stories (see [`crate::dedup::story`]).
@@ -186,6 +225,50 @@ struct RawConfig {
     #[serde(default, rename = "feed")]
     feeds: Vec<Spanned<RawFeed>>,
     stories: Option<RawStories>,
+    #[serde(default, rename = "sink")]
+    sinks: Vec<Spanned<RawSink>>,
+    alerts: Option<RawAlerts>,
+    #[serde(default)]
+    atom: Vec<Spanned<RawAtom>>,
+    rematch: Option<RawRematch>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSink {
+    name: Spanned<String>,
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    url: Option<Spanned<String>>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, Spanned<String>>,
+    format: Option<Spanned<String>>,
+    command: Option<Spanned<Vec<String>>>,
+    timeout: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    backoff: Option<Spanned<String>>,
+    max_backoff: Option<Spanned<String>>,
+    max_attempts: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAtom {
+    watchlist: Spanned<String>,
+    path: Spanned<String>,
+    since: Option<Spanned<String>>,
+    limit: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRematch {
+    window: Option<Spanned<String>>,
+    alerts: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -231,11 +314,49 @@ struct RawWatchlists {
 #[serde(deny_unknown_fields)]
 struct RawWatchlist {
     name: Spanned<String>,
-    #[allow(dead_code)]
     description: Option<String>,
-    terms: Spanned<Vec<Spanned<String>>>,
-    #[serde(default)]
-    exclude: Vec<Spanned<String>>,
+    terms: Option<Spanned<Vec<Spanned<RawTerm>>>>,
+    any: Option<Spanned<Vec<Spanned<RawTerm>>>>,
+    all: Option<Spanned<Vec<Spanned<RawTerm>>>>,
+    not: Option<Spanned<Vec<Spanned<RawTerm>>>>,
+    exclude: Option<Spanned<Vec<Spanned<RawTerm>>>>,
+    query: Option<Spanned<String>>,
+    fields: Option<Vec<Spanned<String>>>,
+    feeds: Option<Vec<Spanned<String>>>,
+    priority: Option<Spanned<String>>,
+    alerts: Option<Vec<Spanned<String>>>,
+}
+
+/// A term, or an inner array of aliases that count as one term.
+enum RawTerm {
+    One(String),
+    Group(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawTerm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawTerm;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a term (string) or an alias group (array of strings)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawTerm, E> {
+                Ok(RawTerm::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawTerm, A::Error> {
+                let mut members = Vec::new();
+                while let Some(m) = seq.next_element::<Spanned<String>>()? {
+                    members.push(m);
+                }
+                Ok(RawTerm::Group(members))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Chooses the main config file: `explicit` (from `--config` or `AGGREGATOR_CONFIG`), else
@@ -423,6 +544,49 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         });
     }
 
+    let mut sinks: Vec<SinkConfig> = Vec::new();
+    for sink in &raw.sinks {
+        let parsed = parse_sink(sink.get_ref(), &|span, key, m| invalid(span, key, m))?;
+        if sinks.iter().any(|s| s.name == parsed.name) {
+            return Err(invalid(
+                sink.get_ref().name.span(),
+                "sink.name",
+                format!("duplicate sink name {:?}", parsed.name),
+            ));
+        }
+        sinks.push(parsed);
+    }
+    let mut retry = RetryPolicy::default();
+    if let Some(a) = &raw.alerts {
+        if let Some(v) = &a.backoff {
+            retry.backoff = duration(v, "alerts.backoff", Duration::from_millis(10))
+                .map_err(|m| invalid(v.span(), "alerts.backoff", m))?;
+        }
+        if let Some(v) = &a.max_backoff {
+            retry.max_backoff = duration(v, "alerts.max_backoff", Duration::from_millis(10))
+                .map_err(|m| invalid(v.span(), "alerts.max_backoff", m))?;
+        }
+        if let Some(v) = &a.max_attempts {
+            let n = *v.get_ref();
+            if !(1..=1000).contains(&n) {
+                return Err(invalid(
+                    v.span(),
+                    "alerts.max_attempts",
+                    format!("{n} is out of range (1 to 1000)"),
+                ));
+            }
+            retry.max_attempts = n as u32;
+        }
+    }
+    let mut rematch = RematchConfig::default();
+    if let Some(r) = &raw.rematch {
+        if let Some(v) = &r.window {
+            rematch.window = duration(v, "rematch.window", Duration::ZERO)
+                .map_err(|m| invalid(v.span(), "rematch.window", m))?;
+        }
+        rematch.alerts = r.alerts.unwrap_or(false);
+    }
+
     let (watchlists_path, watchlists) = match &raw.watchlists {
         None => (None, Vec::new()),
         Some(w) => {
@@ -434,7 +598,11 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                     format!("cannot read watchlist file {}: {e}", wpath.display()),
                 )
             })?;
-            let specs = load_watchlists(&wpath, &wsrc)?;
+            let known = Known {
+                feeds: feeds.iter().map(|f| f.name.as_str()).collect(),
+                sinks: sinks.iter().map(|s| s.name.as_str()).collect(),
+            };
+            let specs = load_watchlists(&wpath, &wsrc, Some(&known))?;
             (Some(wpath), specs)
         }
     };
@@ -452,6 +620,48 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         }
     }
 
+    let mut atom = Vec::new();
+    for a in &raw.atom {
+        let a = a.get_ref();
+        let name = a.watchlist.get_ref().trim();
+        if !watchlists.iter().any(|w| w.name == name) {
+            return Err(invalid(
+                a.watchlist.span(),
+                "atom.watchlist",
+                format!("no watchlist is named {name:?}"),
+            ));
+        }
+        if a.path.get_ref().trim().is_empty() {
+            return Err(invalid(
+                a.path.span(),
+                "atom.path",
+                "must not be empty".into(),
+            ));
+        }
+        let since = match &a.since {
+            Some(v) => duration(v, "atom.since", Duration::from_secs(60))
+                .map_err(|m| invalid(v.span(), "atom.since", m))?,
+            None => Duration::from_secs(7 * 86400),
+        };
+        let limit = match &a.limit {
+            Some(v) if !(1..=10_000).contains(v.get_ref()) => {
+                return Err(invalid(
+                    v.span(),
+                    "atom.limit",
+                    format!("{} is out of range (1 to 10000)", v.get_ref()),
+                ));
+            }
+            Some(v) => *v.get_ref() as usize,
+            None => 100,
+        };
+        atom.push(AtomExport {
+            watchlist: name.to_string(),
+            path: base.join(a.path.get_ref().trim()),
+            since,
+            limit,
+        });
+    }
+
     let config = Config {
         path: path.to_path_buf(),
         database,
@@ -460,12 +670,32 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         defaults,
         feeds,
         stories,
+        sinks,
+        retry,
+        atom,
+        rematch,
     };
     config.watch_set()?;
     Ok(config)
 }
 
-fn load_watchlists(path: &Path, src: &str) -> Result<Vec<WatchlistSpec>, ConfigError> {
+/// Names a watchlist file may refer to.
+struct Known<'a> {
+    feeds: Vec<&'a str>,
+    sinks: Vec<&'a str>,
+}
+
+/// Reads a watchlist file's text (`path` is only used in messages): every term, query and
+/// setting is checked, but not the feed and sink names it refers to (see [`load`]).
+pub fn parse_watchlists(path: &Path, src: &str) -> Result<Vec<WatchlistSpec>, ConfigError> {
+    load_watchlists(path, src, None)
+}
+
+fn load_watchlists(
+    path: &Path,
+    src: &str,
+    known: Option<&Known>,
+) -> Result<Vec<WatchlistSpec>, ConfigError> {
     let raw: RawWatchlists = from_toml(path, src)?;
     let invalid = |span: Range<usize>, key: &str, message: String| ConfigError::Invalid {
         at: Location::at(path, src, Some(span)),
@@ -490,49 +720,303 @@ fn load_watchlists(path: &Path, src: &str) -> Result<Vec<WatchlistSpec>, ConfigE
                 format!("duplicate watchlist name {name:?}"),
             ));
         }
-        if w.terms.get_ref().is_empty() {
-            return Err(invalid(
-                w.terms.span(),
-                "watchlist.terms",
-                format!("watchlist {name:?} has no terms"),
-            ));
-        }
-        let keyed = w
-            .terms
-            .get_ref()
-            .iter()
-            .map(|t| (t, "watchlist.terms"))
-            .chain(w.exclude.iter().map(|t| (t, "watchlist.exclude")));
-        for (t, key) in keyed {
-            let raw = t.get_ref();
-            let problem = if crate::watch::fold(raw.trim().trim_matches('"')).is_empty() {
-                "empty term"
-            } else if raw
-                .chars()
-                .any(|c| c.is_control() || crate::text::is_unsafe(c))
-            {
-                "term contains control or bidirectional-override characters"
-            } else {
-                continue;
-            };
-            return Err(invalid(
-                t.span(),
-                key,
-                format!("watchlist {name:?}: {problem}"),
-            ));
-        }
-        specs.push(WatchlistSpec {
+        let mut spec = WatchlistSpec {
             name: name.to_string(),
-            terms: w
-                .terms
-                .get_ref()
-                .iter()
-                .map(|t| t.get_ref().clone())
-                .collect(),
-            exclude: w.exclude.iter().map(|t| t.get_ref().clone()).collect(),
-        });
+            description: w.description.clone(),
+            ..Default::default()
+        };
+        let lists = [
+            (&w.terms, "watchlist.terms"),
+            (&w.any, "watchlist.any"),
+            (&w.all, "watchlist.all"),
+            (&w.not, "watchlist.not"),
+            (&w.exclude, "watchlist.exclude"),
+        ];
+        for (list, key) in lists {
+            let Some(list) = list else { continue };
+            if list.get_ref().is_empty() && matches!(key, "watchlist.terms" | "watchlist.all") {
+                return Err(invalid(
+                    list.span(),
+                    key,
+                    format!("watchlist {name:?} has no terms"),
+                ));
+            }
+            for t in list.get_ref() {
+                let term = match t.get_ref() {
+                    RawTerm::One(one) => {
+                        check_term(src, t.span(), one).map_err(|(at, m)| {
+                            invalid(at, key, format!("watchlist {name:?}: {m}"))
+                        })?;
+                        TermSpec::One(one.clone())
+                    }
+                    RawTerm::Group(members) => {
+                        if members.is_empty() {
+                            return Err(invalid(
+                                t.span(),
+                                key,
+                                format!("watchlist {name:?}: empty alias group"),
+                            ));
+                        }
+                        for m in members {
+                            check_term(src, m.span(), m.get_ref()).map_err(|(at, msg)| {
+                                invalid(at, key, format!("watchlist {name:?}: {msg}"))
+                            })?;
+                        }
+                        TermSpec::Group(members.iter().map(|m| m.get_ref().clone()).collect())
+                    }
+                };
+                match key {
+                    "watchlist.terms" | "watchlist.any" => spec.terms.push(term),
+                    "watchlist.all" => spec.all.push(term),
+                    _ => spec.not.push(term),
+                }
+            }
+        }
+        if let Some(q) = &w.query {
+            if let Err(e) = crate::watch::parse_query(q.get_ref()) {
+                let at = offset_in_string(src, q.span(), q.get_ref(), e.offset);
+                return Err(invalid(
+                    at..at,
+                    "watchlist.query",
+                    format!("watchlist {name:?}: {}", e.message),
+                ));
+            }
+            spec.query = Some(q.get_ref().clone());
+        }
+        if spec.terms.is_empty() && spec.all.is_empty() && spec.query.is_none() {
+            return Err(invalid(
+                w.name.span(),
+                "watchlist.terms",
+                format!("watchlist {name:?} has no terms (give terms, any, all or query)"),
+            ));
+        }
+        for f in w.fields.iter().flatten() {
+            let field = Field::parse(f.get_ref().trim()).ok_or_else(|| {
+                invalid(
+                    f.span(),
+                    "watchlist.fields",
+                    format!(
+                        "watchlist {name:?}: unknown field {:?} (title, summary, author, feed, link)",
+                        f.get_ref()
+                    ),
+                )
+            })?;
+            spec.fields.push(field);
+        }
+        for f in w.feeds.iter().flatten() {
+            let feed = f.get_ref().trim();
+            if let Some(k) = known
+                && !k.feeds.contains(&feed)
+            {
+                return Err(invalid(
+                    f.span(),
+                    "watchlist.feeds",
+                    format!("watchlist {name:?}: no feed is named {feed:?}"),
+                ));
+            }
+            spec.feeds.push(feed.to_string());
+        }
+        if let Some(p) = &w.priority {
+            spec.priority = Priority::parse(p.get_ref().trim()).ok_or_else(|| {
+                invalid(
+                    p.span(),
+                    "watchlist.priority",
+                    format!(
+                        "watchlist {name:?}: unknown priority {:?} (low, normal, high, urgent)",
+                        p.get_ref()
+                    ),
+                )
+            })?;
+        }
+        for a in w.alerts.iter().flatten() {
+            let sink = a.get_ref().trim();
+            if let Some(k) = known
+                && !k.sinks.contains(&sink)
+            {
+                return Err(invalid(
+                    a.span(),
+                    "watchlist.alerts",
+                    format!("watchlist {name:?}: no [[sink]] is named {sink:?} in the main config"),
+                ));
+            }
+            spec.alerts.push(sink.to_string());
+        }
+        specs.push(spec);
     }
     Ok(specs)
+}
+
+/// Checks one term's syntax; on error, the byte offset in `src` it points at.
+fn check_term(src: &str, span: Range<usize>, term: &str) -> Result<(), (Range<usize>, String)> {
+    crate::watch::parse_term(term).map(|_| ()).map_err(|e| {
+        let at = offset_in_string(src, span.clone(), term, e.offset);
+        (at..at, e.message)
+    })
+}
+
+/// The byte offset in `src` of byte `offset` of the string value whose literal spans `span`;
+/// the literal's start when escapes make the two differ.
+fn offset_in_string(src: &str, span: Range<usize>, value: &str, offset: usize) -> usize {
+    let Some(lit) = src.get(span.clone()) else {
+        return span.start;
+    };
+    let delim = if lit.starts_with("\"\"\"") || lit.starts_with("'''") {
+        3
+    } else {
+        1
+    };
+    let Some(inner) = lit.get(delim..lit.len().saturating_sub(delim)) else {
+        return span.start;
+    };
+    let (inner, skip) = match inner.strip_prefix('\n') {
+        Some(rest) if delim == 3 => (rest, 1),
+        _ => (inner, 0),
+    };
+    if inner == value && offset <= value.len() {
+        span.start + delim + skip + offset
+    } else {
+        span.start
+    }
+}
+
+/// Validates one `[[sink]]`.
+fn parse_sink(
+    s: &RawSink,
+    invalid: &dyn Fn(Range<usize>, &str, String) -> ConfigError,
+) -> Result<SinkConfig, ConfigError> {
+    let name = s.name.get_ref().trim();
+    if name.is_empty() || name.chars().any(|c| c.is_control()) {
+        return Err(invalid(
+            s.name.span(),
+            "sink.name",
+            "must be non-empty printable text".into(),
+        ));
+    }
+    let timeout = match &s.timeout {
+        Some(v) => duration(v, "sink.timeout", Duration::from_millis(100))
+            .map_err(|m| invalid(v.span(), "sink.timeout", format!("sink {name:?}: {m}")))?,
+        None => Duration::from_secs(10),
+    };
+    let kind = match s.kind.get_ref().trim() {
+        "webhook" => {
+            let Some(u) = &s.url else {
+                return Err(invalid(
+                    s.kind.span(),
+                    "sink.url",
+                    format!("sink {name:?}: a webhook needs a url"),
+                ));
+            };
+            // Not echoed back: a webhook URL often carries its secret.
+            let url = Url::parse(u.get_ref().trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| {
+                    invalid(
+                        u.span(),
+                        "sink.url",
+                        format!("sink {name:?}: not an http(s) URL"),
+                    )
+                })?;
+            let format = match s.format.as_ref().map(|f| f.get_ref().trim()) {
+                None | Some("json") => WebhookFormat::Json,
+                Some("slack") => WebhookFormat::Slack,
+                Some(other) => {
+                    return Err(invalid(
+                        s.format.as_ref().map_or(s.kind.span(), |f| f.span()),
+                        "sink.format",
+                        format!("sink {name:?}: unknown format {other:?} (json, slack)"),
+                    ));
+                }
+            };
+            let mut headers = Vec::new();
+            for (k, v) in &s.headers {
+                let value = expand_env(v.get_ref()).map_err(|m| {
+                    invalid(
+                        v.span(),
+                        "sink.headers",
+                        format!("sink {name:?}: header {k}: {m}"),
+                    )
+                })?;
+                headers.push((k.clone(), value));
+            }
+            if s.command.is_some() {
+                return Err(invalid(
+                    s.kind.span(),
+                    "sink.command",
+                    format!("sink {name:?}: a webhook has no command"),
+                ));
+            }
+            SinkKind::Webhook {
+                url,
+                headers,
+                format,
+            }
+        }
+        "command" => {
+            let Some(c) = &s.command else {
+                return Err(invalid(
+                    s.kind.span(),
+                    "sink.command",
+                    format!(
+                        "sink {name:?}: a command sink needs command = [\"program\", \"arg\", …]"
+                    ),
+                ));
+            };
+            if c.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+                return Err(invalid(
+                    c.span(),
+                    "sink.command",
+                    format!("sink {name:?}: the command is empty"),
+                ));
+            }
+            if s.url.is_some() || !s.headers.is_empty() || s.format.is_some() {
+                return Err(invalid(
+                    s.kind.span(),
+                    "sink.type",
+                    format!("sink {name:?}: url, headers and format belong to webhooks"),
+                ));
+            }
+            SinkKind::Command {
+                argv: c.get_ref().clone(),
+            }
+        }
+        other => {
+            return Err(invalid(
+                s.kind.span(),
+                "sink.type",
+                format!("sink {name:?}: unknown type {other:?} (webhook, command)"),
+            ));
+        }
+    };
+    Ok(SinkConfig {
+        name: name.to_string(),
+        kind,
+        timeout,
+    })
+}
+
+/// Replaces `${NAME}` with the environment variable's value (so secrets can live in the
+/// service's environment or credentials rather than the config file).
+fn expand_env(v: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = v;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| "unterminated ${ in value".to_string())?;
+        let var = &after[..end];
+        let val =
+            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
+        out.push_str(&val);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    if out.chars().any(|c| c.is_control()) {
+        return Err("value contains control characters".into());
+    }
+    Ok(out)
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
@@ -695,7 +1179,7 @@ mod tests {
         assert!(c.feeds[1].url.path().ends_with("/samples/a.xml"));
         assert_eq!(c.feeds[1].interval, Duration::from_secs(300));
         assert_eq!(c.watchlists[0].terms.len(), 3);
-        assert_eq!(c.watchlists[0].exclude, vec!["K-pop"]);
+        assert_eq!(c.watchlists[0].not, vec![TermSpec::from("K-pop")]);
     }
 
     fn err(main: &str, watch: Option<&str>) -> String {
@@ -799,7 +1283,7 @@ mod tests {
             Some("[[watchlist]]\nname = \"x\"\nterms = [\"ok\", \"  \"]\n"),
         );
         assert!(
-            e.starts_with("DIR/w.toml:3:16: watchlist.terms: watchlist \"x\": empty term"),
+            e.starts_with("DIR/w.toml:3:17: watchlist.terms: watchlist \"x\": empty term"),
             "{e}"
         );
         let e = err(

@@ -16,6 +16,7 @@
 //! Data flow: poll picks feeds → bounded workers run `refresh` → the writer commits → reports read
 //! through their own connection.
 
+pub mod alert;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -2,7 +2,7 @@
 //! identity keys, and the watchlist matches found for it. No behaviour lives here.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A feed after parsing and normalisation, before anything is stored.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,11 +44,64 @@ pub struct Identity {
     pub content_hash: String,
 }
 
-/// One watchlist that matched an item, with the terms (as written in the config) that matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One watchlist that matched an item, with the terms (as written in the config) that matched
+/// and where each was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Match {
     pub watchlist: String,
+    /// The matched terms as written in the watchlist (an alias group by its first member).
     pub terms: Vec<String>,
+    /// Where each term was found: field, the text that matched, a snippet around it.
+    #[serde(default)]
+    pub hits: Vec<Hit>,
+}
+
+/// One place a watchlist term was found in an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hit {
+    /// The term as written in the watchlist (an alias group by its first member).
+    pub term: String,
+    pub field: Field,
+    /// The text that matched, as it appears in the item (e.g. `김여정은`'s `김여정`).
+    pub text: String,
+    /// A short excerpt of the field around the match ("…" where cut).
+    pub snippet: String,
+}
+
+/// The parts of an item a watchlist term can be scoped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Title,
+    Summary,
+    Author,
+    /// The feed's configured name.
+    Feed,
+    Link,
+}
+
+impl Field {
+    pub const ALL: [Field; 5] = [
+        Field::Title,
+        Field::Summary,
+        Field::Author,
+        Field::Feed,
+        Field::Link,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Summary => "summary",
+            Field::Author => "author",
+            Field::Feed => "feed",
+            Field::Link => "link",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == s)
+    }
 }
 
 /// An item ready for the store: parsed, identified, fingerprinted and matched.

@@ -20,7 +20,7 @@ use crate::parse::{self, ParseError, ParseOptions};
 use crate::schedule;
 use crate::store::{AfterFetch, ApplyStats, FeedState, FetchRecord, StoreError, Writer};
 use crate::text::{clean_line, fold};
-use crate::watch::WatchSet;
+use crate::watch::{ItemText, WatchSet};
 
 /// A parsed body, its items identified and matched: everything the store needs.
 #[derive(Debug)]
@@ -34,14 +34,16 @@ pub struct Prepared {
     pub feed_hint: Option<Duration>,
 }
 
-/// The pure part of a refresh: parse, identify and match one body. CPU only.
+/// The pure part of a refresh: parse, identify and match one body of the feed named `feed`.
+/// CPU only.
 pub fn prepare(
     bytes: &[u8],
     opts: &ParseOptions,
     watch: &WatchSet,
+    feed: &str,
 ) -> Result<Prepared, ParseError> {
-    let feed = parse::parse_feed(bytes, opts)?;
-    let mut items: Vec<ReadyItem> = feed
+    let parsed = parse::parse_feed(bytes, opts)?;
+    let mut items: Vec<ReadyItem> = parsed
         .items
         .into_iter()
         .map(|item| {
@@ -50,7 +52,7 @@ pub fn prepare(
             ReadyItem {
                 identity: dedup::identify_folded(&item, &title, &summary),
                 fingerprint: dedup::story::Fingerprint::from_folded(&title, &summary),
-                matches: watch.match_folded(&[&title, &summary]),
+                matches: watch.match_with(&ItemText::of(&item, feed), &title, &summary),
                 item,
             }
         })
@@ -67,11 +69,11 @@ pub fn prepare(
             .collect(),
     );
     Ok(Prepared {
-        title: feed.title,
-        site_link: feed.link,
+        title: parsed.title,
+        site_link: parsed.link,
         items,
         cadence,
-        feed_hint: schedule::feed_hint(feed.ttl_minutes, feed.sy_update),
+        feed_hint: schedule::feed_hint(parsed.ttl_minutes, parsed.sy_update),
     })
 }
 
@@ -566,9 +568,10 @@ impl Refresher {
         } = body;
         let size = bytes.len() as u64;
         let watch = self.watch.clone();
+        let feed_name = feed.name.clone();
         let prepared = {
             let _core = self.cpu.acquire().await.expect("semaphore never closed");
-            tokio::task::spawn_blocking(move || prepare(&bytes, &opts, &watch)).await
+            tokio::task::spawn_blocking(move || prepare(&bytes, &opts, &watch, &feed_name)).await
         };
         let error = match prepared {
             Ok(Ok(p)) => {

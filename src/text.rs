@@ -375,6 +375,75 @@ fn push_folded(out: &mut String, space: &mut bool, chars: impl Iterator<Item = c
     }
 }
 
+/// [`fold`], also returning for each byte of the folded text the byte range of `s` it came from,
+/// so that a match found in folded text can be shown in the original. Slower than [`fold`]: used
+/// only for the few texts that matched something.
+///
+/// A character usually maps to its own range; in the rare word whose NFKC form differs from the
+/// NFKC forms of its characters put together (half-width kana with a separate voicing mark), the
+/// whole word's range is used.
+pub fn fold_with_spans(s: &str) -> (String, Vec<std::ops::Range<u32>>) {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+    let mut out = String::with_capacity(s.len());
+    let mut spans: Vec<std::ops::Range<u32>> = Vec::with_capacity(s.len());
+    let mut space = false;
+    let mut pos = 0usize;
+    for word in s.split(char::is_whitespace) {
+        let start = pos;
+        pos += word.len();
+        // The separator that ended this word (one whitespace character), if any.
+        pos += s[pos..].chars().next().map_or(0, char::len_utf8);
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            space = true;
+        }
+        let mut units: Vec<(char, std::ops::Range<u32>)> = Vec::with_capacity(word.len());
+        let span = |a: usize, b: usize| (start + a) as u32..(start + b) as u32;
+        if word.is_ascii() || is_nfkc_quick(word.chars()) == IsNormalized::Yes {
+            for (o, c) in word.char_indices() {
+                units.push((c, span(o, o + c.len_utf8())));
+            }
+        } else {
+            let whole: String = word.nfkc().collect();
+            let mut pieces = String::with_capacity(whole.len());
+            for (o, c) in word.char_indices() {
+                let before = pieces.len();
+                pieces.extend(std::iter::once(c).nfkc());
+                let r = span(o, o + c.len_utf8());
+                for d in pieces[before..].chars() {
+                    units.push((d, r.clone()));
+                }
+            }
+            if pieces != whole {
+                units = whole.chars().map(|d| (d, span(0, word.len()))).collect();
+            }
+        }
+        for (c, r) in units {
+            for c in c.to_lowercase() {
+                let c = match c {
+                    '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' => '-',
+                    '\u{2018}' | '\u{2019}' => '\'',
+                    c => c,
+                };
+                if c.is_whitespace() {
+                    space = !out.is_empty();
+                    continue;
+                }
+                if space {
+                    out.push(' ');
+                    spans.push(r.start..r.start);
+                    space = false;
+                }
+                out.push(c);
+                spans.extend(std::iter::repeat_n(r.clone(), c.len_utf8()));
+            }
+        }
+    }
+    (out, spans)
+}
+
 /// Cuts `s` to at most `max` characters at a word boundary, adding "…" when it cut.
 pub fn truncate_chars(s: String, max: usize) -> String {
     match s.char_indices().nth(max) {
@@ -393,6 +462,33 @@ pub fn truncate_chars(s: String, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_with_spans_folds_like_fold_and_points_into_the_source() {
+        let cases = [
+            "Kim Yo-jong  says",
+            "ＫＩＳＨＩＤＡ は ｷｼﾀﾞ",
+            "북한은 \u{1107}\u{116e}\u{11a8} 오늘",
+            "İstanbul ¨ trema\u{b}tab",
+            "  North\u{3000}Korea\u{2010}Japan ’quote’ ",
+            "ﬁnance Ⅻ ㈜",
+            "",
+        ];
+        for s in cases {
+            let (folded, spans) = fold_with_spans(s);
+            assert_eq!(folded, fold(s), "{s:?}");
+            assert_eq!(spans.len(), folded.len(), "{s:?}");
+            for r in &spans {
+                assert!(s.is_char_boundary(r.start as usize) && s.is_char_boundary(r.end as usize));
+            }
+        }
+        let s = "Talk: ＫＩＳＨＩＤＡ visits";
+        let (folded, spans) = fold_with_spans(s);
+        let at = folded.find("kishida").unwrap();
+        let from = spans[at].start as usize;
+        let to = spans[at + "kishida".len() - 1].end as usize;
+        assert_eq!(&s[from..to], "ＫＩＳＨＩＤＡ");
+    }
 
     #[test]
     fn strips_tags_and_decodes_entities() {

@@ -104,8 +104,15 @@ fn text_functions_never_panic() {
     let base = url::Url::parse("https://base.example/feed").unwrap();
     let watch = WatchSet::compile(&[WatchlistSpec {
         name: "w".into(),
-        terms: vec!["북한".into(), "Kim".into(), "\"a b\"".into()],
-        exclude: vec!["x".into()],
+        terms: vec![
+            "북한".into(),
+            "Kim".into(),
+            "\"a b\"".into(),
+            "/k.m/".into(),
+        ],
+        not: vec!["x".into()],
+        query: Some("(Kim OR 북한*) AND NOT =x".into()),
+        ..Default::default()
     }])
     .unwrap();
     for s in strings(20_000) {
@@ -120,7 +127,13 @@ fn text_functions_never_panic() {
         let _ = truncate_chars(s.clone(), 5);
         let _ = repair_xml(&s);
         let _ = fold(&s);
-        let _ = watch.match_texts(&[&s]);
+        let _ = watch.match_fields(&aggregator::watch::ItemText {
+            title: &s,
+            summary: &s,
+            ..Default::default()
+        });
+        let _ = aggregator::watch::parse_query(&s);
+        let _ = aggregator::watch::parse_term(&s);
     }
 }
 

@@ -42,6 +42,8 @@ struct ItemInfo {
     summary: Option<String>,
     categories: Vec<String>,
     watchlists: Vec<String>,
+    /// The matches in full: terms, fields and snippets.
+    matches: Vec<crate::model::Match>,
 }
 
 pub fn run(explicit_config: Option<&Path>, config_path: &Path, args: &CheckFeedArgs) -> CliResult {
@@ -66,6 +68,11 @@ pub fn run(explicit_config: Option<&Path>, config_path: &Path, args: &CheckFeedA
         http_charset: body.charset.clone(),
         default_offset: defaults.timezone,
     };
+    // Watchlists limited to some feeds apply when the source is one of the configured feeds.
+    let feed_name = config
+        .as_ref()
+        .and_then(|c| c.feeds.iter().find(|f| f.url == url))
+        .map_or("", |f| f.name.as_str());
     let feed = parse_feed(&body.bytes, &opts)
         .map_err(|e| CliError::Runtime(anyhow!("{}: {e}", display_url(&url))))?;
     let report = Report {
@@ -77,12 +84,13 @@ pub fn run(explicit_config: Option<&Path>, config_path: &Path, args: &CheckFeedA
         items: feed
             .items
             .into_iter()
-            .map(|i| ItemInfo {
-                watchlists: watch
-                    .match_item(&i)
-                    .into_iter()
-                    .map(|m| m.watchlist)
-                    .collect(),
+            .map(|i| {
+                let matches = watch.match_item(&i, feed_name);
+                (i, matches)
+            })
+            .map(|(i, matches)| ItemInfo {
+                watchlists: matches.iter().map(|m| m.watchlist.clone()).collect(),
+                matches,
                 title: i.title,
                 link: i.link,
                 guid: i.guid,

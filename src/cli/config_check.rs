@@ -6,8 +6,11 @@ use serde::Serialize;
 
 use super::output;
 use super::{CliResult, Format};
+use crate::alert::Priority;
 use crate::config::Config;
+use crate::model::Field;
 use crate::refresh::display_url;
+use crate::watch::TermSpec;
 
 #[derive(Serialize)]
 struct Loaded<'a> {
@@ -29,8 +32,16 @@ struct LoadedFeed<'a> {
 #[derive(Serialize)]
 struct LoadedWatchlist<'a> {
     name: &'a str,
-    terms: &'a [String],
-    exclude: &'a [String],
+    description: Option<&'a str>,
+    terms: &'a [TermSpec],
+    all: &'a [TermSpec],
+    /// The `not` and `exclude` terms.
+    exclude: &'a [TermSpec],
+    query: Option<&'a str>,
+    fields: &'a [Field],
+    feeds: &'a [String],
+    priority: Priority,
+    alerts: &'a [String],
 }
 
 pub fn run(config: &Config, format: Format) -> CliResult {
@@ -56,8 +67,15 @@ pub fn run(config: &Config, format: Format) -> CliResult {
             .iter()
             .map(|w| LoadedWatchlist {
                 name: &w.name,
+                description: w.description.as_deref(),
                 terms: &w.terms,
-                exclude: &w.exclude,
+                all: &w.all,
+                exclude: &w.not,
+                query: w.query.as_deref(),
+                fields: &w.fields,
+                feeds: &w.feeds,
+                priority: w.priority,
+                alerts: &w.alerts,
             })
             .collect(),
     };
@@ -87,17 +105,46 @@ pub fn run(config: &Config, format: Format) -> CliResult {
     }
     writeln!(out, "watchlists ({}):", loaded.watchlists.len())?;
     for w in &loaded.watchlists {
-        let exclude = if w.exclude.is_empty() {
-            String::new()
-        } else {
-            format!("; exclude: {}", w.exclude.join(", "))
+        let list = |terms: &[TermSpec]| {
+            terms
+                .iter()
+                .map(TermSpec::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
+        let mut line = list(w.terms);
+        for (label, terms) in [("all", w.all), ("exclude", w.exclude)] {
+            if !terms.is_empty() {
+                line.push_str(&format!("; {label}: {}", list(terms)));
+            }
+        }
+        if let Some(q) = w.query {
+            line.push_str(&format!("; query: {q}"));
+        }
+        if !w.alerts.is_empty() {
+            line.push_str(&format!(
+                "; alerts ({}): {}",
+                w.priority.as_str(),
+                w.alerts.join(", ")
+            ));
+        }
         writeln!(
             out,
             "  {}: {}",
             safe(w.name),
-            safe(&format!("{}{exclude}", w.terms.join(", ")))
+            safe(line.trim_start_matches("; "))
         )?;
+    }
+    if !config.sinks.is_empty() {
+        writeln!(out, "sinks ({}):", config.sinks.len())?;
+        for s in &config.sinks {
+            writeln!(
+                out,
+                "  {}: {}",
+                safe(&s.name),
+                safe(&crate::alert::deliver::describe(s))
+            )?;
+        }
     }
     Ok(())
 }

@@ -124,4 +124,38 @@ UPDATE items SET story_id = id;
 INSERT INTO story_matches (story_id, watchlist, item_id, matched_at)
     SELECT item_id, watchlist, item_id, matched_at FROM matches;
 "#,
+    // 4: match explanations; alerts (one per story and watchlist, ever) and their deliveries.
+    // An alert names the item that raised it, which keeps its story after a `restory`, so a
+    // re-clustered story is not alerted again. Stories that matched before this migration
+    // count as alerted: an upgrade does not replay old matches.
+    r#"
+ALTER TABLE matches ADD COLUMN hits TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE alerts (
+    id         INTEGER PRIMARY KEY,
+    watchlist  TEXT    NOT NULL,
+    story_id   INTEGER NOT NULL,
+    item_id    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    payload    TEXT    NOT NULL
+) STRICT;
+CREATE INDEX alerts_item ON alerts(item_id, watchlist);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    alert_id        INTEGER NOT NULL REFERENCES alerts(id),
+    sink            TEXT    NOT NULL,
+    priority        INTEGER NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,  -- milliseconds since the epoch, as are the others here
+    last_attempt_ms INTEGER,
+    last_error      TEXT,
+    delivered_ms    INTEGER
+) STRICT;
+CREATE INDEX outbox_due ON outbox(state, next_attempt_ms);
+
+INSERT INTO alerts (watchlist, story_id, item_id, created_at, payload)
+    SELECT watchlist, story_id, item_id, matched_at, '{}' FROM story_matches;
+"#,
 ];

@@ -2,6 +2,7 @@
 //! thread behind [`Writer`]; reports read through [`Reader`], a separate read-only connection,
 //! which WAL mode lets run while the writer works. Schema changes are numbered migrations.
 
+pub mod alerts;
 mod migrations;
 pub mod query;
 mod stories;
@@ -21,6 +22,7 @@ pub use query::Reader;
 pub use stories::RestoryStats;
 pub use writer::Writer;
 
+use alerts::{RematchOptions, RematchStats, Routes};
 use stories::{NewMember, Stories};
 
 /// Storage failures; messages name the database file.
@@ -124,6 +126,8 @@ pub struct ApplyStats {
     pub updated: usize,
     /// Watchlist matches recorded (one per item and watchlist).
     pub matches: usize,
+    /// Alerts raised (one per story and watchlist).
+    pub alerts: usize,
 }
 
 impl std::ops::AddAssign for ApplyStats {
@@ -131,6 +135,7 @@ impl std::ops::AddAssign for ApplyStats {
         self.new += o.new;
         self.updated += o.updated;
         self.matches += o.matches;
+        self.alerts += o.alerts;
     }
 }
 
@@ -139,6 +144,7 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     stories: Stories,
+    routes: Routes,
 }
 
 impl Store {
@@ -177,6 +183,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             stories: Stories::new(crate::config::StoriesConfig::default().window),
+            routes: Routes::new(),
         };
         store.migrate()?;
         Ok(store)
@@ -217,6 +224,24 @@ impl Store {
         if window != self.stories.window() {
             self.stories = Stories::new(window);
         }
+    }
+
+    /// Sets where each watchlist's alerts go (a watchlist without a route raises alerts that
+    /// are only recorded).
+    pub fn set_alert_routes(&mut self, routes: Routes) {
+        self.routes = routes;
+    }
+
+    /// Re-checks stored items against `watch` (see `aggregator rematch`), in transactions of a
+    /// few thousand items.
+    pub fn rematch(
+        &mut self,
+        watch: &crate::watch::WatchSet,
+        opts: &RematchOptions,
+        now: DateTime<Utc>,
+    ) -> Result<RematchStats, StoreError> {
+        alerts::rematch(&mut self.conn, watch, &self.routes, opts, now.timestamp())
+            .map_err(sqlite_err(&self.path))
     }
 
     /// Items in the story index and its heap bytes, once it is loaded (benchmarks report it).
@@ -443,7 +468,8 @@ impl Store {
                 items,
             } => {
                 for item in &items {
-                    stats += apply_item(&tx, &mut self.stories, feed_id, item, t).map_err(&err)?;
+                    stats += apply_item(&tx, &mut self.stories, &self.routes, feed_id, item, t)
+                        .map_err(&err)?;
                 }
                 tx.prepare_cached(
                     "UPDATE feeds SET last_fetch_at = ?2, last_result = 'ok',
@@ -577,6 +603,7 @@ fn find_existing(
 fn apply_item(
     tx: &Connection,
     stories: &mut Stories,
+    routes: &Routes,
     feed_id: i64,
     ready: &ReadyItem,
     now: i64,
@@ -660,17 +687,25 @@ fn apply_item(
     } else {
         stories.revise(tx, &member)?
     };
-    let mut insert = tx.prepare_cached(
-        "INSERT OR REPLACE INTO matches (item_id, watchlist, terms, matched_at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    // A story keeps the first member that matched each watchlist, and when.
-    let mut on_story = tx.prepare_cached(
-        "INSERT OR IGNORE INTO story_matches (story_id, watchlist, item_id, matched_at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     for m in &ready.matches {
         let terms = serde_json::to_string(&m.terms).unwrap_or_else(|_| "[]".into());
-        insert.execute(params![item_id, m.watchlist, terms, now])?;
-        on_story.execute(params![story_id, m.watchlist, item_id, now])?;
+        let hits = serde_json::to_string(&m.hits).unwrap_or_else(|_| "[]".into());
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO matches (item_id, watchlist, terms, hits, matched_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![item_id, m.watchlist, terms, hits, now])?;
+        // A story keeps the first member that matched each watchlist, and when; the first
+        // time a story matches a watchlist, it raises that watchlist's alert.
+        let first = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO story_matches (story_id, watchlist, item_id, matched_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![story_id, m.watchlist, item_id, now])?;
+        if first == 1 && alerts::raise(tx, routes, story_id, item_id, m, now)? {
+            stats.alerts += 1;
+        }
         stats.matches += 1;
     }
     Ok(stats)
@@ -897,6 +932,7 @@ mod tests {
         r.matches = vec![Match {
             watchlist: "dprk".into(),
             terms: vec!["Kim Yo-jong".into()],
+            hits: Vec::new(),
         }];
         assert_eq!(s.record(id, fetched(vec![r]), now).unwrap().matches, 1);
         let r = ready(Some("g"), None, "statement");

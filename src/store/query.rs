@@ -336,7 +336,8 @@ fn push_limit(sql: &mut String, args: &mut Vec<Value>, limit: Option<u64>) {
 const ITEM_SELECT: &str =
     "SELECT i.id, f.name, i.title, i.link, i.guid, i.published, i.updated, i.first_seen,
         i.author, i.summary, i.categories,
-        (SELECT json_group_array(json_object('watchlist', m.watchlist, 'terms', json(m.terms)))
+        (SELECT json_group_array(json_object('watchlist', m.watchlist, 'terms', json(m.terms),
+                'hits', json(m.hits)))
            FROM matches m WHERE m.item_id = i.id),
         i.story_id
  FROM items i JOIN feeds f ON f.id = i.feed_id";
@@ -344,14 +345,7 @@ const ITEM_SELECT: &str =
 fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedItem> {
     let categories: String = r.get(10)?;
     let matches_json: String = r.get(11)?;
-    let matches: Vec<Match> = serde_json::from_str::<Vec<MatchRow>>(&matches_json)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|m| Match {
-            watchlist: m.watchlist,
-            terms: m.terms,
-        })
-        .collect();
+    let matches: Vec<Match> = serde_json::from_str(&matches_json).unwrap_or_default();
     let mut matched_terms: Vec<String> = Vec::new();
     for t in matches.iter().flat_map(|m| &m.terms) {
         if !matched_terms.contains(t) {
@@ -401,10 +395,4 @@ fn story_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedStory> {
         watchlists: serde_json::from_str(&watchlists).unwrap_or_default(),
         members: Vec::new(),
     })
-}
-
-#[derive(serde::Deserialize)]
-struct MatchRow {
-    watchlist: String,
-    terms: Vec<String>,
 }

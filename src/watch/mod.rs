@@ -1,106 +1,501 @@
-//! Watchlists, compiled once into a single Aho-Corasick automaton and matched per item. Pure.
+//! Watchlists, compiled once into a single Aho-Corasick automaton (plus one `RegexSet` for the
+//! regex terms) and matched per item. Pure.
 //!
-//! Semantics (v1): text and terms are compared after Unicode NFKC, lower-casing, dash unification
-//! and whitespace collapsing. A term written in quotes is a phrase; unquoted multi-word terms are
-//! matched as phrases too. A term whose edge is a Latin letter or digit must sit on a word
-//! boundary at that edge ("Kim" does not match "Kimchi"), where a neighbouring Hangul or CJK
-//! character counts as a boundary ("IAEA는" matches "IAEA"); Hangul and CJK term edges match
-//! inside words (`북한` matches `북한은`, `남북한`). Title and summary are matched separately, so a
-//! phrase never spans the two. A watchlist matches when any of its terms matches and none of its
-//! `exclude` terms does.
+//! Semantics (documented in README, "Watchlists"):
+//! - Text and terms are compared in [`fold`]ed form: Unicode NFKC (full-width = half-width),
+//!   lower case, one kind of dash, single spaces.
+//! - Spaces and hyphens inside a term are optional in the text and vice versa: `Kim Yo-jong`,
+//!   `Kim Yo Jong` and `Kim Yojong` are one term. (Both sides are matched with spaces and hyphens
+//!   squeezed out; word boundaries are checked in the unsqueezed text.)
+//! - A term whose edge is a Latin letter or digit must sit on a word boundary at that edge; a
+//!   neighbouring Hangul or CJK character counts as a boundary (`IAEA가` matches `IAEA`).
+//! - A Hangul term must start a word and may be followed by Korean particles (`북한은`, `북한에서`,
+//!   `북한과의`), not by other syllables (`북한산` is a mountain). `=북한` requires the bare word;
+//!   `북한*` (or `missile*`) accepts any continuation. Han and kana terms match anywhere.
+//! - `/regex/` terms run on the folded text of a field.
+//! - A term may be scoped to a field (`title:Kishida`); fields never run into each other.
+
+pub mod query;
+
+use std::collections::HashMap;
+use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use regex::{Regex, RegexSet};
 
-use crate::model::{Match, ParsedItem};
+use crate::alert::Priority;
+use crate::model::{Field, Hit, Match, ParsedItem};
 pub use crate::text::fold;
+use query::Expr;
 
 /// One watchlist as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WatchlistSpec {
     pub name: String,
-    pub terms: Vec<String>,
-    pub exclude: Vec<String>,
+    pub description: Option<String>,
+    /// At least one must appear (`terms` and `any`).
+    pub terms: Vec<TermSpec>,
+    /// Every one must appear.
+    pub all: Vec<TermSpec>,
+    /// None may appear (`not` and `exclude`).
+    pub not: Vec<TermSpec>,
+    /// The one-line boolean form, which must also hold.
+    pub query: Option<String>,
+    /// The fields terms look at when they name none; empty means title and summary.
+    pub fields: Vec<Field>,
+    /// The feeds (configured names) the watchlist applies to; empty means all.
+    pub feeds: Vec<String>,
+    pub priority: Priority,
+    /// Names of the sinks its alerts go to.
+    pub alerts: Vec<String>,
 }
 
-/// Why a watchlist cannot be compiled.
+/// A term, or an alias group whose members count as one term.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum TermSpec {
+    One(String),
+    Group(Vec<String>),
+}
+
+impl TermSpec {
+    pub fn members(&self) -> &[String] {
+        match self {
+            TermSpec::One(t) => std::slice::from_ref(t),
+            TermSpec::Group(g) => g,
+        }
+    }
+}
+
+impl std::fmt::Display for TermSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TermSpec::One(t) => f.write_str(t),
+            TermSpec::Group(g) => write!(f, "[{}]", g.join(" | ")),
+        }
+    }
+}
+
+impl From<&str> for TermSpec {
+    fn from(s: &str) -> Self {
+        TermSpec::One(s.to_string())
+    }
+}
+
+/// Why a term or query cannot be used: a message and the byte offset in its source text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TermError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Why a watchlist set cannot be compiled.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
-    #[error("watchlist {watchlist:?}: term {term:?} is empty after normalisation")]
-    EmptyTerm { watchlist: String, term: String },
+    #[error("watchlist {watchlist:?}: term {term:?}: {error}")]
+    Term {
+        watchlist: String,
+        term: String,
+        error: TermError,
+    },
+    #[error("watchlist {watchlist:?}: query: {error}")]
+    Query { watchlist: String, error: TermError },
+    #[error("watchlist {watchlist:?} has no terms, `all` or `query`: it would match nothing")]
+    NoTerms { watchlist: String },
     #[error("could not build the watchlist automaton: {0}")]
     Automaton(#[from] aho_corasick::BuildError),
+    #[error("could not build the watchlist regexes: {0}")]
+    Regex(#[from] regex::Error),
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Role {
-    Term(usize),
-    Exclude,
+/// The texts of an item a watchlist looks at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemText<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub author: &'a str,
+    /// The feed's configured name.
+    pub feed: &'a str,
+    pub link: &'a str,
+}
+
+impl<'a> ItemText<'a> {
+    pub fn of(item: &'a ParsedItem, feed: &'a str) -> Self {
+        Self {
+            title: &item.title,
+            summary: item.summary.as_deref().unwrap_or_default(),
+            author: item.author.as_deref().unwrap_or_default(),
+            feed,
+            link: item.link.as_deref().unwrap_or_default(),
+        }
+    }
+
+    fn get(&self, f: Field) -> &'a str {
+        match f {
+            Field::Title => self.title,
+            Field::Summary => self.summary,
+            Field::Author => self.author,
+            Field::Feed => self.feed,
+            Field::Link => self.link,
+        }
+    }
+}
+
+/// A term after parsing its syntax.
+#[derive(Debug, Clone)]
+pub struct ParsedTerm {
+    /// As shown in explanations: quotes, prefix and markers removed.
+    pub display: String,
+    /// The field the term is scoped to, if it names one.
+    pub field: Option<Field>,
+    kind: TermKind,
 }
 
 #[derive(Debug, Clone)]
-struct Pattern {
-    watchlist: usize,
+enum TermKind {
+    Text {
+        /// Folded, spaces and hyphens removed: what the automaton looks for.
+        needle: String,
+        start: Edge,
+        end: End,
+    },
+    Regex(String),
+}
+
+/// What must precede a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edge {
+    Free,
+    /// Not a Latin letter or digit.
+    Latin,
+    /// Not a Hangul syllable or jamo.
+    Hangul,
+}
+
+/// What may follow a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Free,
+    Latin,
+    /// Nothing Hangul, or (when `particles`) only Korean particles up to the end of the word.
+    Hangul {
+        particles: bool,
+    },
+}
+
+/// Parses one term's syntax: `title:` prefix, `=` exact, `"phrase"`, trailing `*`, `/regex/`.
+pub fn parse_term(raw: &str) -> Result<ParsedTerm, TermError> {
+    let lead = raw.len() - raw.trim_start().len();
+    let t = raw.trim();
+    let err = |offset: usize, message: &str| TermError {
+        offset,
+        message: message.to_string(),
+    };
+    let (field, rest, mut at) = match t.split_once(':') {
+        Some((f, rest)) if !rest.is_empty() && !rest.starts_with(char::is_whitespace) => {
+            match Field::parse(f) {
+                Some(field) => (Some(field), rest, lead + f.len() + 1),
+                None => (None, t, lead),
+            }
+        }
+        _ => (None, t, lead),
+    };
+    let (exact, rest) = match rest.strip_prefix('=') {
+        Some(r) => {
+            at += 1;
+            (true, r)
+        }
+        None => (false, rest),
+    };
+    if rest.len() >= 2 && rest.starts_with('/') && rest.ends_with('/') {
+        let pattern = rest[1..rest.len() - 1].replace("\\/", "/");
+        if pattern.trim().is_empty() {
+            return Err(err(at, "empty regex"));
+        }
+        let compiled = format!("(?m){pattern}");
+        if let Err(e) = Regex::new(&compiled) {
+            return Err(err(
+                at,
+                &format!("invalid regex: {}", one_line(&e.to_string())),
+            ));
+        }
+        return Ok(ParsedTerm {
+            display: rest.to_string(),
+            field,
+            kind: TermKind::Regex(compiled),
+        });
+    }
+    let (body, prefix) = if let Some(inner) = rest.strip_prefix('"') {
+        let (inner, star) = match inner.strip_suffix("\"*") {
+            Some(i) => (i, true),
+            None => match inner.strip_suffix('"') {
+                Some(i) => (i, false),
+                None => return Err(err(at, "unterminated quote")),
+            },
+        };
+        (inner.replace("\\\"", "\"").replace("\\\\", "\\"), star)
+    } else {
+        match rest.strip_suffix('*') {
+            Some(r) => (r.to_string(), true),
+            None => (rest.to_string(), false),
+        }
+    };
+    if body
+        .chars()
+        .any(|c| c.is_control() || crate::text::is_unsafe(c))
+    {
+        return Err(err(
+            at,
+            "term contains control or bidirectional-override characters",
+        ));
+    }
+    let folded = fold(&body);
+    let needle: String = folded.chars().filter(|c| !is_squeezed(*c)).collect();
+    let (Some(first), Some(last)) = (needle.chars().next(), needle.chars().next_back()) else {
+        return Err(err(0, "empty term"));
+    };
+    let start = if is_latin_word(first) {
+        Edge::Latin
+    } else if is_hangul(first) {
+        Edge::Hangul
+    } else {
+        Edge::Free
+    };
+    let end = if prefix {
+        End::Free
+    } else if is_latin_word(last) {
+        End::Latin
+    } else if is_hangul(last) {
+        End::Hangul { particles: !exact }
+    } else {
+        End::Free
+    };
+    Ok(ParsedTerm {
+        display: body.trim().to_string(),
+        field,
+        kind: TermKind::Text { needle, start, end },
+    })
+}
+
+/// Parses a query and checks its terms; errors carry byte offsets into `src`.
+pub fn parse_query(src: &str) -> Result<(Expr, Vec<ParsedTerm>), TermError> {
+    let expr = query::parse(src).map_err(|e| TermError {
+        offset: e.offset,
+        message: e.message,
+    })?;
+    if !expr.is_positive() {
+        return Err(TermError {
+            offset: 0,
+            message: "the query requires no term to be present (only NOT): it would match \
+                      almost everything"
+                .into(),
+        });
+    }
+    let terms = expr
+        .terms()
+        .into_iter()
+        .map(|t| {
+            parse_term(&t.text).map_err(|e| TermError {
+                offset: t.offset + e.offset,
+                message: e.message,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((expr, terms))
+}
+
+/// The role of a term slot in its watchlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Any,
+    All,
+    Not,
+    /// A query term; `negated` when it sits under a NOT (not shown in explanations).
+    Query {
+        negated: bool,
+    },
+}
+
+/// One term of one watchlist (an alias group is one slot with several needles).
+#[derive(Debug, Clone)]
+struct Slot {
+    list: u32,
     role: Role,
-    boundary_start: bool,
-    boundary_end: bool,
+    display: String,
+}
+
+/// One needle's use by one slot.
+#[derive(Debug, Clone, Copy)]
+struct Occurrence {
+    slot: u32,
+    fields: u8,
+    start: Edge,
+    end: End,
+}
+
+#[derive(Debug, Clone)]
+struct RegexTerm {
+    slot: u32,
+    fields: u8,
+    regex: Regex,
+}
+
+#[derive(Debug, Clone)]
+struct List {
+    name: String,
+    feeds: Vec<String>,
+    any: Vec<u32>,
+    all: Vec<u32>,
+    not: Vec<u32>,
+    /// The query, and the slot of each of its terms by the term's offset.
+    query: Option<(Expr, HashMap<usize, u32>)>,
 }
 
 /// All watchlists of a config, compiled.
 #[derive(Debug, Clone)]
 pub struct WatchSet {
-    names: Vec<String>,
-    /// Display form of each term, per watchlist (quotes removed).
-    terms: Vec<Vec<String>>,
-    patterns: Vec<Pattern>,
+    lists: Vec<List>,
+    slots: Vec<Slot>,
+    /// Occurrences by automaton pattern id.
+    needles: Vec<Vec<Occurrence>>,
     automaton: Option<AhoCorasick>,
+    regexes: Vec<RegexTerm>,
+    regex_set: Option<RegexSet>,
+    /// Fields any term looks at.
+    fields: u8,
 }
+
+fn bit(f: Field) -> u8 {
+    1 << (f as u8)
+}
+
+const DEFAULT_FIELDS: u8 = 1 << (Field::Title as u8) | 1 << (Field::Summary as u8);
 
 impl WatchSet {
     /// A set with no watchlists: matches nothing.
     pub fn empty() -> Self {
         Self {
-            names: Vec::new(),
-            terms: Vec::new(),
-            patterns: Vec::new(),
+            lists: Vec::new(),
+            slots: Vec::new(),
+            needles: Vec::new(),
             automaton: None,
+            regexes: Vec::new(),
+            regex_set: None,
+            fields: 0,
         }
     }
 
     /// Compiles every watchlist into one automaton.
     pub fn compile(specs: &[WatchlistSpec]) -> Result<Self, WatchError> {
         let mut set = Self::empty();
+        let mut by_needle: HashMap<String, usize> = HashMap::new();
         let mut needles: Vec<String> = Vec::new();
         for (w, spec) in specs.iter().enumerate() {
-            set.names.push(spec.name.clone());
-            let mut shown = Vec::new();
-            let roles = spec
-                .terms
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t, Role::Term(i)))
-                .chain(spec.exclude.iter().map(|t| (t, Role::Exclude)));
-            for (raw, role) in roles {
-                let display = unquote(raw);
-                let folded = fold(display);
-                let (Some(first), Some(last)) = (folded.chars().next(), folded.chars().next_back())
-                else {
-                    return Err(WatchError::EmptyTerm {
-                        watchlist: spec.name.clone(),
-                        term: raw.clone(),
-                    });
-                };
-                if let Role::Term(_) = role {
-                    shown.push(display.to_string());
-                }
-                set.patterns.push(Pattern {
-                    watchlist: w,
+            let list_fields = if spec.fields.is_empty() {
+                DEFAULT_FIELDS
+            } else {
+                spec.fields.iter().fold(0, |m, f| m | bit(*f))
+            };
+            let mut list = List {
+                name: spec.name.clone(),
+                feeds: spec.feeds.clone(),
+                any: Vec::new(),
+                all: Vec::new(),
+                not: Vec::new(),
+                query: None,
+            };
+            let mut add = |set: &mut WatchSet, role: Role, members: Vec<ParsedTerm>| -> u32 {
+                let slot = set.slots.len() as u32;
+                set.slots.push(Slot {
+                    list: w as u32,
                     role,
-                    boundary_start: is_latin_word(first),
-                    boundary_end: is_latin_word(last),
+                    display: members[0].display.clone(),
                 });
-                needles.push(folded);
+                for term in members {
+                    let fields = term.field.map_or(list_fields, bit);
+                    set.fields |= fields;
+                    match term.kind {
+                        TermKind::Regex(pattern) => set.regexes.push(RegexTerm {
+                            slot,
+                            fields,
+                            // Validated by `parse_term`.
+                            regex: Regex::new(&pattern).expect("regex checked at parse"),
+                        }),
+                        TermKind::Text { needle, start, end } => {
+                            let id = *by_needle.entry(needle.clone()).or_insert_with(|| {
+                                needles.push(needle);
+                                set.needles.push(Vec::new());
+                                set.needles.len() - 1
+                            });
+                            set.needles[id].push(Occurrence {
+                                slot,
+                                fields,
+                                start,
+                                end,
+                            });
+                        }
+                    }
+                }
+                slot
+            };
+            let groups = [
+                (Role::Any, &spec.terms),
+                (Role::All, &spec.all),
+                (Role::Not, &spec.not),
+            ];
+            for (role, terms) in groups {
+                for t in terms {
+                    let members = t
+                        .members()
+                        .iter()
+                        .map(|m| {
+                            parse_term(m).map_err(|error| WatchError::Term {
+                                watchlist: spec.name.clone(),
+                                term: m.clone(),
+                                error,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if members.is_empty() {
+                        return Err(WatchError::Term {
+                            watchlist: spec.name.clone(),
+                            term: "[]".into(),
+                            error: TermError {
+                                offset: 0,
+                                message: "empty alias group".into(),
+                            },
+                        });
+                    }
+                    let slot = add(&mut set, role, members);
+                    match role {
+                        Role::Any => list.any.push(slot),
+                        Role::All => list.all.push(slot),
+                        _ => list.not.push(slot),
+                    }
+                }
             }
-            set.terms.push(shown);
+            if let Some(q) = &spec.query {
+                let (expr, terms) = parse_query(q).map_err(|error| WatchError::Query {
+                    watchlist: spec.name.clone(),
+                    error,
+                })?;
+                let negated = negated_offsets(&expr);
+                let mut slots = HashMap::new();
+                for (token, term) in expr.terms().into_iter().zip(terms) {
+                    let role = Role::Query {
+                        negated: negated.contains(&token.offset),
+                    };
+                    slots.insert(token.offset, add(&mut set, role, vec![term]));
+                }
+                list.query = Some((expr, slots));
+            }
+            if list.any.is_empty() && list.all.is_empty() && list.query.is_none() {
+                return Err(WatchError::NoTerms {
+                    watchlist: spec.name.clone(),
+                });
+            }
+            set.lists.push(list);
         }
         if !needles.is_empty() {
             set.automaton = Some(
@@ -109,86 +504,373 @@ impl WatchSet {
                     .build(&needles)?,
             );
         }
+        if !set.regexes.is_empty() {
+            set.regex_set = Some(RegexSet::new(set.regexes.iter().map(|r| r.regex.as_str()))?);
+        }
         Ok(set)
     }
 
     /// Names of the compiled watchlists, in config order.
-    pub fn names(&self) -> &[String] {
-        &self.names
+    pub fn names(&self) -> Vec<&str> {
+        self.lists.iter().map(|l| l.name.as_str()).collect()
     }
 
-    /// The watchlists `item` matches, each with the terms that matched (in config order).
-    pub fn match_item(&self, item: &ParsedItem) -> Vec<Match> {
-        self.match_texts(&[item.title.as_str(), item.summary.as_deref().unwrap_or("")])
+    /// Whether any watchlist is compiled.
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
     }
 
-    /// Matches several independent texts (fields); phrases never span two of them.
-    pub fn match_texts(&self, texts: &[&str]) -> Vec<Match> {
-        if self.automaton.is_none() {
+    /// The watchlists `item` (from the feed named `feed`) matches.
+    pub fn match_item(&self, item: &ParsedItem, feed: &str) -> Vec<Match> {
+        self.match_fields(&ItemText::of(item, feed))
+    }
+
+    /// The watchlists an item matches, in config order, each with its terms and where they
+    /// were found.
+    pub fn match_fields(&self, item: &ItemText) -> Vec<Match> {
+        if self.lists.is_empty() {
             return Vec::new();
         }
-        let folded: Vec<String> = texts.iter().map(|t| fold(t)).collect();
-        let refs: Vec<&str> = folded.iter().map(String::as_str).collect();
-        self.match_folded(&refs)
+        self.match_with(item, &fold(item.title), &fold(item.summary))
     }
 
-    /// Like [`WatchSet::match_texts`], for texts already in [`fold`]ed form (so a caller that
-    /// also hashes the folded text normalises it once).
-    pub fn match_folded(&self, texts: &[&str]) -> Vec<Match> {
-        let Some(ac) = &self.automaton else {
+    /// Like [`WatchSet::match_fields`], with title and summary already [`fold`]ed (so a caller
+    /// that also hashes the folded text normalises it once).
+    pub fn match_with(&self, item: &ItemText, title: &str, summary: &str) -> Vec<Match> {
+        if self.lists.is_empty() {
             return Vec::new();
-        };
-        let mut hits = vec![Vec::<bool>::new(); self.names.len()];
-        let mut excluded = vec![false; self.names.len()];
-        for hay in texts {
-            for m in ac.find_overlapping_iter(hay) {
-                let p = &self.patterns[m.pattern().as_usize()];
-                if p.boundary_start
-                    && hay[..m.start()]
-                        .chars()
-                        .next_back()
-                        .is_some_and(is_latin_word)
-                {
+        }
+        let mut found: Vec<Found> = Vec::new();
+        let mut squeezed = Vec::new();
+        let mut map = Vec::new();
+        for field in Field::ALL {
+            if self.fields & bit(field) == 0 {
+                continue;
+            }
+            let other;
+            let folded = match field {
+                Field::Title => title,
+                Field::Summary => summary,
+                _ => {
+                    other = fold(item.get(field));
+                    &other
+                }
+            };
+            if folded.is_empty() {
+                continue;
+            }
+            self.scan(field, folded, &mut squeezed, &mut map, &mut found);
+        }
+        if found.is_empty() {
+            return Vec::new();
+        }
+        found.sort_unstable_by_key(|f| {
+            (
+                self.slots[f.slot as usize].list,
+                f.slot,
+                f.field,
+                f.at.start,
+            )
+        });
+        let mut out = Vec::new();
+        let mut spans: HashMap<Field, (String, Vec<Range<u32>>)> = HashMap::new();
+        let mut i = 0;
+        while i < found.len() {
+            let list_id = self.slots[found[i].slot as usize].list;
+            let j = found[i..]
+                .iter()
+                .position(|f| self.slots[f.slot as usize].list != list_id)
+                .map_or(found.len(), |n| i + n);
+            let hits = &found[i..j];
+            i = j;
+            let list = &self.lists[list_id as usize];
+            if !list.feeds.is_empty() && !list.feeds.iter().any(|f| f == item.feed) {
+                continue;
+            }
+            let has = |slot: u32| hits.iter().any(|h| h.slot == slot);
+            let ok = (list.any.is_empty() || list.any.iter().any(|s| has(*s)))
+                && list.all.iter().all(|s| has(*s))
+                && !list.not.iter().any(|s| has(*s))
+                && list.query.as_ref().is_none_or(|(expr, slots)| {
+                    expr.eval(&mut |t| slots.get(&t.offset).is_some_and(|s| has(*s)))
+                });
+            if !ok {
+                continue;
+            }
+            let mut m = Match {
+                watchlist: list.name.clone(),
+                terms: Vec::new(),
+                hits: Vec::new(),
+            };
+            let mut last: Option<(u32, Field)> = None;
+            for h in hits {
+                let slot = &self.slots[h.slot as usize];
+                if matches!(slot.role, Role::Not | Role::Query { negated: true }) {
                     continue;
                 }
-                if p.boundary_end && hay[m.end()..].chars().next().is_some_and(is_latin_word) {
+                // Terms in config order (hits are sorted by slot), one hit per term and field.
+                if !m.terms.contains(&slot.display) {
+                    m.terms.push(slot.display.clone());
+                }
+                if last == Some((h.slot, h.field)) {
                     continue;
                 }
-                match p.role {
-                    Role::Exclude => excluded[p.watchlist] = true,
-                    Role::Term(i) => {
-                        let h = &mut hits[p.watchlist];
-                        if h.len() <= i {
-                            h.resize(self.terms[p.watchlist].len(), false);
-                        }
-                        h[i] = true;
+                last = Some((h.slot, h.field));
+                let original = item.get(h.field);
+                let (_, map) = spans
+                    .entry(h.field)
+                    .or_insert_with(|| crate::text::fold_with_spans(original));
+                m.hits.push(explain(&slot.display, h, original, map));
+            }
+            out.push(m);
+        }
+        out
+    }
+
+    /// Finds every term occurrence in one field's folded text.
+    fn scan(
+        &self,
+        field: Field,
+        folded: &str,
+        squeezed: &mut Vec<u8>,
+        map: &mut Vec<u32>,
+        found: &mut Vec<Found>,
+    ) {
+        if let Some(ac) = &self.automaton {
+            squeezed.clear();
+            map.clear();
+            for (i, b) in folded.bytes().enumerate() {
+                if b != b' ' && b != b'-' {
+                    squeezed.push(b);
+                    map.push(i as u32);
+                }
+            }
+            for m in ac.find_overlapping_iter(squeezed.as_slice()) {
+                let start = map[m.start()] as usize;
+                let end = map[m.end() - 1] as usize + 1;
+                for occ in &self.needles[m.pattern().as_usize()] {
+                    if occ.fields & bit(field) == 0 {
+                        continue;
+                    }
+                    if fits(folded, start, end, occ.start, occ.end) {
+                        found.push(Found {
+                            slot: occ.slot,
+                            field,
+                            at: start..end,
+                        });
                     }
                 }
             }
         }
-        hits.into_iter()
-            .enumerate()
-            .filter(|(w, h)| !excluded[*w] && h.iter().any(|x| *x))
-            .map(|(w, h)| Match {
-                watchlist: self.names[w].clone(),
-                terms: h
-                    .iter()
-                    .zip(&self.terms[w])
-                    .filter(|(hit, _)| **hit)
-                    .map(|(_, t)| t.clone())
-                    .collect(),
-            })
-            .collect()
+        if let Some(set) = &self.regex_set {
+            for idx in set.matches(folded).iter() {
+                let r = &self.regexes[idx];
+                if r.fields & bit(field) == 0 {
+                    continue;
+                }
+                if let Some(m) = r.regex.find(folded) {
+                    found.push(Found {
+                        slot: r.slot,
+                        field,
+                        at: m.range(),
+                    });
+                }
+            }
+        }
     }
 }
 
-/// `"Japan-DPRK summit"` → `Japan-DPRK summit`.
-fn unquote(raw: &str) -> &str {
-    let t = raw.trim();
-    t.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .map(str::trim)
-        .unwrap_or(t)
+/// A term slot found in a field, at a byte range of the folded text.
+#[derive(Debug, Clone)]
+struct Found {
+    slot: u32,
+    field: Field,
+    at: Range<usize>,
+}
+
+/// Offsets of the query terms that sit under a NOT.
+fn negated_offsets(expr: &Expr) -> Vec<usize> {
+    fn walk(e: &Expr, neg: bool, out: &mut Vec<usize>) {
+        match e {
+            Expr::Term(t) => {
+                if neg {
+                    out.push(t.offset)
+                }
+            }
+            Expr::And(v) | Expr::Or(v) => v.iter().for_each(|c| walk(c, neg, out)),
+            Expr::Not(c) => walk(c, !neg, out),
+        }
+    }
+    let mut out = Vec::new();
+    walk(expr, false, &mut out);
+    out
+}
+
+/// Whether a match at `start..end` of the folded text respects the term's edges.
+fn fits(folded: &str, start: usize, end: usize, s: Edge, e: End) -> bool {
+    let before = folded[..start].chars().next_back();
+    let ok_start = match s {
+        Edge::Free => true,
+        Edge::Latin => !before.is_some_and(is_latin_word),
+        Edge::Hangul => !before.is_some_and(is_hangul),
+    };
+    if !ok_start {
+        return false;
+    }
+    let after = &folded[end..];
+    match e {
+        End::Free => true,
+        End::Latin => !after.chars().next().is_some_and(is_latin_word),
+        End::Hangul { particles } => {
+            let run_len = after
+                .char_indices()
+                .find(|(_, c)| !is_hangul(*c))
+                .map_or(after.len(), |(i, _)| i);
+            run_len == 0 || (particles && is_particles(&after[..run_len], 3))
+        }
+    }
+}
+
+/// Korean particles (and the plural 들) a noun may carry; a word may stack up to three
+/// (`북한에서는`, `북한과의`, `당국자들은`).
+const PARTICLES: &[&str] = &[
+    "은",
+    "는",
+    "이",
+    "가",
+    "을",
+    "를",
+    "의",
+    "에",
+    "에서",
+    "에게",
+    "에게서",
+    "께",
+    "께서",
+    "한테",
+    "와",
+    "과",
+    "도",
+    "만",
+    "로",
+    "으로",
+    "로서",
+    "으로서",
+    "로써",
+    "으로써",
+    "까지",
+    "부터",
+    "보다",
+    "처럼",
+    "같이",
+    "마저",
+    "조차",
+    "밖에",
+    "뿐",
+    "이나",
+    "나",
+    "이라",
+    "라",
+    "이라도",
+    "라도",
+    "이란",
+    "란",
+    "이든",
+    "든",
+    "이며",
+    "며",
+    "이고",
+    "고",
+    "이다",
+    "다",
+    "였다",
+    "이었다",
+    "입니다",
+    "랑",
+    "이랑",
+    "하고",
+    "들",
+    "요",
+    "이요",
+    "인",
+    "엔",
+    "에선",
+    "서",
+    "선",
+    "ㄴ",
+    "야",
+    "이야",
+];
+
+fn is_particles(s: &str, depth: usize) -> bool {
+    if s.is_empty() {
+        return true;
+    }
+    depth > 0
+        && PARTICLES.iter().any(|p| {
+            s.strip_prefix(p)
+                .is_some_and(|rest| is_particles(rest, depth - 1))
+        })
+}
+
+/// Builds the explanation of one hit: the original text and a snippet around it.
+fn explain(term: &str, h: &Found, original: &str, map: &[Range<u32>]) -> Hit {
+    let (from, to) = if h.at.end <= map.len() && h.at.start < h.at.end {
+        (
+            map[h.at.start].start as usize,
+            map[h.at.end - 1].end as usize,
+        )
+    } else {
+        (0, original.len())
+    };
+    Hit {
+        term: term.to_string(),
+        field: h.field,
+        text: original[from..to].to_string(),
+        snippet: snippet(original, from, to),
+    }
+}
+
+/// Characters of context kept on each side of a match.
+const CONTEXT_CHARS: usize = 40;
+
+/// A short excerpt of `text` around `from..to`, cut at spaces where possible, "…" where cut.
+pub fn snippet(text: &str, from: usize, to: usize) -> String {
+    let head = &text[..from];
+    let mut start = head
+        .char_indices()
+        .rev()
+        .nth(CONTEXT_CHARS - 1)
+        .map_or(0, |(i, _)| i);
+    if start > 0
+        && let Some(sp) = text[start..from].find(' ')
+    {
+        start += sp + 1;
+    }
+    let tail = &text[to..];
+    let mut end = tail
+        .char_indices()
+        .nth(CONTEXT_CHARS)
+        .map_or(text.len(), |(i, _)| to + i);
+    if end < text.len()
+        && let Some(sp) = text[to..end].rfind(' ')
+    {
+        end = to + sp;
+    }
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.push_str(text[start..end].trim());
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Characters removed before matching: spaces and (folded) hyphens.
+fn is_squeezed(c: char) -> bool {
+    c == ' ' || c == '-'
 }
 
 /// Letters and digits of scripts that separate words with spaces (not Hangul, Han or Kana).
@@ -196,50 +878,67 @@ fn is_latin_word(c: char) -> bool {
     c.is_alphanumeric() && !is_cjk(c)
 }
 
-fn is_cjk(c: char) -> bool {
+fn is_hangul(c: char) -> bool {
     matches!(c,
-        '\u{1100}'..='\u{11FF}'   // Hangul Jamo
-        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
-        | '\u{3130}'..='\u{318F}' // Hangul compatibility Jamo
+        '\u{1100}'..='\u{11FF}'
+        | '\u{3130}'..='\u{318F}'
+        | '\u{A960}'..='\u{A97F}'
+        | '\u{AC00}'..='\u{D7AF}'
+        | '\u{D7B0}'..='\u{D7FF}')
+}
+
+fn is_cjk(c: char) -> bool {
+    is_hangul(c)
+        || matches!(c,
+        '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
         | '\u{3400}'..='\u{4DBF}' // CJK extension A
         | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
-        | '\u{A960}'..='\u{A97F}' // Hangul Jamo extended-A
-        | '\u{AC00}'..='\u{D7AF}' // Hangul syllables
-        | '\u{D7B0}'..='\u{D7FF}' // Hangul Jamo extended-B
         | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
         | '\u{FF66}'..='\u{FF9F}' // half-width Katakana
         | '\u{20000}'..='\u{2FFFF}')
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn spec(name: &str, terms: &[&str], not: &[&str]) -> WatchlistSpec {
+        WatchlistSpec {
+            name: name.into(),
+            terms: terms.iter().map(|t| TermSpec::from(*t)).collect(),
+            not: not.iter().map(|t| TermSpec::from(*t)).collect(),
+            ..Default::default()
+        }
+    }
+
     fn set() -> WatchSet {
         WatchSet::compile(&[
-            WatchlistSpec {
-                name: "dprk-japan".into(),
-                terms: vec![
-                    "Kim Yo-jong".into(),
-                    "\"Japan-DPRK summit\"".into(),
-                    "북한".into(),
-                    "Kim".into(),
-                    "일본".into(),
+            spec(
+                "dprk-japan",
+                &[
+                    "Kim Yo-jong",
+                    "\"Japan-DPRK summit\"",
+                    "북한",
+                    "Kim",
+                    "일본",
                 ],
-                exclude: vec!["K-pop".into()],
-            },
-            WatchlistSpec {
-                name: "kishida".into(),
-                terms: vec!["Kishida".into()],
-                exclude: vec![],
-            },
+                &["K-pop"],
+            ),
+            spec("kishida", &["Kishida"], &[]),
         ])
         .unwrap()
     }
 
     fn m(title: &str) -> Vec<(String, Vec<String>)> {
         set()
-            .match_texts(&[title])
+            .match_fields(&ItemText {
+                title,
+                ..Default::default()
+            })
             .into_iter()
             .map(|m| (m.watchlist, m.terms))
             .collect()
@@ -254,15 +953,29 @@ mod tests {
     }
 
     #[test]
-    fn hangul_terms_match_inside_words() {
+    fn hangul_terms_take_particles_but_not_other_syllables() {
         assert_eq!(m("북한은 오늘")[0].1, vec!["북한"]);
-        assert_eq!(m("남북한 관계")[0].1, vec!["북한"]);
+        assert_eq!(m("북한에서는 오늘")[0].1, vec!["북한"]);
         assert_eq!(m("일본의 총리")[0].1, vec!["일본"]);
+        assert!(m("남북한 관계").is_empty());
+        assert!(m("북한산 등산").is_empty());
     }
 
     #[test]
     fn hangul_next_to_latin_term_is_a_boundary() {
         assert_eq!(m("Kishida는 말했다")[0].0, "kishida");
+    }
+
+    #[test]
+    fn romanised_names_ignore_hyphens_and_spaces() {
+        for t in ["Kim Yo Jong said", "KIM YOJONG said", "Kim Yo‐jong said"] {
+            assert!(m(t)[0].1.contains(&"Kim Yo-jong".to_string()), "{t}");
+        }
+        assert!(
+            !m("Kim Yong-nam said")[0]
+                .1
+                .contains(&"Kim Yo-jong".to_string())
+        );
     }
 
     #[test]
@@ -277,8 +990,6 @@ mod tests {
             )
         );
         assert_eq!(r[1].0, "kishida");
-        let r = m("Talk of a Japan‐DPRK summit and Kim Yo-jong");
-        assert_eq!(r[0].1, vec!["Kim Yo-jong", "Japan-DPRK summit", "Kim"]);
     }
 
     #[test]
@@ -292,24 +1003,66 @@ mod tests {
     fn phrases_do_not_span_fields() {
         let s = set();
         assert!(
-            s.match_texts(&["talks on Japan-DPRK", "summit next week"])
-                .is_empty()
+            s.match_fields(&ItemText {
+                title: "talks on Japan-DPRK",
+                summary: "summit next week",
+                ..Default::default()
+            })
+            .is_empty()
         );
     }
 
     #[test]
-    fn empty_term_is_an_error() {
-        let e = WatchSet::compile(&[WatchlistSpec {
+    fn hits_show_the_original_text_and_a_snippet() {
+        let s = WatchSet::compile(&[WatchlistSpec {
             name: "w".into(),
-            terms: vec!["\"  \"".into()],
-            exclude: vec![],
+            terms: vec![TermSpec::Group(vec!["Kim Yo-jong".into(), "김여정".into()])],
+            ..Default::default()
         }])
-        .unwrap_err();
-        assert!(e.to_string().contains("watchlist \"w\""));
+        .unwrap();
+        let long = format!(
+            "{} 김여정은 담화를 발표했다 {}",
+            "가나 ".repeat(40),
+            "다라 ".repeat(40)
+        );
+        let r = s.match_fields(&ItemText {
+            title: "ＫＩＭ ＹＯ-ＪＯＮＧ visits",
+            summary: &long,
+            ..Default::default()
+        });
+        assert_eq!(r[0].terms, vec!["Kim Yo-jong"]);
+        assert_eq!(r[0].hits.len(), 2);
+        assert_eq!(r[0].hits[0].field, Field::Title);
+        assert_eq!(r[0].hits[0].text, "ＫＩＭ ＹＯ-ＪＯＮＧ");
+        assert_eq!(r[0].hits[1].text, "김여정");
+        assert!(r[0].hits[1].snippet.starts_with('…'));
+        assert!(r[0].hits[1].snippet.contains("김여정은 담화를"));
+        assert!(r[0].hits[1].snippet.chars().count() < 100);
+    }
+
+    #[test]
+    fn term_syntax_errors_carry_offsets() {
+        assert_eq!(parse_term("  \"  \"").unwrap_err().message, "empty term");
+        assert_eq!(parse_term("title:\"abc").unwrap_err().offset, 6);
+        assert!(
+            parse_term("/(/")
+                .unwrap_err()
+                .message
+                .starts_with("invalid regex")
+        );
+        assert_eq!(parse_term("foo:bar").unwrap().display, "foo:bar");
+        assert_eq!(parse_term("title:Kim").unwrap().field, Some(Field::Title));
     }
 
     #[test]
     fn empty_set_matches_nothing() {
-        assert!(WatchSet::empty().match_texts(&["anything"]).is_empty());
+        assert!(
+            WatchSet::empty()
+                .match_fields(&ItemText {
+                    title: "anything",
+                    ..Default::default()
+                })
+                .is_empty()
+        );
     }
 }

@@ -1,0 +1,223 @@
+//! The delivery loop: claims due deliveries from the outbox, sends each to its sink, records
+//! the outcome (delivered; or failed, retried later with backoff, given up after the policy's
+//! attempts). At least once: a delivery is marked done only after its sink accepted it, so a
+//! crash in between sends it again; never again after it is marked.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use super::deliver::{self, DeliveryError};
+use super::{AlertPayload, RetryPolicy, SinkConfig};
+use crate::store::StoreError;
+use crate::store::alerts::{Delivery, Outbox};
+
+/// Deliveries claimed at once (and sent concurrently).
+const BATCH: usize = 8;
+/// Longest sleep between passes when nothing is due (a delivery queued by another process,
+/// such as `rematch --alert`, is picked up within this).
+const IDLE: Duration = Duration::from_secs(30);
+/// Added to the longest sink timeout: how long a claimed delivery stays claimed.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// Counts from one pass over the due deliveries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassStats {
+    pub delivered: usize,
+    /// Failed attempts that will be retried.
+    pub retrying: usize,
+    /// Deliveries given up on.
+    pub failed: usize,
+}
+
+/// Sinks and retry policy, replaced as a whole on reload.
+#[derive(Debug, Clone, Default)]
+pub struct Routing {
+    pub sinks: Vec<SinkConfig>,
+    pub policy: RetryPolicy,
+}
+
+/// Sends due alerts to their sinks.
+pub struct Dispatcher {
+    outbox: Arc<Mutex<Outbox>>,
+    client: reqwest::Client,
+    routing: Routing,
+}
+
+impl Dispatcher {
+    /// Opens the outbox of the (migrated) database at `db`.
+    pub fn new(db: &Path, routing: Routing, user_agent: &str) -> Result<Self, StoreError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Webhooks answer directly: a redirect is reported as a failure rather than followed
+        // (following would carry the configured secret headers to another address).
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| StoreError::Commit(format!("cannot build HTTP client: {e}")))?;
+        Ok(Self {
+            outbox: Arc::new(Mutex::new(Outbox::open(db)?)),
+            client,
+            routing,
+        })
+    }
+
+    /// Replaces the sinks and policy (on reload).
+    pub fn set_routing(&mut self, routing: Routing) {
+        self.routing = routing;
+    }
+
+    /// Attempts every delivery due now, once.
+    pub async fn pass(&self) -> Result<PassStats, StoreError> {
+        let mut stats = PassStats::default();
+        let start = now_ms();
+        let lease = self
+            .routing
+            .sinks
+            .iter()
+            .map(|s| s.timeout)
+            .max()
+            .unwrap_or_default()
+            + LEASE_MARGIN;
+        loop {
+            let claimed = self.blocking(move |o| o.claim(start, lease, BATCH)).await?;
+            if claimed.is_empty() {
+                return Ok(stats);
+            }
+            let mut sends = JoinSet::new();
+            for d in claimed {
+                let sink = self
+                    .routing
+                    .sinks
+                    .iter()
+                    .find(|s| s.name == d.sink)
+                    .cloned();
+                let client = self.client.clone();
+                sends.spawn(async move {
+                    let result = send(&client, sink.as_ref(), &d).await;
+                    (d, sink, result)
+                });
+            }
+            while let Some(joined) = sends.join_next().await {
+                let Ok((d, sink, result)) = joined else {
+                    continue; // a panicked send stays claimed until its lease ends
+                };
+                let what = sink.as_ref().map_or_else(String::new, deliver::describe);
+                match result {
+                    Ok(()) => {
+                        tracing::info!(sink = %d.sink, to = %what, alert = d.alert_id, attempt = d.attempts + 1, "alert delivered");
+                        self.blocking(move |o| o.delivered(d.id, now_ms())).await?;
+                        stats.delivered += 1;
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        let permanent = e.permanent();
+                        let policy = self.routing.policy;
+                        let (id, alert) = (d.id, d.alert_id);
+                        let gave_up = self
+                            .blocking(move |o| o.failed(id, now_ms(), &message, permanent, &policy))
+                            .await?;
+                        if gave_up {
+                            stats.failed += 1;
+                            tracing::error!(sink = %d.sink, to = %what, alert, attempt = d.attempts + 1, error = %e, "alert delivery failed; giving up");
+                        } else {
+                            stats.retrying += 1;
+                            tracing::warn!(sink = %d.sink, to = %what, alert, attempt = d.attempts + 1, error = %e, "alert delivery failed; will retry");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs passes until `stop` turns true: when a delivery is due, when `wake` is notified
+    /// (an alert was raised), and at least every 30 seconds. Takes new routing from `routing`.
+    pub async fn run(
+        mut self,
+        wake: Arc<Notify>,
+        mut routing: watch::Receiver<Routing>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            if let Err(e) = self.pass().await {
+                tracing::error!(error = %e, "alert outbox unavailable; will retry");
+            }
+            let next = self
+                .blocking(|o| o.next_due())
+                .await
+                .ok()
+                .flatten()
+                .map(|due| Duration::from_millis(due.saturating_sub(now_ms()).max(0) as u64))
+                .unwrap_or(IDLE)
+                .min(IDLE);
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                () = wake.notified() => {}
+                changed = routing.changed() => {
+                    if changed.is_ok() {
+                        self.set_routing(routing.borrow_and_update().clone());
+                    }
+                }
+                () = tokio::time::sleep(next) => {}
+            }
+        }
+    }
+
+    async fn blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Outbox) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let outbox = self.outbox.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut o = outbox.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut o)
+        })
+        .await
+        .map_err(|e| StoreError::Commit(format!("outbox task failed: {e}")))?
+    }
+}
+
+/// Why a claimed delivery could not even be attempted, or the sink's answer.
+async fn send(
+    client: &reqwest::Client,
+    sink: Option<&SinkConfig>,
+    d: &Delivery,
+) -> Result<(), SendError> {
+    let Some(sink) = sink else {
+        return Err(SendError::NoSink(d.sink.clone()));
+    };
+    let payload: AlertPayload =
+        serde_json::from_str(&d.payload).map_err(|e| SendError::Payload(e.to_string()))?;
+    deliver::deliver(client, sink, &payload)
+        .await
+        .map_err(SendError::Delivery)
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    #[error("sink {0:?} is not configured (any more)")]
+    NoSink(String),
+    #[error("stored alert payload is unreadable: {0}")]
+    Payload(String),
+    #[error(transparent)]
+    Delivery(DeliveryError),
+}
+
+impl SendError {
+    fn permanent(&self) -> bool {
+        match self {
+            SendError::NoSink(_) | SendError::Payload(_) => true,
+            SendError::Delivery(e) => e.permanent(),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
