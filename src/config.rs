@@ -144,6 +144,31 @@ pub struct FeedConfig {
 }
 
 impl Config {
+    /// Where each watchlist's alerts go.
+    pub fn alert_routes(&self) -> crate::store::alerts::Routes {
+        self.watchlists
+            .iter()
+            .map(|w| {
+                (
+                    w.name.clone(),
+                    crate::store::alerts::AlertRoute {
+                        priority: w.priority,
+                        description: w.description.clone(),
+                        sinks: w.alerts.clone(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Sinks and retry policy for the delivery loop.
+    pub fn routing(&self) -> crate::alert::dispatch::Routing {
+        crate::alert::dispatch::Routing {
+            sinks: self.sinks.clone(),
+            policy: self.retry,
+        }
+    }
+
     /// Compiles the watchlists. Terms were validated at load, so this only fails on automaton
     /// limits.
     pub fn watch_set(&self) -> Result<WatchSet, ConfigError> {

@@ -6,6 +6,9 @@
 //! - [`parse`] turns bytes into normalised [`model::ParsedFeed`]s (encoding, dates, links, text); pure.
 //! - [`dedup`] derives each item's identity keys (guid, canonical link, content hash); pure.
 //! - [`watch`] compiles watchlists once into one automaton and matches items against it; pure.
+//! - [`alert`] delivers each story's alert (once per story and watchlist) from the SQLite outbox
+//!   to webhooks and commands, with retries.
+//! - [`export`] writes Atom feeds of a watchlist's stories.
 //! - [`schedule`] decides when each feed is polled next (adaptive, hints, backoff); pure.
 //! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
@@ -21,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
+pub mod export;
 pub mod fetch;
 pub mod model;
 pub mod parse;

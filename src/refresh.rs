@@ -370,6 +370,11 @@ impl Refresher {
         })
     }
 
+    /// The compiled watchlists refreshes match against.
+    pub fn watch(&self) -> Arc<WatchSet> {
+        self.watch.clone()
+    }
+
     /// Uses `other`'s parse slots, so a reloaded config shares one CPU budget with fetches
     /// still in flight.
     pub fn share_cpu_with(&mut self, other: &Refresher) {

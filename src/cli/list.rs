@@ -7,6 +7,7 @@ use super::output::{self, add_row, local_time, safe};
 use super::timespec::parse_time;
 use super::{CliError, CliResult, Format, ListArgs};
 use crate::config::Config;
+use crate::model::{Field, Match};
 use crate::store::Reader;
 use crate::store::query::{ListQuery, ListedItem, ListedStory};
 
@@ -32,34 +33,84 @@ pub fn run(config: &Config, args: &ListArgs) -> CliResult {
         tracing::warn!(watchlist = %w, "not a configured watchlist; showing stored matches only");
     }
     let reader = Reader::open(&config.database)?;
+    // With --matched or --watchlist the table says what matched, highlighted on a terminal.
+    let explain = (args.matched || args.watchlist.is_some()).then(|| Explain {
+        watchlist: args.watchlist.clone(),
+        color: output::color(),
+    });
     if args.items {
         let items = reader.list(&query)?;
         match args.format {
             Format::Json => output::print_json(&items)?,
             Format::Csv => csv(&items)?,
-            Format::Table => table(&items)?,
+            Format::Table => table(&items, explain.as_ref())?,
         }
     } else {
         let stories = reader.stories(&query)?;
         match args.format {
             Format::Json => output::print_json(&stories)?,
             Format::Csv => stories_csv(&stories)?,
-            Format::Table => stories_table(&stories)?,
+            Format::Table => stories_table(&stories, explain.as_ref())?,
         }
     }
     Ok(())
 }
 
-fn stories_table(stories: &[ListedStory]) -> anyhow::Result<()> {
-    let mut t = output::table(&[
-        "story",
-        "first seen",
-        "source",
-        "outlets",
-        "headline",
-        "watchlists",
-    ]);
+/// How the table explains matches: which watchlist's, and whether to colour them.
+struct Explain {
+    watchlist: Option<String>,
+    color: bool,
+}
+
+impl Explain {
+    /// The texts to highlight in a headline, and the "watchlist: terms" cell.
+    fn of<'a>(&self, matches: impl Iterator<Item = &'a Match>) -> (Vec<&'a str>, String) {
+        let mut marks: Vec<&str> = Vec::new();
+        let mut lists: Vec<(&str, Vec<&str>)> = Vec::new();
+        for m in matches.filter(|m| self.watchlist.as_ref().is_none_or(|w| *w == m.watchlist)) {
+            marks.extend(
+                m.hits
+                    .iter()
+                    .filter(|h| h.field == Field::Title)
+                    .map(|h| h.text.as_str()),
+            );
+            let entry = match lists.iter_mut().find(|(w, _)| *w == m.watchlist) {
+                Some(e) => e,
+                None => {
+                    lists.push((&m.watchlist, Vec::new()));
+                    lists.last_mut().expect("just pushed")
+                }
+            };
+            for t in &m.terms {
+                if !entry.1.contains(&t.as_str()) {
+                    entry.1.push(t);
+                }
+            }
+        }
+        let cell = lists
+            .iter()
+            .map(|(w, terms)| format!("{w}: {}", terms.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        (marks, cell)
+    }
+}
+
+fn stories_table(stories: &[ListedStory], explain: Option<&Explain>) -> anyhow::Result<()> {
+    let last = if explain.is_some() {
+        "matched"
+    } else {
+        "watchlists"
+    };
+    let mut t = output::table(&["story", "first seen", "source", "outlets", "headline", last]);
     for s in stories {
+        let (headline, matched) = match explain {
+            Some(x) => {
+                let (marks, cell) = x.of(s.members.iter().flat_map(|m| &m.item.matches));
+                (output::highlight(&s.title, &marks, x.color), safe(&cell))
+            }
+            None => (safe(&s.title), safe(&s.watchlists.join(","))),
+        };
         add_row(
             &mut t,
             vec![
@@ -67,8 +118,8 @@ fn stories_table(stories: &[ListedStory]) -> anyhow::Result<()> {
                 local_time(s.time),
                 safe(&s.first_source),
                 s.outlets.to_string(),
-                safe(&s.title),
-                safe(&s.watchlists.join(",")),
+                headline,
+                matched,
             ],
         );
     }
@@ -118,17 +169,29 @@ fn stories_csv(stories: &[ListedStory]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn table(items: &[ListedItem]) -> anyhow::Result<()> {
-    let mut t = output::table(&["time", "story", "feed", "title", "watchlists"]);
+fn table(items: &[ListedItem], explain: Option<&Explain>) -> anyhow::Result<()> {
+    let last = if explain.is_some() {
+        "matched"
+    } else {
+        "watchlists"
+    };
+    let mut t = output::table(&["time", "story", "feed", "title", last]);
     for i in items {
+        let (title, matched) = match explain {
+            Some(x) => {
+                let (marks, cell) = x.of(i.matches.iter());
+                (output::highlight(&i.title, &marks, x.color), safe(&cell))
+            }
+            None => (safe(&i.title), safe(&i.watchlists.join(","))),
+        };
         add_row(
             &mut t,
             vec![
                 local_time(i.time()),
                 output::opt(i.story_id),
                 safe(&i.feed),
-                safe(&i.title),
-                safe(&i.watchlists.join(",")),
+                title,
+                matched,
             ],
         );
     }

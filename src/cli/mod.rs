@@ -3,10 +3,12 @@
 
 mod check_feed;
 mod config_check;
+mod export;
 mod feeds;
 mod list;
 mod output;
 mod poll;
+mod rematch;
 mod restory;
 mod run;
 mod show;
@@ -88,14 +90,20 @@ pub enum Command {
     Show(ShowArgs),
     /// Re-cluster stored items into stories from a time on, after the rules changed
     Restory(RestoryArgs),
+    /// Re-check stored items against the current watchlists, adding and removing matches
+    Rematch(RematchArgs),
+    /// Write reports in other formats (an Atom feed of a watchlist's stories)
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Fetch and parse one feed without storing it
     CheckFeed(CheckFeedArgs),
     /// Configured feeds with their last fetch result
     Feeds(FormatArgs),
     /// Run as a daemon: every feed on its own schedule until SIGTERM/SIGINT; SIGHUP reloads
     Run,
-    /// Each feed's fetch state and schedule: last result, validators, interval and why, next poll
-    Status(FormatArgs),
+    /// Each feed's fetch state and schedule: last result, validators, interval and why, next poll;
+    /// --alerts: alert deliveries per sink
+    Status(StatusArgs),
     /// Configuration commands
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -122,7 +130,8 @@ pub struct ListArgs {
     /// Only items that matched this watchlist
     #[arg(long, value_name = "NAME")]
     pub watchlist: Option<String>,
-    /// Only items that matched any watchlist
+    /// Only items that matched any watchlist; the table shows what matched, highlighted on a
+    /// terminal (unless NO_COLOR is set)
     #[arg(long)]
     pub matched: bool,
     /// At most this many rows (stories, or items with --items)
@@ -149,6 +158,53 @@ pub struct RestoryArgs {
     /// Re-cluster items from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339
     #[arg(long, value_name = "WHEN", required = true)]
     pub since: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RematchArgs {
+    /// Re-check items first seen from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339
+    #[arg(long, value_name = "WHEN", default_value = "7d")]
+    pub since: String,
+    /// Only this watchlist (if it is no longer configured, its matches in range are removed)
+    #[arg(long, value_name = "NAME")]
+    pub watchlist: Option<String>,
+    /// Raise (and deliver) alerts for stories that newly match; by default a re-check only
+    /// records matches
+    #[arg(long)]
+    pub alert: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// An Atom feed of a watchlist's stories, newest first
+    Atom(AtomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AtomArgs {
+    /// The watchlist
+    #[arg(long, value_name = "NAME", required = true)]
+    pub watchlist: String,
+    /// Stories from this time on [default: 7d]
+    #[arg(long, value_name = "WHEN", default_value = "7d")]
+    pub since: String,
+    /// At most this many stories
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: u64,
+    /// Write to this file (atomically) instead of stdout
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Show the alert outbox per sink instead of feeds
+    #[arg(long)]
+    pub alerts: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -193,7 +249,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), &config_path, &args),
         Command::Feeds(args) => feeds::run(&load(&config_path)?, args.format),
         Command::Run => run::run(&config_path),
-        Command::Status(args) => status::run(&load(&config_path)?, args.format),
+        Command::Status(args) => status::run(&load(&config_path)?, &args),
+        Command::Rematch(args) => rematch::run(&load(&config_path)?, &args),
+        Command::Export(ExportCommand::Atom(args)) => export::atom(&load(&config_path)?, &args),
         Command::Config(ConfigCommand::Check(args)) => {
             config_check::run(&load(&config_path)?, args.format)
         }

@@ -57,6 +57,46 @@ pub fn print_table(t: &Table, empty_note: &str) -> io::Result<()> {
     }
 }
 
+/// Whether to colour terminal output: stdout is a terminal and `NO_COLOR` is not set
+/// (<https://no-color.org>).
+pub fn color() -> bool {
+    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `text` made [`safe`], with every occurrence of each of `marks` highlighted (bold yellow)
+/// when `on`. Marks are the texts that matched, as stored; the highlight is added after the
+/// text is cleaned, so stored text still cannot emit escape sequences.
+pub fn highlight(text: &str, marks: &[&str], on: bool) -> String {
+    let clean = safe(text);
+    if !on {
+        return clean;
+    }
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for m in marks.iter().map(|m| safe(m)).filter(|m| !m.is_empty()) {
+        let mut from = 0;
+        while let Some(i) = clean[from..].find(&m) {
+            spans.push((from + i, from + i + m.len()));
+            from += i + m.len();
+        }
+    }
+    // Longest first where two start together.
+    spans.sort_unstable_by_key(|&(s, e)| (s, std::cmp::Reverse(e)));
+    let mut out = String::with_capacity(clean.len() + spans.len() * 12);
+    let mut at = 0;
+    for (s, e) in spans {
+        if s < at {
+            continue; // overlaps the previous mark
+        }
+        out.push_str(&clean[at..s]);
+        out.push_str("\x1b[1;33m");
+        out.push_str(&clean[s..e]);
+        out.push_str("\x1b[0m");
+        at = e;
+    }
+    out.push_str(&clean[at..]);
+    out
+}
+
 /// Local time, minute precision, for tables.
 pub fn local_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
@@ -89,4 +129,22 @@ pub fn csv_row<W: Write>(w: &mut csv::Writer<W>, fields: &[String]) -> csv::Resu
 /// A CSV writer on stdout.
 pub fn csv_writer() -> csv::Writer<io::StdoutLock<'static>> {
     csv::Writer::from_writer(io::stdout().lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlight_marks_every_occurrence_and_stays_safe() {
+        assert_eq!(
+            highlight("Kim meets Kim\u{1b}[31m", &["Kim"], true),
+            "\x1b[1;33mKim\x1b[0m meets \x1b[1;33mKim\x1b[0m"
+        );
+        assert_eq!(
+            highlight("북한은 오늘", &["북한", "북"], true),
+            "\x1b[1;33m북한\x1b[0m은 오늘"
+        );
+        assert_eq!(highlight("Kim meets", &["Kim"], false), "Kim meets");
+    }
 }

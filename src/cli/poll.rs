@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::{CliError, CliResult};
+use crate::alert::dispatch::{Dispatcher, PassStats};
 use crate::config::Config;
 use crate::refresh::{self, FeedOutcome};
 use crate::store::{Store, Writer};
@@ -14,6 +15,7 @@ pub fn run(config: &Config) -> CliResult {
     let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
     let mut store = Store::open(&config.database)?;
     store.set_story_window(config.stories.window);
+    store.set_alert_routes(config.alert_routes());
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let writer = {
         let _in_runtime = runtime.enter();
@@ -26,6 +28,9 @@ pub fn run(config: &Config) -> CliResult {
     }
     let summary = summary?;
     let stats = summary.stats();
+    // Alerts raised now (and any still due from earlier) go out before exiting: cron users
+    // have no daemon to send them.
+    let deliveries = deliver_due(config)?;
     let failed: Vec<String> = summary
         .feeds
         .iter()
@@ -48,10 +53,34 @@ pub fn run(config: &Config) -> CliResult {
         stats.updated,
         stats.matches,
     )?;
+    if stats.alerts > 0 || deliveries != PassStats::default() {
+        writeln!(
+            std::io::stdout(),
+            "alerts: {} raised; {} delivered, {} to retry, {} failed",
+            stats.alerts,
+            deliveries.delivered,
+            deliveries.retrying,
+            deliveries.failed
+        )?;
+    }
     if !summary.feeds.is_empty() && summary.ok() == 0 {
         return Err(CliError::Runtime(anyhow::anyhow!(
             "every feed failed; see the log lines above or `aggregator feeds`"
         )));
     }
     Ok(())
+}
+
+/// Attempts every alert delivery that is due, once (see [`Dispatcher::pass`]).
+pub fn deliver_due(config: &Config) -> Result<PassStats, CliError> {
+    let runtime = refresh::runtime().context("cannot start the async runtime")?;
+    let stats = runtime.block_on(async {
+        let d = Dispatcher::new(
+            &config.database,
+            config.routing(),
+            &config.defaults.user_agent,
+        )?;
+        d.pass().await
+    })?;
+    Ok(stats)
 }

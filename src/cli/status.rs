@@ -6,7 +6,9 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::output::{self, add_row, local_time, safe};
-use super::{CliResult, Format};
+use std::io::Write;
+
+use super::{CliResult, Format, StatusArgs};
 use crate::config::Config;
 use crate::store::Reader;
 use crate::store::query::FeedRow;
@@ -20,7 +22,11 @@ struct Status<'a> {
     row: &'a FeedRow,
 }
 
-pub fn run(config: &Config, format: Format) -> CliResult {
+pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
+    if args.alerts {
+        return alerts(config, args.format);
+    }
+    let format = args.format;
     let rows = Reader::feeds_at(&config.database)?;
     let configured = |name: &str| config.feeds.iter().any(|f| f.name == name);
     match format {
@@ -169,6 +175,92 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                 );
             }
             output::print_table(&t, "no feeds fetched yet")?;
+            // Alert delivery problems belong on the same page as feed problems.
+            let sinks = Reader::sinks_at(&config.database)?;
+            let mut out = std::io::stdout().lock();
+            for s in sinks.iter().filter(|s| s.failed > 0 || s.retrying > 0) {
+                writeln!(
+                    out,
+                    "alerts: sink {}: {} failed, {} retrying, {} pending, {} delivered; last error {}: {}",
+                    safe(&s.sink),
+                    s.failed,
+                    s.retrying,
+                    s.pending,
+                    s.delivered,
+                    s.last_error_at.map(local_time).unwrap_or_default(),
+                    safe(s.last_error.as_deref().unwrap_or("")),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `status --alerts`: the alert outbox per sink.
+fn alerts(config: &Config, format: Format) -> CliResult {
+    let sinks = Reader::sinks_at(&config.database)?;
+    match format {
+        Format::Json => output::print_json(&sinks)?,
+        Format::Csv => {
+            let mut w = output::csv_writer();
+            w.write_record([
+                "sink",
+                "configured",
+                "pending",
+                "retrying",
+                "delivered",
+                "failed",
+                "last_delivered_at",
+                "last_error_at",
+                "last_error",
+            ])?;
+            for s in &sinks {
+                output::csv_row(
+                    &mut w,
+                    &[
+                        s.sink.clone(),
+                        config.sinks.iter().any(|c| c.name == s.sink).to_string(),
+                        s.pending.to_string(),
+                        s.retrying.to_string(),
+                        s.delivered.to_string(),
+                        s.failed.to_string(),
+                        output::rfc3339(s.last_delivered_at),
+                        output::rfc3339(s.last_error_at),
+                        s.last_error.clone().unwrap_or_default(),
+                    ],
+                )?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut t = output::table(&[
+                "sink",
+                "pending",
+                "retrying",
+                "delivered",
+                "failed",
+                "last delivered",
+                "last error",
+            ]);
+            for s in &sinks {
+                let error = match (&s.last_error, s.last_error_at) {
+                    (Some(e), Some(at)) => format!("{} {}", local_time(at), safe(e)),
+                    _ => String::new(),
+                };
+                add_row(
+                    &mut t,
+                    vec![
+                        safe(&s.sink),
+                        s.pending.to_string(),
+                        s.retrying.to_string(),
+                        s.delivered.to_string(),
+                        s.failed.to_string(),
+                        s.last_delivered_at.map(local_time).unwrap_or_default(),
+                        error,
+                    ],
+                );
+            }
+            output::print_table(&t, "no alerts queued yet")?;
         }
     }
     Ok(())

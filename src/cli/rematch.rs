@@ -1,0 +1,100 @@
+//! `aggregator rematch [--since 7d] [--watchlist NAME] [--alert]`: re-checks stored items
+//! against the current watchlists, adding and removing matches (and the stories' watchlists).
+
+use std::io::Write;
+
+use chrono::Utc;
+
+use super::output;
+use super::timespec::parse_time;
+use super::{CliError, CliResult, Format, RematchArgs};
+use crate::config::Config;
+use crate::store::Store;
+use crate::store::alerts::RematchOptions;
+
+pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
+    let since = parse_time(&args.since, Utc::now())
+        .map_err(|m| CliError::Usage(anyhow::anyhow!("--since: {m}")))?;
+    if let Some(w) = &args.watchlist
+        && !config.watchlists.iter().any(|c| &c.name == w)
+    {
+        tracing::warn!(watchlist = %w, "not a configured watchlist: its stored matches in range are removed");
+    }
+    if !config.database.exists() {
+        return Err(CliError::Runtime(anyhow::anyhow!(
+            "database {} does not exist yet: run `aggregator poll --once` first",
+            config.database.display()
+        )));
+    }
+    let watch = config.watch_set().map_err(|e| CliError::Usage(e.into()))?;
+    let mut store = Store::open(&config.database)?;
+    store.set_alert_routes(config.alert_routes());
+    let opts = RematchOptions {
+        since: since.timestamp(),
+        watchlist: args.watchlist.clone(),
+        alerts: args.alert,
+    };
+    let stats = store.rematch(&watch, &opts, Utc::now())?;
+    drop(store);
+    let delivered = if stats.alerts > 0 {
+        Some(super::poll::deliver_due(config)?)
+    } else {
+        None
+    };
+    match args.format {
+        Format::Json => output::print_json(&serde_json::json!({
+            "since": since,
+            "watchlist": args.watchlist,
+            "stats": stats,
+        }))?,
+        Format::Csv => {
+            let mut w = output::csv_writer();
+            w.write_record([
+                "since",
+                "items",
+                "added",
+                "removed",
+                "changed",
+                "stories_added",
+                "stories_removed",
+                "alerts",
+            ])?;
+            output::csv_row(
+                &mut w,
+                &[
+                    output::rfc3339(Some(since)),
+                    stats.items.to_string(),
+                    stats.added.to_string(),
+                    stats.removed.to_string(),
+                    stats.changed.to_string(),
+                    stats.stories_added.to_string(),
+                    stats.stories_removed.to_string(),
+                    stats.alerts.to_string(),
+                ],
+            )?;
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut line = format!(
+                "rematch: {} items since {}: matches {} added, {} removed, {} changed; stories {} gained a watchlist, {} lost one",
+                stats.items,
+                output::local_time(since),
+                stats.added,
+                stats.removed,
+                stats.changed,
+                stats.stories_added,
+                stats.stories_removed,
+            );
+            if let Some(d) = delivered {
+                line.push_str(&format!(
+                    "; alerts {} raised, {} delivered, {} failed",
+                    stats.alerts,
+                    d.delivered,
+                    d.failed + d.retrying
+                ));
+            }
+            writeln!(std::io::stdout(), "{line}")?;
+        }
+    }
+    Ok(())
+}
