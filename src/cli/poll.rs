@@ -53,7 +53,7 @@ pub fn run(config: &Config) -> CliResult {
         stats.updated,
         stats.matches,
     )?;
-    if stats.alerts > 0 || deliveries != PassStats::default() {
+    if !config.sinks.is_empty() || deliveries != PassStats::default() {
         writeln!(
             std::io::stdout(),
             "alerts: {} raised; {} delivered, {} to retry, {} failed",
