@@ -1291,6 +1291,47 @@ mod tests {
     }
 
     #[test]
+    fn sinks_are_checked_and_named_by_watchlists() {
+        let w = "[[watchlist]]\nname = \"x\"\nterms = [\"a\"]\nalerts = [\"desk\"]\n";
+        let e = err("watchlists = \"w.toml\"\n", Some(w));
+        assert!(
+            e.starts_with(
+                "DIR/w.toml:4:11: watchlist.alerts: watchlist \"x\": no [[sink]] is named \"desk\""
+            ),
+            "{e}"
+        );
+        let e = err(
+            "[[sink]]\nname = \"desk\"\ntype = \"webhook\"\nurl = \"ftp://h/SECRET\"\n",
+            None,
+        );
+        assert!(
+            e.starts_with("DIR/a.toml:4:7: sink.url: sink \"desk\": not an http(s) URL"),
+            "{e}"
+        );
+        assert!(!e.contains("SECRET"), "the URL is not echoed: {e}");
+        let e = err(
+            "[[sink]]\nname = \"desk\"\ntype = \"webhook\"\nurl = \"https://h/x\"\nheaders = { Authorization = \"Bearer ${AGGREGATOR_TEST_UNSET_VAR}\" }\n",
+            None,
+        );
+        assert!(
+            e.contains("sink \"desk\": header Authorization: environment variable AGGREGATOR_TEST_UNSET_VAR is not set"),
+            "{e}"
+        );
+        let e = err(
+            "[[sink]]\nname = \"p\"\ntype = \"command\"\ncommand = []\n",
+            None,
+        );
+        assert!(e.contains("sink \"p\": the command is empty"), "{e}");
+        let e = err("[[sink]]\nname = \"p\"\ntype = \"pigeon\"\n", None);
+        assert!(e.contains("unknown type \"pigeon\""), "{e}");
+        let e = err("[[atom]]\nwatchlist = \"nope\"\npath = \"x.atom\"\n", None);
+        assert!(
+            e.starts_with("DIR/a.toml:2:13: atom.watchlist: no watchlist is named \"nope\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn unreadable_watchlist_file() {
         let e = err("watchlists = \"missing.toml\"\n", None);
         assert!(

@@ -822,6 +822,87 @@ mod tests {
         }
     }
 
+    fn matched(mut r: ReadyItem, watchlists: &[&str]) -> ReadyItem {
+        r.matches = watchlists
+            .iter()
+            .map(|w| Match {
+                watchlist: w.to_string(),
+                terms: vec!["t".into()],
+                hits: Vec::new(),
+            })
+            .collect();
+        r
+    }
+
+    fn count(s: &Store, sql: &str) -> i64 {
+        s.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn alerts_are_raised_once_per_story_and_watchlist() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&d.path().join("db")).unwrap();
+        let route = |sinks: &[&str]| alerts::AlertRoute {
+            sinks: sinks.iter().map(|x| x.to_string()).collect(),
+            ..Default::default()
+        };
+        s.set_alert_routes(Routes::from([
+            ("w1".to_string(), route(&["hook", "pager"])),
+            ("w2".to_string(), route(&["hook"])),
+        ]));
+        let now = Utc::now();
+        let st = s
+            .sync_feeds(&[feed("a"), feed("b"), feed("c")], now)
+            .unwrap();
+        let (a, b, c) = (st[0].id, st[1].id, st[2].id);
+        let link = Some("http://x/story");
+        let first = s
+            .record(
+                a,
+                fetched(vec![matched(ready(Some("1"), link, "Kim"), &["w1"])]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(first.alerts, 1);
+        assert_eq!(
+            count(&s, "SELECT count(*) FROM outbox"),
+            2,
+            "one delivery per sink"
+        );
+        // Another outlet of the same story: only the watchlist it newly matches alerts.
+        let second = s
+            .record(
+                b,
+                fetched(vec![matched(ready(Some("2"), link, "Kim"), &["w1", "w2"])]),
+                now,
+            )
+            .unwrap();
+        assert_eq!((second.matches, second.alerts), (2, 1));
+        // Re-clustering rebuilds the story's matches but does not alert again, nor does a
+        // further member afterwards.
+        s.restory(now - chrono::Duration::days(1)).unwrap();
+        let third = s
+            .record(
+                c,
+                fetched(vec![matched(ready(Some("3"), link, "Kim"), &["w1", "w2"])]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(third.alerts, 0);
+        assert_eq!(count(&s, "SELECT count(*) FROM alerts"), 2);
+        assert_eq!(count(&s, "SELECT count(*) FROM outbox"), 3);
+        let payload: String = s
+            .conn
+            .query_row(
+                "SELECT payload FROM alerts WHERE watchlist = 'w2'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let p: crate::alert::AlertPayload = serde_json::from_str(&payload).unwrap();
+        assert_eq!((p.story.feed.as_str(), p.watchlist.as_str()), ("b", "w2"));
+    }
+
     #[test]
     fn identity_rules() {
         let d = tempfile::tempdir().unwrap();
