@@ -26,29 +26,101 @@ impl Rng {
 }
 
 const EN: &[&str] = &[
-    "North", "Korea", "said", "on", "Tuesday", "the", "missile", "launch", "was", "a", "test",
-    "of", "its", "new", "system", "officials", "in", "Seoul", "and", "Tokyo", "condemned",
-    "move", "Japan", "prime", "minister", "talks", "with", "United", "States", "sanctions",
-    "regime", "statement", "Pyongyang", "ministry", "military", "border", "drills", "summit",
-    "economy", "trade", "exports", "rose", "percent", "year", "market", "shares", "fell",
+    "North",
+    "Korea",
+    "said",
+    "on",
+    "Tuesday",
+    "the",
+    "missile",
+    "launch",
+    "was",
+    "a",
+    "test",
+    "of",
+    "its",
+    "new",
+    "system",
+    "officials",
+    "in",
+    "Seoul",
+    "and",
+    "Tokyo",
+    "condemned",
+    "move",
+    "Japan",
+    "prime",
+    "minister",
+    "talks",
+    "with",
+    "United",
+    "States",
+    "sanctions",
+    "regime",
+    "statement",
+    "Pyongyang",
+    "ministry",
+    "military",
+    "border",
+    "drills",
+    "summit",
+    "economy",
+    "trade",
+    "exports",
+    "rose",
+    "percent",
+    "year",
+    "market",
+    "shares",
+    "fell",
 ];
 const KO: &[&str] = &[
-    "북한은", "이날", "미사일을", "발사했다고", "밝혔다", "정부는", "일본", "총리가", "회담에서",
-    "대북", "제재를", "논의했다", "합동참모본부는", "동해상으로", "탄도미사일", "군사", "훈련을",
-    "경제", "수출이", "증가했다", "시장은", "하락했다", "외교부", "대변인은", "성명을",
+    "북한은",
+    "이날",
+    "미사일을",
+    "발사했다고",
+    "밝혔다",
+    "정부는",
+    "일본",
+    "총리가",
+    "회담에서",
+    "대북",
+    "제재를",
+    "논의했다",
+    "합동참모본부는",
+    "동해상으로",
+    "탄도미사일",
+    "군사",
+    "훈련을",
+    "경제",
+    "수출이",
+    "증가했다",
+    "시장은",
+    "하락했다",
+    "외교부",
+    "대변인은",
+    "성명을",
 ];
 
 fn sentence(rng: &mut Rng, words: &[&str], n: usize) -> String {
-    (0..n).map(|_| rng.pick(words)).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| rng.pick(words))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A term that looks like a name or a phrase but never occurs in the generated text.
 fn filler_term(i: usize) -> TermSpec {
-    const SYL: &[&str] = &["ka", "mo", "ri", "sun", "jae", "hwa", "dong", "yeol", "bin", "tae"];
+    const SYL: &[&str] = &[
+        "ka", "mo", "ri", "sun", "jae", "hwa", "dong", "yeol", "bin", "tae",
+    ];
     const HAN: &[&str] = &["가", "나", "다", "라", "마", "바", "사", "아", "자", "차"];
     let d = [i % 10, i / 10 % 10, i / 100 % 10, i / 1000 % 10];
-    if i % 3 == 0 {
-        TermSpec::One(format!("{}{}{}{}", HAN[d[0]], HAN[d[1]], HAN[d[2]], HAN[d[3]]))
+    if i.is_multiple_of(3) {
+        TermSpec::One(format!(
+            "{}{}{}{}",
+            HAN[d[0]], HAN[d[1]], HAN[d[2]], HAN[d[3]]
+        ))
     } else if i % 3 == 1 {
         TermSpec::Group(vec![
             format!("Q{} {}-{}", SYL[d[0]], SYL[d[1]], SYL[d[2]]),
@@ -81,7 +153,9 @@ fn set(terms: usize) -> WatchSet {
     let mut made = 8; // the terms above, counting the query's
     let mut i = 0;
     while made < terms {
-        let chunk: Vec<TermSpec> = (0..100.min(terms - made)).map(|k| filler_term(i + k)).collect();
+        let chunk: Vec<TermSpec> = (0..100.min(terms - made))
+            .map(|k| filler_term(i + k))
+            .collect();
         made += chunk.len();
         i += chunk.len();
         specs.push(WatchlistSpec {
@@ -101,7 +175,7 @@ fn main() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let items: Vec<(String, String)> = (0..n)
         .map(|i| {
-            let words = if i % 2 == 0 { EN } else { KO };
+            let words = if i.is_multiple_of(2) { EN } else { KO };
             (sentence(&mut rng, words, 10), sentence(&mut rng, words, 45))
         })
         .collect();
@@ -114,7 +188,11 @@ fn main() {
         // Warm up, then the best of three passes.
         let mut matched = 0;
         for (t, s) in items.iter().take(1000) {
-            black_box(watch.match_fields(&ItemText { title: t, summary: s, ..Default::default() }));
+            black_box(watch.match_fields(&ItemText {
+                title: t,
+                summary: s,
+                ..Default::default()
+            }));
         }
         let mut best = f64::MAX;
         for _ in 0..3 {
