@@ -184,6 +184,12 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), ExportError>
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents)?;
+        // A feed is for subscribers: readable whatever the process umask (the unit's is 0077).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();

@@ -103,14 +103,17 @@ fn stories_table(stories: &[ListedStory], explain: Option<&Explain>) -> anyhow::
         "watchlists"
     };
     let mut t = output::table(&["story", "first seen", "source", "outlets", "headline", last]);
+    let mut marks = Vec::with_capacity(stories.len());
     for s in stories {
-        let (headline, matched) = match explain {
+        let matched = match explain {
             Some(x) => {
-                let (marks, cell) = x.of(s.members.iter().flat_map(|m| &m.item.matches));
-                (output::highlight(&s.title, &marks, x.color), safe(&cell))
+                let (m, cell) = x.of(s.members.iter().flat_map(|m| &m.item.matches));
+                marks.push(m.into_iter().map(str::to_string).collect());
+                safe(&cell)
             }
-            None => (safe(&s.title), safe(&s.watchlists.join(","))),
+            None => safe(&s.watchlists.join(",")),
         };
+        let headline = safe(&s.title);
         add_row(
             &mut t,
             vec![
@@ -123,7 +126,8 @@ fn stories_table(stories: &[ListedStory], explain: Option<&Explain>) -> anyhow::
             ],
         );
     }
-    output::print_table(&t, "no stories")?;
+    let color = explain.is_some_and(|x| x.color);
+    output::print_table_marked(&t, &marks, color, "no stories")?;
     Ok(())
 }
 
@@ -176,14 +180,17 @@ fn table(items: &[ListedItem], explain: Option<&Explain>) -> anyhow::Result<()> 
         "watchlists"
     };
     let mut t = output::table(&["time", "story", "feed", "title", last]);
+    let mut marks = Vec::with_capacity(items.len());
     for i in items {
-        let (title, matched) = match explain {
+        let matched = match explain {
             Some(x) => {
-                let (marks, cell) = x.of(i.matches.iter());
-                (output::highlight(&i.title, &marks, x.color), safe(&cell))
+                let (m, cell) = x.of(i.matches.iter());
+                marks.push(m.into_iter().map(str::to_string).collect());
+                safe(&cell)
             }
-            None => (safe(&i.title), safe(&i.watchlists.join(","))),
+            None => safe(&i.watchlists.join(",")),
         };
+        let title = safe(&i.title);
         add_row(
             &mut t,
             vec![
@@ -195,7 +202,8 @@ fn table(items: &[ListedItem], explain: Option<&Explain>) -> anyhow::Result<()> 
             ],
         );
     }
-    output::print_table(&t, "no items")?;
+    let color = explain.is_some_and(|x| x.color);
+    output::print_table_marked(&t, &marks, color, "no items")?;
     Ok(())
 }
 

@@ -63,37 +63,55 @@ pub fn color() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// `text` made [`safe`], with every occurrence of each of `marks` highlighted (bold yellow)
-/// when `on`. Marks are the texts that matched, as stored; the highlight is added after the
-/// text is cleaned, so stored text still cannot emit escape sequences.
-pub fn highlight(text: &str, marks: &[&str], on: bool) -> String {
-    let clean = safe(text);
-    if !on {
-        return clean;
+/// Prints the table, highlighting (bold yellow) in each row every occurrence of that row's
+/// `marks` when `on`: the texts that matched a watchlist. The table is laid out first and the
+/// marks added to its finished lines, so column widths and truncation are those of the plain
+/// text, and stored text (already made [`safe`] in the cells) still cannot emit escapes.
+pub fn print_table_marked(
+    t: &Table,
+    marks: &[Vec<String>],
+    on: bool,
+    empty_note: &str,
+) -> io::Result<()> {
+    if !on || t.row_count() == 0 {
+        return print_table(t, empty_note);
     }
+    let mut out = io::stdout().lock();
+    let mut lines = t.lines();
+    if let Some(header) = lines.next() {
+        writeln!(out, "{header}")?;
+    }
+    for (line, row_marks) in lines.zip(marks.iter().chain(std::iter::repeat(&Vec::new()))) {
+        writeln!(out, "{}", mark(&line, row_marks))?;
+    }
+    Ok(())
+}
+
+/// `text` with every occurrence of each of `marks` wrapped in bold yellow.
+fn mark(text: &str, marks: &[String]) -> String {
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for m in marks.iter().map(|m| safe(m)).filter(|m| !m.is_empty()) {
         let mut from = 0;
-        while let Some(i) = clean[from..].find(&m) {
+        while let Some(i) = text[from..].find(&m) {
             spans.push((from + i, from + i + m.len()));
             from += i + m.len();
         }
     }
     // Longest first where two start together.
     spans.sort_unstable_by_key(|&(s, e)| (s, std::cmp::Reverse(e)));
-    let mut out = String::with_capacity(clean.len() + spans.len() * 12);
+    let mut out = String::with_capacity(text.len() + spans.len() * 12);
     let mut at = 0;
     for (s, e) in spans {
         if s < at {
             continue; // overlaps the previous mark
         }
-        out.push_str(&clean[at..s]);
+        out.push_str(&text[at..s]);
         out.push_str("\x1b[1;33m");
-        out.push_str(&clean[s..e]);
+        out.push_str(&text[s..e]);
         out.push_str("\x1b[0m");
         at = e;
     }
-    out.push_str(&clean[at..]);
+    out.push_str(&text[at..]);
     out
 }
 
@@ -136,15 +154,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn highlight_marks_every_occurrence_and_stays_safe() {
+    fn marks_every_occurrence_longest_first_and_stay_safe() {
+        let marks = |m: &[&str]| m.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            highlight("Kim meets Kim\u{1b}[31m", &["Kim"], true),
+            mark("Kim meets Kim", &marks(&["Kim", "\u{1b}[31m"])),
             "\x1b[1;33mKim\x1b[0m meets \x1b[1;33mKim\x1b[0m"
         );
         assert_eq!(
-            highlight("북한은 오늘", &["북한", "북"], true),
+            mark("북한은 오늘", &marks(&["북", "북한"])),
             "\x1b[1;33m북한\x1b[0m은 오늘"
         );
-        assert_eq!(highlight("Kim meets", &["Kim"], false), "Kim meets");
     }
 }
