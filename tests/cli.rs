@@ -539,3 +539,33 @@ fn status_shows_fetch_state_and_schedule() {
         "the last error is shown: {table}"
     );
 }
+
+#[test]
+fn list_matched_says_what_matched_and_prints_no_escapes_when_piped() {
+    let srv = Server::start();
+    srv.route("/t", Route::rss(feed_with_escape()));
+    let setup = Setup::new(&[("t", &srv.url("/t"))], "");
+    assert!(setup.run(&["poll", "--once"]).status.success());
+    for args in [
+        &["list", "--matched", "--since", "2024-03-01"][..],
+        &[
+            "list",
+            "--items",
+            "--watchlist",
+            "dprk-japan",
+            "--since",
+            "2024-03-01",
+        ][..],
+    ] {
+        let out = setup.run(args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("matched"), "{args:?}: {text}");
+        assert!(text.contains("dprk-japan: Kishida"), "{args:?}: {text}");
+        assert!(!text.contains("Kimchi"), "{args:?}: {text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "{args:?}: piped output is plain: {text:?}"
+        );
+    }
+}
