@@ -185,6 +185,13 @@ pub async fn run(
     )?;
     let mut background = JoinSet::new();
     background.spawn(dispatcher.run(alerts_due.clone(), routing_rx, bg_stopped.clone()));
+    let (recheck_tx, recheck_rx) = watch::channel((config.clone(), Arc::new(config.watch_set()?)));
+    background.spawn(crate::recheck::keep_matches_current(
+        recheck_rx,
+        alerts_due.clone(),
+        matches_changed.clone(),
+        bg_stopped.clone(),
+    ));
     background.spawn(crate::export::keep_atom_files(
         config.database.clone(),
         atom_rx,
@@ -305,16 +312,7 @@ pub async fn run(
                         let _ = writer.call(move |s| s.set_alert_routes(routes)).await;
                         let _ = routing_tx.send(next.config.routing());
                         let _ = atom_tx.send(crate::export::atom_files(&next.config));
-                        let changed = changed_watchlists(&running.config, &next.config);
-                        if !changed.is_empty() && !next.config.rematch.window.is_zero() {
-                            background.spawn(rematch_changed(
-                                next.config.clone(),
-                                next.refresher.watch(),
-                                changed,
-                                alerts_due.clone(),
-                                matches_changed.clone(),
-                            ));
-                        }
+                        let _ = recheck_tx.send((next.config.clone(), next.refresher.watch()));
                         running = next;
                         let synced = sync_entries(&running.config, &writer, &mut entries, &busy).await;
                         queue = rebuild_queue(&entries, &busy);
@@ -445,94 +443,6 @@ pub async fn run(
         "daemon stopped"
     );
     Ok(summary)
-}
-
-/// Watchlists whose matching a reload changed (added, removed, or with other terms, fields or
-/// feeds); a change of priority, description or sinks does not count.
-fn changed_watchlists(old: &Config, new: &Config) -> Vec<String> {
-    let key = |w: &crate::watch::WatchlistSpec| {
-        (
-            w.terms.clone(),
-            w.all.clone(),
-            w.not.clone(),
-            w.query.clone(),
-            w.fields.clone(),
-            w.feeds.clone(),
-        )
-    };
-    let mut names: Vec<String> = Vec::new();
-    for w in &new.watchlists {
-        if old.watchlists.iter().find(|o| o.name == w.name).map(key) != Some(key(w)) {
-            names.push(w.name.clone());
-        }
-    }
-    for o in &old.watchlists {
-        if !new.watchlists.iter().any(|w| w.name == o.name) {
-            names.push(o.name.clone());
-        }
-    }
-    names
-}
-
-/// Re-checks the stored items of the look-back window against the watchlists a reload changed,
-/// on a connection of its own (in short transactions beside the writer).
-async fn rematch_changed(
-    config: Config,
-    watch: Arc<crate::watch::WatchSet>,
-    names: Vec<String>,
-    alerts_due: Arc<Notify>,
-    matches_changed: Arc<Notify>,
-) {
-    let window = chrono::Duration::from_std(config.rematch.window).unwrap_or(chrono::Duration::MAX);
-    let since = Utc::now()
-        .checked_sub_signed(window)
-        .map_or(0, |t| t.timestamp());
-    let result = tokio::task::spawn_blocking(move || {
-        let mut store = Store::open(&config.database)?;
-        store.set_alert_routes(config.alert_routes());
-        // Each changed watchlist alone; many at once in one pass over the items.
-        let passes: Vec<Option<String>> = if names.len() > 3 {
-            vec![None]
-        } else {
-            names.into_iter().map(Some).collect()
-        };
-        let mut total = crate::store::alerts::RematchStats::default();
-        for watchlist in passes {
-            let opts = crate::store::alerts::RematchOptions {
-                since,
-                watchlist,
-                alerts: config.rematch.alerts,
-            };
-            let s = store.rematch(&watch, &opts, Utc::now())?;
-            total.items = total.items.max(s.items);
-            total.added += s.added;
-            total.removed += s.removed;
-            total.alerts += s.alerts;
-        }
-        Ok::<_, StoreError>(total)
-    })
-    .await;
-    match result {
-        Ok(Ok(s)) => {
-            tracing::info!(
-                items = s.items,
-                added = s.added,
-                removed = s.removed,
-                alerts = s.alerts,
-                "watchlists changed: stored items re-checked"
-            );
-            if s.alerts > 0 {
-                alerts_due.notify_one();
-            }
-            if s.added + s.removed > 0 {
-                matches_changed.notify_one();
-            }
-        }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "re-checking stored items after a watchlist change failed")
-        }
-        Err(e) => tracing::error!(error = %e, "re-check task failed"),
-    }
 }
 
 /// Brings the schedule in line with `config`: new or changed feeds are due now (or right after

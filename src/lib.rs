@@ -9,6 +9,7 @@
 //! - [`alert`] delivers each story's alert (once per story and watchlist) from the SQLite outbox
 //!   to webhooks and commands, with retries.
 //! - [`export`] writes Atom feeds of a watchlist's stories.
+//! - [`recheck`] re-checks stored items when watchlists change (daemon start and reload).
 //! - [`schedule`] decides when each feed is polled next (adaptive, hints, backoff); pure.
 //! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
@@ -28,6 +29,7 @@ pub mod export;
 pub mod fetch;
 pub mod model;
 pub mod parse;
+pub mod recheck;
 pub mod refresh;
 pub mod schedule;
 pub mod store;

@@ -1247,3 +1247,59 @@ fn reload_rechecks_changed_watchlists_without_alerting() {
     );
     assert_eq!(pager_lines(&setup).len(), 1, "{log}");
 }
+
+/// A watchlist edited while the daemon was stopped is caught up at the next start: the database
+/// remembers what each watchlist looked like when stored items were last re-checked.
+#[test]
+fn a_watchlist_changed_while_stopped_is_rechecked_once_at_start() {
+    use aggregator::recheck::recheck;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    let feeds = Server::start();
+    feeds.route(
+        "/kyodo",
+        Route::rss(wire(
+            "Kyodo",
+            &[
+                ("kyd-1", KISHIDA_LINK, KISHIDA_TITLE, KISHIDA_BODY),
+                ("kyd-2", ENVOY_LINK, ENVOY_TITLE, ENVOY_BODY),
+            ],
+        )),
+    );
+    let setup = desk(
+        &[("kyodo", &feeds.url("/kyodo"))],
+        "",
+        "[[watchlist]]\nname = \"dprk\"\nterms = [\"Kishida\"]\n\n[[watchlist]]\nname = \"old\"\nterms = [\"envoy\"]\n",
+    );
+    ok(&setup, &["poll", "--once"]);
+    let check = |setup: &Setup| {
+        let config = setup.config();
+        let set = config.watch_set().unwrap();
+        recheck(&config, &set, Arc::new(AtomicBool::new(false))).unwrap()
+    };
+    // The first start records every watchlist; nothing changes, so the next one does nothing.
+    let first = check(&setup).expect("a first start checks every watchlist");
+    assert_eq!((first.added, first.removed), (0, 0), "{first:?}");
+    assert_eq!(check(&setup), None);
+    // Edited while stopped: `dprk` gains a term, `old` is removed.
+    set_watchlists(
+        &setup,
+        "[[watchlist]]\nname = \"dprk\"\nterms = [\"Kishida\", \"abductee\"]\npriority = \"high\"\n",
+    );
+    let caught_up = check(&setup).expect("the changed watchlists are re-checked");
+    assert_eq!(
+        (caught_up.added, caught_up.removed),
+        (1, 1),
+        "{caught_up:?}"
+    );
+    let stored = items(&setup);
+    assert_eq!(names(&item(&stored, ENVOY_TITLE)["watchlists"]), ["dprk"]);
+    assert_eq!(names(&item(&stored, KISHIDA_TITLE)["watchlists"]), ["dprk"]);
+    // A change that does not affect matching (priority) needs no re-check.
+    set_watchlists(
+        &setup,
+        "[[watchlist]]\nname = \"dprk\"\nterms = [\"Kishida\", \"abductee\"]\npriority = \"low\"\n",
+    );
+    assert_eq!(check(&setup), None);
+}

@@ -70,6 +70,11 @@ impl Dispatcher {
         self.routing = routing;
     }
 
+    /// Names of the configured sinks.
+    fn sink_names(&self) -> Vec<String> {
+        self.routing.sinks.iter().map(|s| s.name.clone()).collect()
+    }
+
     /// Attempts every delivery due now, once.
     pub async fn pass(&self) -> Result<PassStats, StoreError> {
         let mut stats = PassStats::default();
@@ -83,7 +88,14 @@ impl Dispatcher {
             .unwrap_or_default()
             + LEASE_MARGIN;
         loop {
-            let claimed = self.blocking(move |o| o.claim(start, lease, BATCH)).await?;
+            let names = self.sink_names();
+            let claimed = self
+                .blocking(move |o| {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    // Each batch's claim runs from its own start: it must outlast its sends.
+                    o.claim(start, now_ms(), lease, &names, BATCH)
+                })
+                .await?;
             if claimed.is_empty() {
                 return Ok(stats);
             }
@@ -106,26 +118,34 @@ impl Dispatcher {
                     continue; // a panicked send stays claimed until its lease ends
                 };
                 let what = sink.as_ref().map_or_else(String::new, deliver::describe);
+                let (name, alert, attempt) = (d.sink.clone(), d.alert_id, d.attempts + 1);
                 match result {
                     Ok(()) => {
-                        tracing::info!(sink = %d.sink, to = %what, alert = d.alert_id, attempt = d.attempts + 1, "alert delivered");
-                        self.blocking(move |o| o.delivered(d.id, now_ms())).await?;
+                        tracing::info!(sink = %name, to = %what, alert, attempt, "alert delivered");
+                        if !self.blocking(move |o| o.delivered(&d, now_ms())).await? {
+                            tracing::warn!(sink = %name, alert, "alert delivered after its claim lapsed; another process may send it too");
+                        }
                         stats.delivered += 1;
                     }
                     Err(e) => {
                         let message = e.to_string();
                         let permanent = e.permanent();
                         let policy = self.routing.policy;
-                        let (id, alert) = (d.id, d.alert_id);
-                        let gave_up = self
-                            .blocking(move |o| o.failed(id, now_ms(), &message, permanent, &policy))
+                        let recorded = self
+                            .blocking(move |o| o.failed(&d, now_ms(), &message, permanent, &policy))
                             .await?;
-                        if gave_up {
-                            stats.failed += 1;
-                            tracing::error!(sink = %d.sink, to = %what, alert, attempt = d.attempts + 1, error = %e, "alert delivery failed; giving up");
-                        } else {
-                            stats.retrying += 1;
-                            tracing::warn!(sink = %d.sink, to = %what, alert, attempt = d.attempts + 1, error = %e, "alert delivery failed; will retry");
+                        match recorded {
+                            None => {
+                                tracing::warn!(sink = %name, alert, error = %e, "alert delivery failed after its claim lapsed; left to the process that holds it")
+                            }
+                            Some(true) => {
+                                stats.failed += 1;
+                                tracing::error!(sink = %name, to = %what, alert, attempt, error = %e, "alert delivery failed; giving up");
+                            }
+                            Some(false) => {
+                                stats.retrying += 1;
+                                tracing::warn!(sink = %name, to = %what, alert, attempt, error = %e, "alert delivery failed; will retry");
+                            }
                         }
                     }
                 }
@@ -145,11 +165,19 @@ impl Dispatcher {
             if *stop.borrow() {
                 return;
             }
+            // New sinks first: a pass with the old ones would leave new deliveries waiting.
+            if routing.has_changed().unwrap_or(false) {
+                self.set_routing(routing.borrow_and_update().clone());
+            }
             if let Err(e) = self.pass().await {
                 tracing::error!(error = %e, "alert outbox unavailable; will retry");
             }
+            let names = self.sink_names();
             let next = self
-                .blocking(|o| o.next_due())
+                .blocking(move |o| {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    o.next_due(&names)
+                })
                 .await
                 .ok()
                 .flatten()

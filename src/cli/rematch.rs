@@ -33,6 +33,7 @@ pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
         since: since.timestamp(),
         watchlist: args.watchlist.clone(),
         alerts: args.alert,
+        cancel: None,
     };
     let stats = store.rematch(&watch, &opts, Utc::now())?;
     drop(store);

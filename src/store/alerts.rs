@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{StoreError, sqlite_err};
@@ -117,6 +117,8 @@ pub struct RematchOptions {
     pub watchlist: Option<String>,
     /// Whether stories that newly match raise alerts.
     pub alerts: bool,
+    /// Set to stop between chunks (what was re-checked so far stays committed).
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What a re-check changed. Field names are part of `rematch --format json`.
@@ -133,6 +135,8 @@ pub struct RematchStats {
     pub stories_removed: usize,
     /// Alerts raised.
     pub alerts: usize,
+    /// Whether the re-check was stopped before the end.
+    pub cancelled: bool,
 }
 
 /// An item as a re-check reads it: id, story, feed name, title, summary, author, link.
@@ -160,7 +164,17 @@ pub(super) fn rematch(
     let mut stats = RematchStats::default();
     let mut after = 0i64;
     loop {
-        let tx = conn.transaction()?;
+        if opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            stats.cancelled = true;
+            break;
+        }
+        // Immediate: this connection writes beside the daemon's writer, and a transaction that
+        // read first could not take the write lock once the writer has committed meanwhile.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rows: Vec<StoredItem> = tx
             .prepare_cached(
                 "SELECT i.id, i.story_id, f.name, i.title, i.summary, i.author, i.link
@@ -312,6 +326,8 @@ pub struct Delivery {
     pub alert_id: i64,
     pub sink: String,
     pub attempts: u32,
+    /// The claim: when it lapses (ms). Recording an outcome checks it is still this process's.
+    pub lease: i64,
     pub payload: String,
 }
 
@@ -354,103 +370,107 @@ impl Outbox {
         })
     }
 
-    /// Claims up to `limit` due deliveries, highest priority first, for `lease`: another process
-    /// does not take them meanwhile, and if this one dies they are due again when it ends.
+    /// Claims up to `limit` deliveries due by `due_ms` for one of `sinks`, highest priority
+    /// first, until `now_ms + lease`: another process does not take them meanwhile, and if this
+    /// one dies they are due again when the lease ends. Deliveries for sinks this process does
+    /// not know stay queued for one that does.
     pub fn claim(
         &mut self,
+        due_ms: i64,
         now_ms: i64,
         lease: Duration,
+        sinks: &[&str],
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         let err = sqlite_err(&self.path);
+        let sinks = serde_json::to_string(sinks).unwrap_or_else(|_| "[]".into());
+        let until = now_ms.saturating_add(lease.as_millis() as i64);
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(&err)?;
-        let rows = tx
+        let mut rows = tx
             .prepare_cached(
                 "UPDATE outbox SET next_attempt_ms = ?2 WHERE id IN (
-                    SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?1
+                    SELECT id FROM outbox INDEXED BY outbox_pending
+                    WHERE state = 'pending' AND next_attempt_ms <= ?1
+                      AND sink IN (SELECT value FROM json_each(?4))
                     ORDER BY priority DESC, id LIMIT ?3)
-                 RETURNING id, alert_id, sink, attempts,
+                 RETURNING id, alert_id, sink, attempts, next_attempt_ms,
                     (SELECT payload FROM alerts WHERE alerts.id = outbox.alert_id)",
             )
             .and_then(|mut st| {
-                st.query_map(
-                    params![
-                        now_ms,
-                        now_ms.saturating_add(lease.as_millis() as i64),
-                        limit as i64
-                    ],
-                    |r| {
-                        Ok(Delivery {
-                            id: r.get(0)?,
-                            alert_id: r.get(1)?,
-                            sink: r.get(2)?,
-                            attempts: r.get(3)?,
-                            payload: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                        })
-                    },
-                )?
+                st.query_map(params![due_ms, until, limit as i64, sinks], |r| {
+                    Ok(Delivery {
+                        id: r.get(0)?,
+                        alert_id: r.get(1)?,
+                        sink: r.get(2)?,
+                        attempts: r.get(3)?,
+                        lease: r.get(4)?,
+                        payload: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                    })
+                })?
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(&err)?;
         tx.commit().map_err(&err)?;
-        let mut rows = rows;
         rows.sort_by_key(|d| d.id);
         Ok(rows)
     }
 
-    /// Records a successful delivery: it is never attempted again.
-    pub fn delivered(&mut self, id: i64, now_ms: i64) -> Result<(), StoreError> {
-        self.conn
+    /// Records a successful delivery: it is never attempted again. Returns false when the
+    /// claim had lapsed and another process already recorded the delivery's outcome.
+    pub fn delivered(&mut self, d: &Delivery, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self
+            .conn
             .prepare_cached(
                 "UPDATE outbox SET state = 'delivered', attempts = attempts + 1,
-                    last_attempt_ms = ?2, delivered_ms = ?2 WHERE id = ?1",
+                    last_attempt_ms = ?2, delivered_ms = ?2
+                 WHERE id = ?1 AND state = 'pending' AND next_attempt_ms = ?3",
             )
-            .and_then(|mut st| st.execute(params![id, now_ms]))
+            .and_then(|mut st| st.execute(params![d.id, now_ms, d.lease]))
             .map_err(sqlite_err(&self.path))?;
-        Ok(())
+        Ok(n == 1)
     }
 
-    /// Records a failed attempt; schedules the next one, or gives up when `permanent` or the
-    /// policy's attempts are spent. Returns whether it gave up.
+    /// Records a failed attempt of a claimed delivery; schedules the next one, or gives up
+    /// when `permanent` or the policy's attempts are spent. Returns whether it gave up, or
+    /// `None` when the claim had lapsed (another process took the delivery over).
     pub fn failed(
         &mut self,
-        id: i64,
+        d: &Delivery,
         now_ms: i64,
         error: &str,
         permanent: bool,
         policy: &RetryPolicy,
-    ) -> Result<bool, StoreError> {
-        let err = sqlite_err(&self.path);
-        let attempts: u32 = self
-            .conn
-            .prepare_cached("SELECT attempts FROM outbox WHERE id = ?1")
-            .and_then(|mut st| st.query_row([id], |r| r.get(0)))
-            .optional()
-            .map_err(&err)?
-            .unwrap_or(0)
-            + 1;
+    ) -> Result<Option<bool>, StoreError> {
+        let attempts = d.attempts + 1;
         let give_up = permanent || attempts >= policy.max_attempts;
         let next = now_ms.saturating_add(policy.delay(attempts).as_millis() as i64);
-        self.conn
+        let n = self
+            .conn
             .prepare_cached(
                 "UPDATE outbox SET attempts = ?2, last_attempt_ms = ?3, last_error = ?4,
                     next_attempt_ms = ?5, state = CASE WHEN ?6 THEN 'failed' ELSE 'pending' END
-                 WHERE id = ?1",
+                 WHERE id = ?1 AND state = 'pending' AND next_attempt_ms = ?7",
             )
-            .and_then(|mut st| st.execute(params![id, attempts, now_ms, error, next, give_up]))
-            .map_err(&err)?;
-        Ok(give_up)
+            .and_then(|mut st| {
+                st.execute(params![
+                    d.id, attempts, now_ms, error, next, give_up, d.lease
+                ])
+            })
+            .map_err(sqlite_err(&self.path))?;
+        Ok((n == 1).then_some(give_up))
     }
 
-    /// When the next pending delivery is due (ms), if any is pending.
-    pub fn next_due(&self) -> Result<Option<i64>, StoreError> {
+    /// When the next pending delivery for one of `sinks` is due (ms), if any is pending.
+    pub fn next_due(&self, sinks: &[&str]) -> Result<Option<i64>, StoreError> {
+        let sinks = serde_json::to_string(sinks).unwrap_or_else(|_| "[]".into());
         self.conn
             .query_row(
-                "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'",
-                [],
+                "SELECT min(next_attempt_ms) FROM outbox
+                 WHERE state = 'pending' AND sink IN (SELECT value FROM json_each(?1))",
+                [sinks],
                 |r| r.get(0),
             )
             .map_err(sqlite_err(&self.path))
@@ -488,4 +508,100 @@ pub fn sink_status(conn: &Connection) -> rusqlite::Result<Vec<SinkStatus>> {
         })
     })?
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// A database with one alert queued for `sinks`.
+    fn queued(dir: &Path, sinks: &[&str]) -> PathBuf {
+        let db = dir.join("db");
+        let s = Store::open(&db).unwrap();
+        s.conn
+            .execute_batch(
+                "INSERT INTO alerts (id, watchlist, story_id, item_id, created_at, payload)
+                 VALUES (1, 'w', 1, 1, 0, '{}');",
+            )
+            .unwrap();
+        for sink in sinks {
+            s.conn
+                .execute(
+                    "INSERT INTO outbox (alert_id, sink, priority, next_attempt_ms) VALUES (1, ?1, 1, 0)",
+                    [sink],
+                )
+                .unwrap();
+        }
+        db
+    }
+
+    #[test]
+    fn a_claim_excludes_others_until_it_lapses_and_a_lapsed_claim_records_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let db = queued(d.path(), &["hook", "gone"]);
+        let (mut a, mut b) = (Outbox::open(&db).unwrap(), Outbox::open(&db).unwrap());
+        let lease = Duration::from_secs(10);
+        let mine = a.claim(1_000, 1_000, lease, &["hook"], 8).unwrap();
+        assert_eq!(mine.len(), 1, "only deliveries for known sinks are claimed");
+        assert_eq!(mine[0].lease, 11_000);
+        assert!(
+            b.claim(5_000, 5_000, lease, &["hook"], 8)
+                .unwrap()
+                .is_empty()
+        );
+        // A's claim lapses; B takes the delivery over and delivers it.
+        let theirs = b.claim(12_000, 12_000, lease, &["hook"], 8).unwrap();
+        assert_eq!(theirs.len(), 1);
+        assert!(b.delivered(&theirs[0], 12_500).unwrap());
+        // A's late outcome changes nothing: the delivery stays delivered.
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            a.failed(&mine[0], 13_000, "late", false, &policy).unwrap(),
+            None
+        );
+        assert!(!a.delivered(&mine[0], 13_000).unwrap());
+        let hook = &a.status().unwrap()[1];
+        assert_eq!(
+            (hook.sink.as_str(), hook.delivered, hook.pending),
+            ("hook", 1, 0)
+        );
+        assert_eq!(a.next_due(&["hook"]).unwrap(), None);
+        assert_eq!(a.next_due(&["gone"]).unwrap(), Some(0));
+    }
+
+    #[test]
+    fn failures_back_off_then_give_up() {
+        let d = tempfile::tempdir().unwrap();
+        let db = queued(d.path(), &["hook"]);
+        let mut o = Outbox::open(&db).unwrap();
+        let policy = RetryPolicy {
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(3),
+            max_attempts: 3,
+        };
+        let mut now = 0;
+        let mut waits = Vec::new();
+        for _ in 0..3 {
+            let c = o
+                .claim(now, now, Duration::from_secs(5), &["hook"], 1)
+                .unwrap();
+            assert_eq!(c.len(), 1, "due at {now}");
+            let gave_up = o
+                .failed(&c[0], now, "HTTP 500", false, &policy)
+                .unwrap()
+                .unwrap();
+            let next = o.next_due(&["hook"]).unwrap();
+            if gave_up {
+                assert_eq!(next, None);
+                break;
+            }
+            waits.push(next.unwrap() - now);
+            now = next.unwrap();
+        }
+        assert_eq!(waits, vec![1_000, 2_000]);
+        let s = &o.status().unwrap()[0];
+        assert_eq!((s.failed, s.pending), (1, 0));
+        assert_eq!(s.last_error.as_deref(), Some("HTTP 500"));
+    }
 }

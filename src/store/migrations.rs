@@ -154,6 +154,15 @@ CREATE TABLE outbox (
     delivered_ms    INTEGER
 ) STRICT;
 CREATE INDEX outbox_due ON outbox(state, next_attempt_ms);
+CREATE INDEX outbox_pending ON outbox(priority DESC, id) WHERE state = 'pending';
+
+-- What each watchlist looked like when the daemon last re-checked stored items against it, so a
+-- change made while it was stopped (or a re-check cut short) is caught up at the next start.
+CREATE TABLE watchlist_checks (
+    name        TEXT    PRIMARY KEY,
+    fingerprint TEXT    NOT NULL,
+    checked_at  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 
 INSERT INTO alerts (watchlist, story_id, item_id, created_at, payload)
     SELECT watchlist, story_id, item_id, matched_at, '{}' FROM story_matches;

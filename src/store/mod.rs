@@ -48,6 +48,12 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("database {path} has schema version {found}, older than this build reads ({known}): it is upgraded when the daemon restarts or `aggregator poll --once` runs", path = .path.display())]
+    TooOld {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("the database writer has stopped")]
     WriterGone,
     #[error("committing a group of writes failed: {0}")]
@@ -242,6 +248,41 @@ impl Store {
     ) -> Result<RematchStats, StoreError> {
         alerts::rematch(&mut self.conn, watch, &self.routes, opts, now.timestamp())
             .map_err(sqlite_err(&self.path))
+    }
+
+    /// The fingerprint of each watchlist as last re-checked (see
+    /// [`crate::watch::WatchlistSpec::fingerprint`]).
+    pub fn watchlist_checks(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        self.conn
+            .prepare("SELECT name, fingerprint FROM watchlist_checks")
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(sqlite_err(&self.path))
+    }
+
+    /// Records that stored items were re-checked against watchlist `name` as it is now
+    /// (`fingerprint`), or with `None`, that it is gone.
+    pub fn record_watchlist_check(
+        &mut self,
+        name: &str,
+        fingerprint: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = match fingerprint {
+            Some(f) => self.conn.execute(
+                "INSERT OR REPLACE INTO watchlist_checks (name, fingerprint, checked_at)
+                 VALUES (?1, ?2, ?3)",
+                params![name, f, now.timestamp()],
+            ),
+            None => self
+                .conn
+                .execute("DELETE FROM watchlist_checks WHERE name = ?1", [name]),
+        };
+        result.map(|_| ()).map_err(sqlite_err(&self.path))
     }
 
     /// Items in the story index and its heap bytes, once it is loaded (benchmarks report it).
@@ -783,6 +824,19 @@ fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     .map_err(sqlite_err(path))?;
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(sqlite_err(path))?;
+    // Reports read the current schema; a database still used by an older daemon is named as
+    // such rather than failing on a missing table.
+    let found: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sqlite_err(path))?;
+    let known = migrations::MIGRATIONS.len() as i64;
+    if found < known {
+        return Err(StoreError::TooOld {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
     Ok(conn)
 }
 

@@ -58,6 +58,26 @@ pub enum TermSpec {
     Group(Vec<String>),
 }
 
+impl WatchlistSpec {
+    /// A digest of what decides which items the watchlist matches (terms, `all`, `not`,
+    /// `query`, `fields`, `feeds`; not its description, priority or sinks): equal digests,
+    /// equal matches.
+    pub fn fingerprint(&self) -> String {
+        let key = format!(
+            "{:?}",
+            (
+                &self.terms,
+                &self.all,
+                &self.not,
+                &self.query,
+                &self.fields,
+                &self.feeds
+            )
+        );
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
+    }
+}
+
 impl TermSpec {
     pub fn members(&self) -> &[String] {
         match self {
