@@ -420,7 +420,7 @@ fn charset(h: &HeaderMap) -> Option<String> {
 }
 
 /// "error: cause: cause" for errors whose Display leaves out the cause (reqwest's do).
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(c) = src {

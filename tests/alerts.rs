@@ -7,10 +7,9 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::thread::JoinHandle;
@@ -19,7 +18,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use common::{Route, Server, Setup, stderr, stdout};
+use common::{Process, Request, Route, Server, Setup, finish_answer, read_request, stderr, stdout};
 
 /// The webhook's bearer token; the binary gets it only via `DESK_TOKEN`.
 const TOKEN: &str = "tok-Q7xL9mV2bR8z";
@@ -181,35 +180,17 @@ impl Drop for Receiver {
 }
 
 fn answer(conn: TcpStream, posts: &Mutex<Vec<Post>>, fail_first: usize, fail_status: u16) {
-    conn.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let mut reader = BufReader::new(conn);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() || request_line.is_empty() {
+    let Some((
+        Request {
+            path,
+            headers,
+            body,
+        },
+        conn,
+    )) = read_request(conn)
+    else {
         return;
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
-    let mut headers = HashMap::new();
-    for _ in 0..100 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
-    let length = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
+    };
     let status = {
         let mut posts = posts.lock().unwrap();
         let status = if posts.len() < fail_first {
@@ -233,16 +214,11 @@ fn answer(conn: TcpStream, posts: &Mutex<Vec<Post>>, fail_first: usize, fail_sta
             headers.get("authorization").map_or("", String::as_str)
         )
     };
-    let mut conn = reader.into_inner();
-    let _ = write!(
-        conn,
+    let answer = format!(
         "HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{text}",
         text.len()
     );
-    let _ = conn.flush();
-    let mut sink = [0u8; 64];
-    conn.set_read_timeout(Some(Duration::from_millis(50))).ok();
-    let _ = conn.read(&mut sink);
+    finish_answer(conn, answer.as_bytes());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,9 +359,7 @@ fn wait_for(setup: &Setup, what: &str, limit: Duration, mut done: impl FnMut() -
 }
 
 /// The binary, started as `aggregator -v run`, logging to `daemon.log` in the desk's dir.
-struct Daemon {
-    child: Child,
-}
+struct Daemon(Process);
 
 impl Daemon {
     fn start(setup: &Setup) -> Self {
@@ -394,8 +368,8 @@ impl Daemon {
             .append(true)
             .open(setup.dir.path().join("daemon.log"))
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_aggregator"))
-            .arg("--config")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aggregator"));
+        cmd.arg("--config")
             .arg(setup.config_path())
             .args(["-v", "run"])
             .env_remove("AGGREGATOR_CONFIG")
@@ -404,53 +378,26 @@ impl Daemon {
             .env_remove("NOTIFY_SOCKET")
             .env("DESK_TOKEN", TOKEN)
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Daemon { child }
+            .stderr(log);
+        Daemon(Process::spawn(cmd))
     }
 
     fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{sig}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -{sig}");
+        self.0.signal(sig);
     }
 
     fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.0.alive()
     }
 
     /// SIGKILL: no shutdown, no draining.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+    fn kill(self) {
+        self.0.kill();
     }
 
     /// SIGTERM, then waits (bounded) for the exit; returns the exit code.
     fn stop(mut self) -> Option<i32> {
-        self.signal("TERM");
-        let start = Instant::now();
-        while self.alive() {
-            assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "daemon did not stop"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.child.wait().unwrap().code()
-    }
-}
-
-impl Drop for Daemon {
-    /// A test that fails half-way must not leave its daemon running.
-    fn drop(&mut self) {
-        if self.alive() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        self.0.stop(Duration::from_secs(15))
     }
 }
 

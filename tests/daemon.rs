@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,69 +67,41 @@ async fn two_simulated_hours_of_scheduling() {
 }
 
 /// The binary, started as `aggregator run`.
-struct Daemon {
-    child: Child,
-}
+struct Daemon(Process);
 
 impl Daemon {
     fn start(setup: &Setup) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_aggregator"))
-            .args([
-                "--config",
-                setup.config_path().to_str().unwrap(),
-                "-v",
-                "run",
-            ])
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        Daemon { child }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aggregator"));
+        cmd.args([
+            "--config",
+            setup.config_path().to_str().unwrap(),
+            "-v",
+            "run",
+        ])
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        Daemon(Process::spawn(cmd))
     }
 
     fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{sig}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -{sig}");
+        self.0.signal(sig);
     }
 
     fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.0.alive()
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit; returns the exit code and stderr.
     fn stop(mut self) -> (Option<i32>, String) {
-        self.signal("TERM");
-        let start = Instant::now();
-        while self.alive() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "daemon did not stop"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let code = self.0.stop(Duration::from_secs(20));
         let mut stderr = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
+        if let Some(mut e) = self.0.child.stderr.take() {
             use std::io::Read;
             let _ = e.read_to_string(&mut stderr);
         }
-        let code = self.child.wait().unwrap().code();
         (code, stderr)
-    }
-}
-
-impl Drop for Daemon {
-    /// A test that fails half-way must not leave its daemon running.
-    fn drop(&mut self) {
-        if self.alive() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 

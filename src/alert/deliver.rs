@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::{AlertPayload, Priority, SinkConfig, SinkKind, WebhookFormat};
+use crate::fetch::chain;
 
 /// Most of an error response body read to quote it.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -189,18 +190,9 @@ fn is_linkable(link: &str) -> bool {
         && !link.chars().any(char::is_whitespace)
 }
 
-/// Slack mrkdwn escaping: only `&`, `<` and `>` are control characters.
+/// Slack mrkdwn escaping: only `&`, `<` and `>` are control characters (as in HTML text).
 fn slack_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_text(s).into_owned()
 }
 
 /// What a sink is, for logs: `"webhook https://hooks.example.com"` (`scheme://host[:port]` only)
@@ -571,21 +563,6 @@ fn clean_tail(text: &str) -> String {
         .nth(count - QUOTE_CHARS)
         .expect("count - QUOTE_CHARS < count");
     format!("…{}", &text[at..])
-}
-
-/// "error: cause: cause" for errors whose Display leaves out the cause (reqwest's do).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        src = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

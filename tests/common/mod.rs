@@ -165,12 +165,21 @@ impl Drop for Server {
     }
 }
 
-fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<Vec<Seen>>) {
+/// One request as a test server reads it: path, headers (names lower-cased) and body (as long as
+/// its Content-Length says).
+pub struct Request {
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// Reads one HTTP/1.1 request from `conn` (within 5 s); the connection comes back for the answer.
+pub fn read_request(conn: TcpStream) -> Option<(Request, TcpStream)> {
     conn.set_read_timeout(Some(Duration::from_secs(5))).ok();
     let mut reader = BufReader::new(conn);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() || request_line.is_empty() {
-        return;
+        return None;
     }
     let path = request_line
         .split_whitespace()
@@ -187,6 +196,33 @@ fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
+    let length = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let request = Request {
+        path,
+        headers,
+        body,
+    };
+    Some((request, reader.into_inner()))
+}
+
+/// Writes the answer and waits briefly for the client to close, so it sees a clean end.
+pub fn finish_answer(mut conn: TcpStream, head_and_body: &[u8]) {
+    let _ = conn.write_all(head_and_body);
+    let _ = conn.flush();
+    let mut sink = [0u8; 64];
+    conn.set_read_timeout(Some(Duration::from_millis(50))).ok();
+    let _ = conn.read(&mut sink);
+}
+
+fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<Vec<Seen>>) {
+    let Some((Request { path, headers, .. }, mut conn)) = read_request(conn) else {
+        return;
+    };
     let route = routes
         .lock()
         .unwrap()
@@ -208,7 +244,6 @@ fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<
         status,
         at: std::time::Instant::now(),
     });
-    let mut conn = reader.into_inner();
     if let Some(d) = route.delay {
         std::thread::sleep(d);
     }
@@ -237,12 +272,7 @@ fn handle(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<
         let _ = conn.shutdown(std::net::Shutdown::Both);
         return;
     }
-    let _ = conn.write_all(body);
-    let _ = conn.flush();
-    // Drain so the client sees a clean close.
-    let mut sink = [0u8; 64];
-    conn.set_read_timeout(Some(Duration::from_millis(50))).ok();
-    let _ = conn.read(&mut sink);
+    finish_answer(conn, body);
 }
 
 /// A temp dir holding `aggregator.toml` (+ `watchlists.toml`) for the given feeds.
@@ -377,4 +407,57 @@ pub fn stored(config: &aggregator::config::Config) -> Vec<aggregator::store::que
         .unwrap()
         .list(&Default::default())
         .unwrap()
+}
+
+/// A child process the test started (the daemon), signalled by its pid and never left running.
+pub struct Process {
+    pub child: std::process::Child,
+}
+
+impl Process {
+    pub fn spawn(mut cmd: Command) -> Self {
+        Self {
+            child: cmd.spawn().unwrap(),
+        }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{sig}");
+    }
+
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// SIGKILL: no shutdown, no draining.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits (at most `limit`) for the exit; the exit code.
+    pub fn stop(&mut self, limit: Duration) -> Option<i32> {
+        self.signal("TERM");
+        let start = std::time::Instant::now();
+        while self.alive() {
+            assert!(start.elapsed() < limit, "process did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.child.wait().unwrap().code()
+    }
+}
+
+impl Drop for Process {
+    /// A test that fails half-way must not leave its process running.
+    fn drop(&mut self) {
+        if self.alive() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
