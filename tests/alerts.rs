@@ -235,6 +235,28 @@ fn desk(feeds: &[(&str, &str)], tail: &str, watchlists: &str) -> Setup {
     setup
 }
 
+/// `/yonhap` carries the Kim Yo-jong story; `/herald` carries it too (another link), and the
+/// envoy story.
+fn serve_kim_and_envoy(feeds: &Server) {
+    feeds.route(
+        "/yonhap",
+        Route::rss(wire(
+            "Yonhap",
+            &[("yna-0315", YNA_LINK, KIM_TITLE, KIM_BODY)],
+        )),
+    );
+    feeds.route(
+        "/herald",
+        Route::rss(wire(
+            "The Korea Herald",
+            &[
+                ("kh-0512", HERALD_LINK, KIM_TITLE, KIM_BODY),
+                ("kh-0530", ENVOY_LINK, ENVOY_TITLE, ENVOY_BODY),
+            ],
+        )),
+    );
+}
+
 fn set_watchlists(setup: &Setup, text: &str) {
     std::fs::write(setup.dir.path().join("watchlists.toml"), text).unwrap();
 }
@@ -465,23 +487,7 @@ fn webhook_retries_until_accepted_and_delivers_once_per_story_and_watchlist() {
     let started = Utc::now() - chrono::Duration::seconds(1);
     let hook = Receiver::start(2, 500);
     let feeds = Server::start();
-    feeds.route(
-        "/yonhap",
-        Route::rss(wire(
-            "Yonhap",
-            &[("yna-0315", YNA_LINK, KIM_TITLE, KIM_BODY)],
-        )),
-    );
-    feeds.route(
-        "/herald",
-        Route::rss(wire(
-            "The Korea Herald",
-            &[
-                ("kh-0512", HERALD_LINK, KIM_TITLE, KIM_BODY),
-                ("kh-0530", ENVOY_LINK, ENVOY_TITLE, ENVOY_BODY),
-            ],
-        )),
-    );
+    serve_kim_and_envoy(&feeds);
     // A third outlet that carries the story only later.
     feeds.route("/nknews", Route::rss(wire("NK News", &[])));
     let setup = desk(
@@ -724,23 +730,7 @@ fn alerts_survive_a_killed_daemon() {
 #[test]
 fn command_sink_gets_the_payload_on_stdin() {
     let feeds = Server::start();
-    feeds.route(
-        "/yonhap",
-        Route::rss(wire(
-            "Yonhap",
-            &[("yna-0315", YNA_LINK, KIM_TITLE, KIM_BODY)],
-        )),
-    );
-    feeds.route(
-        "/herald",
-        Route::rss(wire(
-            "The Korea Herald",
-            &[
-                ("kh-0512", HERALD_LINK, KIM_TITLE, KIM_BODY),
-                ("kh-0530", ENVOY_LINK, ENVOY_TITLE, ENVOY_BODY),
-            ],
-        )),
-    );
+    serve_kim_and_envoy(&feeds);
     let setup = desk(
         &[
             ("yonhap", &feeds.url("/yonhap")),
