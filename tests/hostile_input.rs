@@ -126,7 +126,11 @@ fn text_functions_never_panic() {
         );
         let _ = truncate_chars(s.clone(), 5);
         let _ = repair_xml(&s);
-        let _ = fold(&s);
+        let folded = fold(&s);
+        // Explanations map matches back through this: it must fold exactly as `fold` does.
+        let (mapped, spans) = aggregator::text::fold_with_spans(&s);
+        assert_eq!(mapped, folded, "{s:?}");
+        assert_eq!(spans.len(), folded.len(), "{s:?}");
         let _ = watch.match_fields(&aggregator::watch::ItemText {
             title: &s,
             summary: &s,
