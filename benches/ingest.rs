@@ -194,6 +194,8 @@ fn poll_mode(dir: &Path, feeds: Vec<FeedConfig>, watch: WatchSet) {
         retry: Default::default(),
         atom: Vec::new(),
         rematch: Default::default(),
+        retention: Default::default(),
+        metrics: None,
     };
     let watch = Arc::new(watch);
     let runtime = aggregator::refresh::runtime().expect("runtime");

@@ -44,7 +44,31 @@ pub struct Config {
     pub atom: Vec<AtomExport>,
     /// Re-checking stored items when watchlists change (`[rematch]`).
     pub rematch: RematchConfig,
+    /// How long stored stories are kept (`[retention]`).
+    pub retention: RetentionConfig,
+    /// The Prometheus endpoint (`[metrics]`), when enabled.
+    pub metrics: Option<std::net::SocketAddr>,
 }
+
+/// How long stories are kept: a story goes when its newest item is older than `items`, or,
+/// for a story that matched a watchlist, older than `matched`. `None` keeps them forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionConfig {
+    pub items: Option<Duration>,
+    pub matched: Option<Duration>,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            items: Some(Duration::from_secs(90 * 86400)),
+            matched: Some(Duration::from_secs(365 * 86400)),
+        }
+    }
+}
+
+/// Where the metrics endpoint listens when `[metrics] enabled = true` names no address.
+pub const METRICS_LISTEN: &str = "127.0.0.1:9464";
 
 /// An Atom file of one watchlist's stories, rewritten by the daemon when they change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +280,22 @@ struct RawConfig {
     #[serde(default)]
     atom: Vec<Spanned<RawAtom>>,
     rematch: Option<RawRematch>,
+    retention: Option<RawRetention>,
+    metrics: Option<RawMetrics>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    items: Option<Spanned<String>>,
+    matched: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    enabled: Option<bool>,
+    listen: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -645,6 +685,51 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         }
     }
 
+    let mut retention = RetentionConfig::default();
+    if let Some(r) = &raw.retention {
+        for (value, key, slot) in [
+            (&r.items, "retention.items", &mut retention.items),
+            (&r.matched, "retention.matched", &mut retention.matched),
+        ] {
+            if let Some(v) = value {
+                *slot = if v.get_ref().trim() == "forever" {
+                    None
+                } else {
+                    Some(
+                        duration(v, key, Duration::from_secs(86400))
+                            .map_err(|m| invalid(v.span(), key, format!("{m} (or \"forever\")")))?,
+                    )
+                };
+            }
+        }
+        if let (Some(items), Some(matched)) = (retention.items, retention.matched)
+            && matched < items
+            && let Some(v) = &r.matched
+        {
+            return Err(invalid(
+                v.span(),
+                "retention.matched",
+                "is shorter than retention.items: stories that matched would go first".into(),
+            ));
+        }
+    }
+    let mut metrics = None;
+    if let Some(m) = &raw.metrics
+        && m.enabled.unwrap_or(false)
+    {
+        let addr = match &m.listen {
+            Some(v) => v.get_ref().trim().parse::<std::net::SocketAddr>().map_err(|e| {
+                invalid(
+                    v.span(),
+                    "metrics.listen",
+                    format!("{:?} is not an address like \"127.0.0.1:9464\": {e}", v.get_ref()),
+                )
+            })?,
+            None => METRICS_LISTEN.parse().expect("valid default"),
+        };
+        metrics = Some(addr);
+    }
+
     let mut atom = Vec::new();
     for a in &raw.atom {
         let a = a.get_ref();
@@ -699,6 +784,8 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         retry,
         atom,
         rematch,
+        retention,
+        metrics,
     };
     config.watch_set()?;
     Ok(config)

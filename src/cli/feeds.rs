@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::output::{self, add_row, local_time, safe};
-use super::{CliResult, Format};
+use super::{CliError, CliResult, FeedsArgs, FeedsCommand, Format};
 use crate::config::Config;
 use crate::refresh::display_url;
 use crate::store::Reader;
@@ -18,7 +18,17 @@ struct Row<'a> {
     state: Option<&'a FeedRow>,
 }
 
-pub fn run(config: &Config, format: Format) -> CliResult {
+pub fn run(config_path: &std::path::Path, args: &FeedsArgs) -> CliResult {
+    let config = &super::load(config_path)?;
+    match &args.command {
+        None => list(config, args.format),
+        Some(FeedsCommand::Export(_)) | Some(FeedsCommand::Import(_)) => Err(CliError::Usage(
+            anyhow::anyhow!("not implemented yet"),
+        )),
+    }
+}
+
+fn list(config: &Config, format: Format) -> CliResult {
     let stored = Reader::feeds_at(&config.database)?;
     let rows: Vec<Row<'_>> = config
         .feeds

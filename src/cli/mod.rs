@@ -1,6 +1,7 @@
 //! The command line: argument definitions, and one file per subcommand. Each subcommand returns
 //! a [`CliError`] that says which exit code it maps to.
 
+mod backup;
 mod check_feed;
 mod config_check;
 mod export;
@@ -8,10 +9,13 @@ mod feeds;
 mod list;
 mod output;
 mod poll;
+mod prune;
 mod rematch;
 mod restory;
 mod run;
+mod search;
 mod show;
+mod stats;
 mod status;
 pub mod timespec;
 
@@ -97,8 +101,21 @@ pub enum Command {
     Export(ExportCommand),
     /// Fetch and parse one feed without storing it
     CheckFeed(CheckFeedArgs),
-    /// Configured feeds with their last fetch result
-    Feeds(FormatArgs),
+    /// Configured feeds with their last fetch result; `feeds export` / `feeds import FILE.opml`
+    /// move feed lists in and out as OPML
+    Feeds(FeedsArgs),
+    /// Full-text search over stored titles and summaries, best matches first
+    Search(SearchArgs),
+    /// Items and stories per feed and per day, matches per watchlist, fetch errors
+    Stats(StatsArgs),
+    /// Delete what the retention policy no longer keeps, and give the space back
+    Prune(PruneArgs),
+    /// A consistent copy of the database, taken while the daemon runs
+    Backup(BackupArgs),
+    /// Shell completion script for bash, zsh, fish, elvish or powershell, on stdout
+    Completions(CompletionsArgs),
+    /// The man page (roff), generated from this command line's definition, on stdout
+    Man,
     /// Run as a daemon: every feed on its own schedule until SIGTERM/SIGINT; SIGHUP reloads
     Run,
     /// Each feed's fetch state and schedule: last result, validators, interval and why, next poll;
@@ -219,6 +236,106 @@ pub struct CheckFeedArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct FeedsArgs {
+    #[command(subcommand)]
+    pub command: Option<FeedsCommand>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Write the configured feeds as OPML 2.0
+    Export(FeedsExportArgs),
+    /// Add the feeds of an OPML file to the config file, in place (comments and layout kept);
+    /// feeds already present (same URL or name) are skipped
+    Import(FeedsImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsExportArgs {
+    /// Write to this file (atomically) instead of stdout
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsImportArgs {
+    /// The OPML file
+    #[arg(value_name = "FILE.opml")]
+    pub file: PathBuf,
+    /// Report what would be added without changing the config file
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words (all must appear), "quoted phrases", OR, NOT, parentheses, title:/summary:
+    /// prefixes, a trailing * for any ending; Korean words also match with particles
+    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// Only items from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only items before this time (same forms as --since)
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only items of this feed
+    #[arg(long, value_name = "NAME")]
+    pub feed: Option<String>,
+    /// Only items that matched this watchlist
+    #[arg(long, value_name = "NAME")]
+    pub watchlist: Option<String>,
+    /// At most this many results
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u64,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Count from this time on
+    #[arg(long, value_name = "WHEN", default_value = "7d")]
+    pub since: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Report what would be deleted without deleting
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also rewrite the whole file (VACUUM): needed once for databases created before
+    /// incremental vacuum was enabled; needs free space the size of the database
+    #[arg(long)]
+    pub vacuum: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where the copy goes (must not exist unless --force)
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Replace PATH if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
 pub struct FormatArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -247,7 +364,21 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Show(args) => show::run(&load(&config_path)?, &args),
         Command::Restory(args) => restory::run(&load(&config_path)?, &args),
         Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), &config_path, &args),
-        Command::Feeds(args) => feeds::run(&load(&config_path)?, args.format),
+        Command::Feeds(args) => feeds::run(&config_path, &args),
+        Command::Search(args) => search::run(&load(&config_path)?, &args),
+        Command::Stats(args) => stats::run(&load(&config_path)?, &args),
+        Command::Prune(args) => prune::run(&load(&config_path)?, &args),
+        Command::Backup(args) => backup::run(&load(&config_path)?, &args),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "aggregator", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(())
+        }
         Command::Run => run::run(&config_path),
         Command::Status(args) => status::run(&load(&config_path)?, &args),
         Command::Rematch(args) => rematch::run(&load(&config_path)?, &args),
@@ -258,6 +389,6 @@ pub fn run(cli: Cli) -> CliResult {
     }
 }
 
-fn load(path: &std::path::Path) -> Result<Config, CliError> {
+pub(crate) fn load(path: &std::path::Path) -> Result<Config, CliError> {
     config::load(path).map_err(|e| CliError::Usage(e.into()))
 }
