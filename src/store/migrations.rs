@@ -167,4 +167,27 @@ CREATE TABLE watchlist_checks (
 INSERT INTO alerts (watchlist, story_id, item_id, created_at, payload)
     SELECT watchlist, story_id, item_id, matched_at, '{}' FROM story_matches;
 "#,
+    // 5: full-text search over titles and summaries. An external-content FTS5 index (the text
+    // stays in `items` only), kept in step by triggers; unicode61 tokens, so a Korean word with
+    // its particles is one token and a search for `북한` is a prefix query (see store::search).
+    r#"
+CREATE VIRTUAL TABLE items_fts USING fts5(
+    title, summary,
+    content = 'items', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, title, summary) VALUES (new.id, new.title, new.summary);
+END;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, summary)
+        VALUES ('delete', old.id, old.title, old.summary);
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, summary)
+        VALUES ('delete', old.id, old.title, old.summary);
+    INSERT INTO items_fts (rowid, title, summary) VALUES (new.id, new.title, new.summary);
+END;
+INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+"#,
 ];

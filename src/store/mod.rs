@@ -5,6 +5,7 @@
 pub mod alerts;
 mod migrations;
 pub mod query;
+pub mod search;
 mod stories;
 mod writer;
 

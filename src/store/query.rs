@@ -141,6 +141,14 @@ fn ts(v: Option<i64>) -> Option<DateTime<Utc>> {
 
 impl Reader {
     /// Opens the database read-only; it must exist.
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Ok(Self {
             conn: open_read_only(path)?,
@@ -405,4 +413,153 @@ fn story_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedStory> {
         watchlists: serde_json::from_str(&watchlists).unwrap_or_default(),
         members: Vec::new(),
     })
+}
+
+/// Counts for `aggregator stats`. Field names are part of `stats --format json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub since: DateTime<Utc>,
+    pub items: i64,
+    pub stories: i64,
+    pub matches: i64,
+    pub feeds: Vec<FeedStats>,
+    pub days: Vec<DayStats>,
+    pub watchlists: Vec<WatchlistStats>,
+}
+
+/// One feed's share, with its fetch health.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FeedStats {
+    pub feed: String,
+    /// Items first seen since `since`.
+    pub items: i64,
+    /// Stories (first seen since `since`) the feed carried.
+    pub stories: i64,
+    /// Stories the feed was first to carry.
+    pub first: i64,
+    pub last_result: Option<String>,
+    /// Failed fetches in a row now.
+    pub error_streak: i64,
+    pub last_error: Option<String>,
+}
+
+/// One local calendar day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DayStats {
+    /// `YYYY-MM-DD`, local time.
+    pub day: String,
+    pub items: i64,
+    pub stories: i64,
+    pub matches: i64,
+}
+
+/// One watchlist's matches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WatchlistStats {
+    pub watchlist: String,
+    /// Items that matched.
+    pub items: i64,
+    /// Stories that matched.
+    pub stories: i64,
+    /// Alerts raised.
+    pub alerts: i64,
+}
+
+impl Reader {
+    /// Counts of what was stored since `since` (by first-seen time).
+    pub fn stats(&self, since: DateTime<Utc>) -> Result<Stats, StoreError> {
+        let err = sqlite_err(&self.path);
+        let t = since.timestamp();
+        let one = |sql: &str| -> Result<i64, StoreError> {
+            self.conn.query_row(sql, [t], |r| r.get(0)).map_err(&err)
+        };
+        let items = one("SELECT count(*) FROM items WHERE first_seen >= ?1")?;
+        let stories = one("SELECT count(*) FROM stories WHERE first_seen >= ?1")?;
+        let matches = one(
+            "SELECT count(*) FROM matches m JOIN items i ON i.id = m.item_id WHERE i.first_seen >= ?1",
+        )?;
+        let feeds = self
+            .conn
+            .prepare(
+                "SELECT f.name,
+                    (SELECT count(*) FROM items i WHERE i.feed_id = f.id AND i.first_seen >= ?1),
+                    (SELECT count(DISTINCT i.story_id) FROM items i
+                     WHERE i.feed_id = f.id AND i.first_seen >= ?1),
+                    (SELECT count(*) FROM stories s WHERE s.first_feed_id = f.id AND s.first_seen >= ?1),
+                    f.last_result, f.error_streak, f.last_error
+                 FROM feeds f ORDER BY f.name",
+            )
+            .and_then(|mut st| {
+                st.query_map([t], |r| {
+                    Ok(FeedStats {
+                        feed: r.get(0)?,
+                        items: r.get(1)?,
+                        stories: r.get(2)?,
+                        first: r.get(3)?,
+                        last_result: r.get(4)?,
+                        error_streak: r.get(5)?,
+                        last_error: r.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(&err)?;
+        let days = self
+            .conn
+            .prepare(
+                "SELECT d.day, sum(d.items), sum(d.stories), sum(d.matches) FROM (
+                    SELECT date(first_seen, 'unixepoch', 'localtime') AS day, 1 AS items,
+                           0 AS stories, (SELECT count(*) FROM matches m WHERE m.item_id = items.id) AS matches
+                    FROM items WHERE first_seen >= ?1
+                    UNION ALL
+                    SELECT date(first_seen, 'unixepoch', 'localtime'), 0, 1, 0
+                    FROM stories WHERE first_seen >= ?1) AS d
+                 GROUP BY d.day ORDER BY d.day",
+            )
+            .and_then(|mut st| {
+                st.query_map([t], |r| {
+                    Ok(DayStats {
+                        day: r.get(0)?,
+                        items: r.get(1)?,
+                        stories: r.get(2)?,
+                        matches: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(&err)?;
+        let watchlists = self
+            .conn
+            .prepare(
+                "SELECT w.watchlist,
+                    (SELECT count(*) FROM matches m JOIN items i ON i.id = m.item_id
+                     WHERE m.watchlist = w.watchlist AND i.first_seen >= ?1),
+                    (SELECT count(*) FROM story_matches sm JOIN stories s ON s.id = sm.story_id
+                     WHERE sm.watchlist = w.watchlist AND s.first_seen >= ?1),
+                    (SELECT count(*) FROM alerts a
+                     WHERE a.watchlist = w.watchlist AND a.created_at >= ?1)
+                 FROM (SELECT DISTINCT watchlist FROM story_matches) AS w ORDER BY w.watchlist",
+            )
+            .and_then(|mut st| {
+                st.query_map([t], |r| {
+                    Ok(WatchlistStats {
+                        watchlist: r.get(0)?,
+                        items: r.get(1)?,
+                        stories: r.get(2)?,
+                        alerts: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(&err)?;
+        Ok(Stats {
+            since,
+            items,
+            stories,
+            matches,
+            feeds,
+            days,
+            watchlists,
+        })
+    }
 }
