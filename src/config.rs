@@ -702,14 +702,30 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                 };
             }
         }
-        if let (Some(items), Some(matched)) = (retention.items, retention.matched)
-            && matched < items
-            && let Some(v) = &r.matched
-        {
+        let shorter = match (retention.items, retention.matched) {
+            (Some(items), Some(matched)) => matched < items,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if shorter && let Some(v) = r.matched.as_ref().or(r.items.as_ref()) {
             return Err(invalid(
                 v.span(),
                 "retention.matched",
                 "is shorter than retention.items: stories that matched would go first".into(),
+            ));
+        }
+        // The story index remembers items of the last two windows: never prune those.
+        let floor = stories.window * 2 + Duration::from_secs(86400);
+        if let (Some(items), Some(v)) = (retention.items, &r.items)
+            && items < floor
+        {
+            return Err(invalid(
+                v.span(),
+                "retention.items",
+                format!(
+                    "is shorter than twice [stories] window plus a day ({})",
+                    humantime::format_duration(floor)
+                ),
             ));
         }
     }
@@ -718,13 +734,20 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         && m.enabled.unwrap_or(false)
     {
         let addr = match &m.listen {
-            Some(v) => v.get_ref().trim().parse::<std::net::SocketAddr>().map_err(|e| {
-                invalid(
-                    v.span(),
-                    "metrics.listen",
-                    format!("{:?} is not an address like \"127.0.0.1:9464\": {e}", v.get_ref()),
-                )
-            })?,
+            Some(v) => v
+                .get_ref()
+                .trim()
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| {
+                    invalid(
+                        v.span(),
+                        "metrics.listen",
+                        format!(
+                            "{:?} is not an address like \"127.0.0.1:9464\": {e}",
+                            v.get_ref()
+                        ),
+                    )
+                })?,
             None => METRICS_LISTEN.parse().expect("valid default"),
         };
         metrics = Some(addr);

@@ -192,6 +192,12 @@ pub async fn run(
         matches_changed.clone(),
         bg_stopped.clone(),
     ));
+    let (retention_tx, retention_rx) = watch::channel(config.retention.clone());
+    background.spawn(crate::store::maintenance::prune_daily(
+        config.database.clone(),
+        retention_rx,
+        bg_stopped.clone(),
+    ));
     background.spawn(crate::export::keep_atom_files(
         config.database.clone(),
         atom_rx,
@@ -313,6 +319,7 @@ pub async fn run(
                         let _ = routing_tx.send(next.config.routing());
                         let _ = atom_tx.send(crate::export::atom_files(&next.config));
                         let _ = recheck_tx.send((next.config.clone(), next.refresher.watch()));
+                        let _ = retention_tx.send(next.config.retention.clone());
                         running = next;
                         let synced = sync_entries(&running.config, &writer, &mut entries, &busy).await;
                         queue = rebuild_queue(&entries, &busy);

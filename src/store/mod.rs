@@ -3,6 +3,7 @@
 //! which WAL mode lets run while the writer works. Schema changes are numbered migrations.
 
 pub mod alerts;
+pub mod maintenance;
 mod migrations;
 pub mod query;
 pub mod search;
@@ -166,6 +167,15 @@ impl Store {
         let err = sqlite_err(path);
         let conn = Connection::open(path).map_err(&err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(&err)?;
+        // A new database gives pages freed by pruning back to the file system (this can only
+        // be chosen before the first table exists; `prune --vacuum` converts older ones).
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .map_err(&err)?;
+        if pages == 0 {
+            conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")
+                .map_err(&err)?;
+        }
         // The writer's statements, all cached: rusqlite's default of 16 is fewer than the
         // record and story paths use, and a statement evicted is prepared again on next use.
         conn.set_prepared_statement_cache_capacity(64);
@@ -210,6 +220,21 @@ impl Store {
                 known,
             });
         }
+        if version > 0 && version < known {
+            // An upgrade keeps a copy of the database as it was, beside it.
+            let copy = PathBuf::from(format!("{}.v{version}.bak", self.path.display()));
+            match maintenance::backup(&self.path, &copy, true) {
+                Ok(bytes) => {
+                    tracing::info!(db = %self.path.display(), backup = %copy.display(), bytes, "backed up before upgrading the schema")
+                }
+                Err(e) => {
+                    return Err(StoreError::Commit(format!(
+                        "not upgrading {} from schema version {version}: the backup before it failed: {e}",
+                        self.path.display()
+                    )));
+                }
+            }
+        }
         for (i, sql) in migrations::MIGRATIONS
             .iter()
             .enumerate()
@@ -231,6 +256,22 @@ impl Store {
         if window != self.stories.window() {
             self.stories = Stories::new(window);
         }
+    }
+
+    /// Applies the retention policy (see [`maintenance`]); with `dry_run`, only counts.
+    pub fn prune(
+        &mut self,
+        policy: &crate::config::RetentionConfig,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<maintenance::PruneStats, StoreError> {
+        maintenance::prune(&mut self.conn, &self.path, policy, now, dry_run)
+            .map_err(sqlite_err(&self.path))
+    }
+
+    /// Rewrites the whole database file (VACUUM), switching it to incremental vacuum.
+    pub fn vacuum(&mut self) -> Result<(), StoreError> {
+        maintenance::vacuum(&self.conn).map_err(sqlite_err(&self.path))
     }
 
     /// Sets where each watchlist's alerts go (a watchlist without a route raises alerts that

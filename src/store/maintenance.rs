@@ -1,0 +1,397 @@
+//! Keeping the database small and safe: retention (`prune`), giving space back to the file
+//! system, and online backups (also taken before a schema upgrade).
+//!
+//! Retention works on whole stories, so search, stories and their matches stay consistent: a
+//! story goes when its newest item is older than `[retention] items`, or, if it matched a
+//! watchlist, older than `[retention] matched`. Its items go with it (the search index follows
+//! through triggers, matches and story matches through foreign keys), and alerts whose
+//! deliveries are all finished go once their item is gone.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, params};
+use serde::Serialize;
+
+use super::{StoreError, sqlite_err};
+use crate::config::RetentionConfig;
+
+/// What a prune removed (or, in a dry run, would remove). Field names are part of
+/// `prune --format json`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PruneStats {
+    pub dry_run: bool,
+    pub stories: usize,
+    pub items: usize,
+    pub alerts: usize,
+    /// Database file size before and after (bytes), space given back included.
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+}
+
+/// Stories deleted per transaction, so a large prune never holds the write lock for long.
+const CHUNK: i64 = 2000;
+
+/// The story ids the policy no longer keeps, oldest first, at most `limit`.
+fn expired(
+    conn: &Connection,
+    policy: &RetentionConfig,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> rusqlite::Result<Vec<i64>> {
+    let cutoff = |d: Option<Duration>| {
+        d.and_then(|d| chrono::Duration::from_std(d).ok())
+            .and_then(|d| now.checked_sub_signed(d))
+            .map_or(i64::MIN, |t| t.timestamp())
+    };
+    let (items, matched) = (cutoff(policy.items), cutoff(policy.matched));
+    conn.prepare_cached(
+        "SELECT s.id FROM stories s
+         WHERE s.last_seen < ?1 AND (s.last_seen < ?2
+               OR NOT EXISTS (SELECT 1 FROM story_matches m WHERE m.story_id = s.id))
+         ORDER BY s.last_seen LIMIT ?3",
+    )?
+    .query_map(params![items, matched, limit], |r| r.get(0))?
+    .collect()
+}
+
+/// Applies the retention policy through `conn` (the writer's or one of its own), in
+/// transactions of [`CHUNK`] stories, then gives free pages back to the file system when the
+/// database uses incremental vacuum.
+pub(super) fn prune(
+    conn: &mut Connection,
+    path: &Path,
+    policy: &RetentionConfig,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> rusqlite::Result<PruneStats> {
+    let mut stats = PruneStats {
+        dry_run,
+        bytes_before: file_bytes(path),
+        ..Default::default()
+    };
+    if dry_run {
+        let ids = expired(conn, policy, now, i64::MAX)?;
+        stats.stories = ids.len();
+        let mut count = conn.prepare_cached("SELECT count(*) FROM items WHERE story_id = ?1")?;
+        for id in &ids {
+            stats.items += count.query_row([id], |r| r.get::<_, i64>(0))? as usize;
+        }
+        stats.bytes_after = stats.bytes_before;
+        return Ok(stats);
+    }
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let ids = expired(&tx, policy, now, CHUNK)?;
+        if ids.is_empty() {
+            break;
+        }
+        for id in &ids {
+            stats.items += tx
+                .prepare_cached("DELETE FROM items WHERE story_id = ?1")?
+                .execute([id])?;
+            stats.stories += tx
+                .prepare_cached("DELETE FROM stories WHERE id = ?1")?
+                .execute([id])?;
+        }
+        tx.commit()?;
+    }
+    // Alerts outlive their items only while a delivery is still pending.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        "DELETE FROM outbox WHERE state <> 'pending' AND alert_id IN (
+            SELECT a.id FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = a.item_id))",
+        [],
+    )?;
+    stats.alerts = tx.execute(
+        "DELETE FROM alerts WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = alerts.item_id)
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.alert_id = alerts.id)",
+        [],
+    )?;
+    tx.commit()?;
+    give_back(conn)?;
+    stats.bytes_after = file_bytes(path);
+    Ok(stats)
+}
+
+/// Returns free pages to the file system: incremental vacuum when the database was created
+/// with it, then a WAL checkpoint that truncates the log.
+fn give_back(conn: &Connection) -> rusqlite::Result<()> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if mode == 2 {
+        conn.execute_batch("PRAGMA incremental_vacuum;")?;
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Rewrites the whole database (VACUUM), switching it to incremental vacuum on the way, so
+/// later prunes give space back by themselves.
+pub(super) fn vacuum(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+fn file_bytes(path: &Path) -> u64 {
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    [path.to_path_buf(), wal]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Why a backup failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{path} exists (use --force to replace it)", path = .0.display())]
+    Exists(PathBuf),
+    #[error("cannot write {path}: {source}", path = .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Copies the database at `db` to `target` with SQLite's online backup (consistent while the
+/// daemon writes). The copy is made beside `target` under a temporary name and renamed into
+/// place only when complete, so a failure never leaves a partial file at `target`.
+pub fn backup(db: &Path, target: &Path, replace: bool) -> Result<u64, BackupError> {
+    if target.exists() && !replace {
+        return Err(BackupError::Exists(target.to_path_buf()));
+    }
+    if !db.exists() {
+        return Err(StoreError::Missing {
+            path: db.to_path_buf(),
+        }
+        .into());
+    }
+    let write_err = |source| BackupError::Write {
+        path: target.to_path_buf(),
+        source,
+    };
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .ok_or_else(|| write_err(std::io::Error::other("not a file name")))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = copy(db, &tmp, target).and_then(|bytes| {
+        std::fs::rename(&tmp, target).map_err(write_err)?;
+        Ok(bytes)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The online backup itself, into `to` (created); errors name `target`, the file the user
+/// asked for.
+fn copy(db: &Path, to: &Path, target: &Path) -> Result<u64, BackupError> {
+    let write_err = |source| BackupError::Write {
+        path: target.to_path_buf(),
+        source,
+    };
+    // Creating the file first names an unwritable place plainly, not as an SQLite error.
+    std::fs::File::create(to).map_err(write_err)?;
+    let src = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sqlite_err(db))?;
+    src.busy_timeout(Duration::from_secs(10))
+        .map_err(sqlite_err(db))?;
+    let mut dst = Connection::open(to).map_err(sqlite_err(target))?;
+    {
+        let b = rusqlite::backup::Backup::new(&src, &mut dst).map_err(sqlite_err(target))?;
+        // Steps of 1,000 pages with a short pause let the daemon's writer in between.
+        b.run_to_completion(1000, Duration::from_millis(5), None)
+            .map_err(sqlite_err(target))?;
+    }
+    // A standalone file: no WAL beside it.
+    dst.execute_batch("PRAGMA journal_mode = DELETE;")
+        .map_err(sqlite_err(target))?;
+    drop(dst);
+    let f = std::fs::File::open(to).map_err(write_err)?;
+    f.sync_all().map_err(write_err)?;
+    Ok(f.metadata().map_err(write_err)?.len())
+}
+
+/// How often the daemon prunes, and how long after start it first does.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(86400);
+pub const PRUNE_FIRST_AFTER: Duration = Duration::from_secs(60);
+
+/// Prunes the database at `db` under the policy `policy` sends, a minute after start and then
+/// daily, until `stop`; on a connection of its own, in short transactions beside the writer.
+pub async fn prune_daily(
+    db: PathBuf,
+    policy: tokio::sync::watch::Receiver<RetentionConfig>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut wait = PRUNE_FIRST_AFTER;
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = PRUNE_EVERY;
+        let (db, policy) = (db.clone(), policy.borrow().clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let mut store = super::Store::open(&db)?;
+            store.prune(&policy, Utc::now(), false)
+        })
+        .await;
+        match result {
+            Ok(Ok(s)) if s.stories > 0 => tracing::info!(
+                stories = s.stories,
+                items = s.items,
+                alerts = s.alerts,
+                bytes_before = s.bytes_before,
+                bytes_after = s.bytes_after,
+                "pruned by the retention policy"
+            ),
+            Ok(Ok(_)) => tracing::debug!("nothing to prune"),
+            Ok(Err(e)) => tracing::error!(error = %e, "pruning failed; will try again tomorrow"),
+            Err(e) => tracing::error!(error = %e, "prune task failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::model::{Match, ParsedItem};
+    use crate::store::{FetchRecord, Store};
+
+    fn item(guid: &str, title: &str, watchlist: Option<&str>) -> crate::model::ReadyItem {
+        let mut r = crate::dedup::ready(ParsedItem {
+            guid: Some(guid.into()),
+            link: Some(format!("https://x.example/{guid}")),
+            title: title.into(),
+            summary: Some(format!("{title} in full")),
+            ..Default::default()
+        });
+        r.matches = watchlist
+            .map(|w| Match {
+                watchlist: w.into(),
+                terms: vec!["t".into()],
+                hits: Vec::new(),
+            })
+            .into_iter()
+            .collect();
+        r
+    }
+
+    fn fetched(items: Vec<crate::model::ReadyItem>) -> FetchRecord {
+        FetchRecord::Fetched {
+            http_status: 200,
+            validators: Default::default(),
+            bytes: 1,
+            elapsed: Duration::ZERO,
+            title: None,
+            site_link: None,
+            items,
+        }
+    }
+
+    #[test]
+    fn prune_removes_whole_expired_stories_and_keeps_search_consistent() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("db");
+        let mut s = Store::open(&db).unwrap();
+        let now = Utc::now();
+        let feed = crate::config::FeedConfig {
+            name: "f".into(),
+            url: url::Url::parse("http://f.example/rss").unwrap(),
+            interval: Duration::from_secs(600),
+            timezone: chrono::FixedOffset::east_opt(0).unwrap(),
+        };
+        let id = s.sync_feeds(&[feed], now).unwrap()[0].id;
+        let days = |n| now - chrono::Duration::days(n);
+        s.record(
+            id,
+            fetched(vec![item("old", "Zanzibar quota talks", None)]),
+            days(200),
+        )
+        .unwrap();
+        s.record(
+            id,
+            fetched(vec![item("kept", "Kishida statement", Some("w"))]),
+            days(200),
+        )
+        .unwrap();
+        s.record(
+            id,
+            fetched(vec![item("new", "Zanzibar exports", None)]),
+            days(10),
+        )
+        .unwrap();
+        let policy = RetentionConfig::default();
+        let dry = s.prune(&policy, now, true).unwrap();
+        assert_eq!((dry.stories, dry.items, dry.dry_run), (1, 1, true));
+        let pruned = s.prune(&policy, now, false).unwrap();
+        assert_eq!((pruned.stories, pruned.items), (1, 1));
+        let reader = crate::store::Reader::open(&db).unwrap();
+        let hits = reader
+            .search(&crate::store::search::SearchQuery {
+                text: "Zanzibar".into(),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        let titles: Vec<&str> = hits.iter().map(|h| h.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            vec!["Zanzibar exports"],
+            "the index follows the deletions"
+        );
+        let count =
+            |s: &Store, sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count(&s, "SELECT count(*) FROM stories"), 2);
+        assert_eq!(count(&s, "SELECT count(*) FROM items_fts"), 2);
+        // A year on, the matched story goes too, and its alert with it.
+        let later = now + chrono::Duration::days(200);
+        let again = s.prune(&policy, later, false).unwrap();
+        assert_eq!((again.stories, again.alerts), (2, 1));
+        assert_eq!(count(&s, "SELECT count(*) FROM matches"), 0);
+        assert_eq!(count(&s, "SELECT count(*) FROM story_matches"), 0);
+    }
+
+    #[test]
+    fn backup_refuses_an_existing_target_and_leaves_nothing_on_failure() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("db");
+        drop(super::super::Store::open(&db).unwrap());
+        let target = d.path().join("copy.db");
+        let bytes = backup(&db, &target, false).unwrap();
+        assert!(bytes > 0);
+        let copy = Connection::open(&target).unwrap();
+        let v: i64 = copy
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, super::super::migrations::MIGRATIONS.len() as i64);
+        assert!(matches!(
+            backup(&db, &target, false),
+            Err(BackupError::Exists(_))
+        ));
+        backup(&db, &target, true).unwrap();
+        let e = backup(&db, &d.path().join("missing/dir/copy.db"), false).unwrap_err();
+        assert!(e.to_string().contains("missing/dir/copy.db"), "{e}");
+        let left: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
