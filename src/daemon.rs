@@ -36,6 +36,12 @@ pub enum DaemonError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Poll(#[from] PollError),
+    #[error("metrics endpoint: cannot listen on {addr}: {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Messages to the service manager (systemd's `sd_notify`); silent outside systemd.
@@ -192,6 +198,20 @@ pub async fn run(
         matches_changed.clone(),
         bg_stopped.clone(),
     ));
+    // Counters live for the process; the endpoint, when configured, serves them with gauges
+    // read from the database at each scrape.
+    let metrics = crate::metrics::Metrics::new();
+    if let Some(addr) = config.metrics {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| DaemonError::Metrics { addr, source })?;
+        background.spawn(crate::metrics::serve(
+            listener,
+            metrics.clone(),
+            config.database.clone(),
+            bg_stopped.clone(),
+        ));
+    }
     let (retention_tx, retention_rx) = watch::channel(config.retention.clone());
     background.spawn(crate::store::maintenance::prune_daily(
         config.database.clone(),
@@ -257,6 +277,7 @@ pub async fn run(
             );
             let mut stop = stop_rx.clone();
             let writer = writer.clone();
+            let metrics = metrics.clone();
             let name = feed.name.clone();
             let handle = tasks.spawn(async move {
                 // The host's slot first (local files need none), then the global budget, so
@@ -275,7 +296,22 @@ pub async fn run(
                     _ = stop.wait_for(|s| *s) => return (feed.name, None),
                 };
                 let result = async {
+                    let started = Instant::now();
                     let report = refresher.refresh(&feed, &state).await?;
+                    let label = match &report.outcome {
+                        FeedOutcome::Fetched { stats, .. } => {
+                            metrics.stored(
+                                stats.new as u64,
+                                stats.updated as u64,
+                                stats.matches as u64,
+                                stats.alerts as u64,
+                            );
+                            "ok"
+                        }
+                        FeedOutcome::NotModified => "not_modified",
+                        FeedOutcome::Failed { .. } => "error",
+                    };
+                    metrics.fetched(label, started.elapsed());
                     if let (Some(pause), Some(host)) = (report.retry_after, host_of(&state.url)) {
                         hosts.pause(&host, pause).await;
                     }
@@ -306,6 +342,9 @@ pub async fn run(
                     .and_then(|c| Running::new(c, writer.clone(), Some(&running)));
                 match attempt {
                     Ok(next) => {
+                        if next.config.metrics != running.config.metrics {
+                            tracing::warn!("a new [metrics] setting takes effect at restart");
+                        }
                         if next.config.database != running.config.database {
                             tracing::warn!(database = %running.config.database.display(), "a new database path takes effect at restart; still writing to the current one");
                         }

@@ -9,12 +9,14 @@
 //! - [`alert`] delivers each story's alert (once per story and watchlist) from the SQLite outbox
 //!   to webhooks and commands, with retries.
 //! - [`export`] writes Atom feeds of a watchlist's stories.
+//! - [`opml`] moves the feed list in and out as OPML, editing the config file in place.
 //! - [`recheck`] re-checks stored items when watchlists change (daemon start and reload).
 //! - [`schedule`] decides when each feed is polled next (adaptive, hints, backoff); pure.
 //! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
 //! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
 //! - [`daemon`] runs every feed on its own schedule with bounded concurrency, reload, shutdown.
+//! - [`metrics`] counts fetches and stored results, and serves them with database gauges to Prometheus.
 //! - [`cli`] holds one file per subcommand; `main.rs` only maps errors to exit codes.
 //!
 //! Data flow: poll picks feeds → bounded workers run `refresh` → the writer commits → reports read
@@ -27,7 +29,9 @@ pub mod daemon;
 pub mod dedup;
 pub mod export;
 pub mod fetch;
+pub mod metrics;
 pub mod model;
+pub mod opml;
 pub mod parse;
 pub mod recheck;
 pub mod refresh;

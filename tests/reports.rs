@@ -298,3 +298,78 @@ fn retention_and_metrics_settings_are_checked() {
         assert!(stderr(&out).contains(says), "{extra}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn the_daemon_serves_metrics_on_loopback_when_enabled() {
+    use std::io::{Read, Write};
+    let srv = Server::start();
+    srv.route(
+        "/en",
+        Route::rss(rss(
+            "EN",
+            &[(
+                Some("m-1"),
+                Some("https://en.example/m1"),
+                "Kishida speaks",
+                "Kishida spoke.",
+            )],
+        )),
+    );
+    let setup = Setup::new(&[("en", &srv.url("/en"))], "");
+    let mut cfg = std::fs::read_to_string(setup.config_path()).unwrap();
+    cfg.push_str("\n[metrics]\nenabled = true\nlisten = \"127.0.0.1:0\"\n");
+    std::fs::write(setup.config_path(), cfg).unwrap();
+    let log = setup.dir.path().join("daemon.log");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aggregator"));
+    cmd.arg("--config")
+        .arg(setup.config_path())
+        .args(["-v", "run"])
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut daemon = Process::spawn(cmd);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let scrape = |addr: &str| -> String {
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            conn,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        let _ = conn.read_to_string(&mut text);
+        text
+    };
+    let body = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        // The log names the address the endpoint got (port 0 asks the system for one).
+        let addr = text
+            .lines()
+            .find(|l| l.contains("metrics endpoint listening"))
+            .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("addr=")))
+            .map(|a| a.trim_matches('"').to_string());
+        if let Some(addr) = addr {
+            let body = scrape(&addr);
+            if body.contains("aggregator_fetches_total{result=\"ok\"} 1") {
+                break body;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(
+        body.contains("aggregator_items_stored_total{change=\"new\"} 1"),
+        "{body}"
+    );
+    assert!(body.contains("aggregator_matches_total 1"), "{body}");
+    assert!(body.contains("aggregator_stories 1"), "{body}");
+    assert_eq!(daemon.stop(std::time::Duration::from_secs(15)), Some(0));
+}

@@ -249,7 +249,7 @@ pub enum FeedsCommand {
     /// Write the configured feeds as OPML 2.0
     Export(FeedsExportArgs),
     /// Add the feeds of an OPML file to the config file, in place (comments and layout kept);
-    /// feeds already present (same URL or name) are skipped
+    /// feeds already configured (same URL) are skipped, a name already in use gets "-2"
     Import(FeedsImportArgs),
 }
 

@@ -105,6 +105,8 @@ pub struct FeedRow {
     pub name: String,
     pub url: String,
     pub title: Option<String>,
+    /// The feed's own link to its site, as the feed gave it.
+    pub site_link: Option<String>,
     pub last_fetch_at: Option<DateTime<Utc>>,
     /// `ok`, `not_modified` or `error`; null if never fetched.
     pub last_result: Option<String>,
@@ -302,7 +304,8 @@ impl Reader {
                         last_success_at, error_streak, etag, last_modified,
                         item_count,
                         config_url, next_poll_at, interval_secs, interval_reason, cadence_secs,
-                        feed_hint_secs, last_new_at, stale, overflow_at, retired_at, moved_at
+                        feed_hint_secs, last_new_at, stale, overflow_at, retired_at, moved_at,
+                        site_link
                  FROM feeds f ORDER BY name",
             )
             .map_err(&err)?;
@@ -336,6 +339,7 @@ impl Reader {
                     overflow_at: ts(r.get(24)?),
                     retired_at: ts(r.get(25)?),
                     moved_at: ts(r.get(26)?),
+                    site_link: r.get(27)?,
                 })
             })
             .map_err(&err)?;
