@@ -83,6 +83,29 @@ pub fn run(config: &Config, format: Format) -> CliResult {
         output::print_json(&loaded)?;
         return Ok(());
     }
+    if format == Format::Csv {
+        // One row per thing loaded: `kind` says what it is.
+        let mut w = output::csv_writer();
+        w.write_record(["kind", "name", "detail"])?;
+        let row = |kind: &str, name: &str, detail: String| {
+            vec![kind.to_string(), name.to_string(), detail]
+        };
+        for f in &loaded.feeds {
+            output::csv_row(&mut w, &row("feed", f.name, f.url.clone()))?;
+        }
+        for l in &loaded.watchlists {
+            let terms: Vec<String> = l.terms.iter().map(TermSpec::to_string).collect();
+            output::csv_row(&mut w, &row("watchlist", l.name, terms.join("; ")))?;
+        }
+        for sink in &config.sinks {
+            output::csv_row(
+                &mut w,
+                &row("sink", &sink.name, crate::alert::deliver::describe(sink)),
+            )?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
     let safe = output::safe;
     let mut out = std::io::stdout().lock();
     writeln!(out, "config ok: {}", safe(&loaded.config))?;
