@@ -59,10 +59,12 @@ pub struct RetentionConfig {
 }
 
 impl Default for RetentionConfig {
+    /// Nothing is deleted unless the config asks: an upgrade never starts pruning by itself.
+    /// (The shipped config keeps 90 and 365 days.)
     fn default() -> Self {
         Self {
-            items: Some(Duration::from_secs(90 * 86400)),
-            matched: Some(Duration::from_secs(365 * 86400)),
+            items: None,
+            matched: None,
         }
     }
 }
@@ -701,6 +703,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                     )
                 };
             }
+        }
+        // `matched` unset: a year, or `items` if that is longer (or forever).
+        if r.matched.is_none() {
+            retention.matched = retention
+                .items
+                .map(|items| items.max(Duration::from_secs(365 * 86400)));
         }
         let shorter = match (retention.items, retention.matched) {
             (Some(items), Some(matched)) => matched < items,

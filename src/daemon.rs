@@ -176,6 +176,7 @@ pub async fn run(
     let mut store = Store::open(&config.database)?;
     store.set_story_window(config.stories.window);
     store.set_alert_routes(config.alert_routes());
+    store.set_retention(config.retention.clone());
     let writer = Arc::new(Writer::spawn(store));
     // Beside the scheduler: the alert delivery loop and the Atom files, each woken when the
     // writer stored something for them.
@@ -354,7 +355,13 @@ pub async fn run(
                             let _ = writer.call(move |s| s.set_story_window(window)).await;
                         }
                         let routes = next.config.alert_routes();
-                        let _ = writer.call(move |s| s.set_alert_routes(routes)).await;
+                        let retention = next.config.retention.clone();
+                        let _ = writer
+                            .call(move |s| {
+                                s.set_alert_routes(routes);
+                                s.set_retention(retention);
+                            })
+                            .await;
                         let _ = routing_tx.send(next.config.routing());
                         let _ = atom_tx.send(crate::export::atom_files(&next.config));
                         let _ = recheck_tx.send((next.config.clone(), next.refresher.watch()));

@@ -267,7 +267,26 @@ pub fn parse(path_for_messages: &Path, text: &str) -> Result<Vec<OpmlFeed>, Opml
         .filter(|n| n.is_element() && n.tag_name().name() == "outline")
     {
         let Some(raw_url) = attribute(node, "xmlUrl") else {
-            continue; // a category, or a plain link
+            // A category or a plain link has no xmlUrl; an outline that says it is a feed
+            // must have one.
+            if let Some(kind @ ("rss" | "atom")) = attribute(node, "type").map(str::trim) {
+                let (line, col) = at(node);
+                let label = attribute(node, "text").or_else(|| attribute(node, "title"));
+                problems.push(BadOutline {
+                    line,
+                    col,
+                    reason: match label {
+                        Some(l) => format!(
+                            "outline {:?}: type=\"{kind}\" but no xmlUrl (the feed's address)",
+                            crate::text::clean_line(l)
+                        ),
+                        None => {
+                            format!("outline: type=\"{kind}\" but no xmlUrl (the feed's address)")
+                        }
+                    },
+                });
+            }
+            continue;
         };
         let (line, col) = at(node);
         let label = attribute(node, "text")
@@ -491,6 +510,13 @@ pub fn replace_config(path: &Path, text: &str) -> Result<(), OpmlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feed_outline_without_an_address_is_named_with_its_line() {
+        let text = "<opml version=\"2.0\"><body>\n<outline text=\"News\">\n<outline type=\"rss\" text=\"Yonhap\"/>\n<outline type=\"rss\" text=\"ok\" xmlUrl=\"https://ok.example/rss\"/>\n</outline></body></opml>";
+        let e = parse(Path::new("f.opml"), text).unwrap_err().to_string();
+        assert!(e.contains("f.opml:3:1") && e.contains("no xmlUrl"), "{e}");
+    }
 
     fn p() -> &'static Path {
         Path::new("feeds.opml")

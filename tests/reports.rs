@@ -192,6 +192,15 @@ fn stats_count_per_feed_day_and_watchlist() {
 #[test]
 fn prune_reports_and_keeps_fresh_stories() {
     let (_srv, setup) = polled();
+    let out = setup.run(&["prune", "--dry-run"]);
+    assert!(
+        stdout(&out).contains("keep stories forever, matched ones forever"),
+        "{}",
+        stdout(&out)
+    );
+    let mut cfg = std::fs::read_to_string(setup.config_path()).unwrap();
+    cfg.push_str("\n[retention]\nitems = \"90d\"\n");
+    std::fs::write(setup.config_path(), cfg).unwrap();
     let v = json(&setup, &["prune", "--dry-run", "--format", "json"]);
     assert_eq!(
         (v["dry_run"].as_bool(), v["stories"].as_i64()),

@@ -376,7 +376,9 @@ pub fn run(cli: Cli) -> CliResult {
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
+            man_subcommands(&cmd, "aggregator", &mut out)?;
             Ok(())
         }
         Command::Run => run::run(&config_path),
@@ -387,6 +389,27 @@ pub fn run(cli: Cli) -> CliResult {
             config_check::run(&load(&config_path)?, args.format)
         }
     }
+}
+
+/// Appends a section per subcommand (and theirs) to the man page: synopsis, description,
+/// options.
+fn man_subcommands(
+    cmd: &clap::Command,
+    prefix: &str,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("{prefix} {}", sub.get_name());
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
+        let page = clap_mangen::Man::new(sub.clone().bin_name(name.clone()));
+        page.render_synopsis_section(out)?;
+        page.render_description_section(out)?;
+        if sub.get_arguments().any(|a| !a.is_hide_set()) {
+            page.render_options_section(out)?;
+        }
+        man_subcommands(sub, &name, out)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn load(path: &std::path::Path) -> Result<Config, CliError> {

@@ -16,6 +16,7 @@ pub fn run(config: &Config) -> CliResult {
     let mut store = Store::open(&config.database)?;
     store.set_story_window(config.stories.window);
     store.set_alert_routes(config.alert_routes());
+    store.set_retention(config.retention.clone());
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let writer = {
         let _in_runtime = runtime.enter();

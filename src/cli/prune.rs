@@ -17,12 +17,17 @@ pub fn run(config: &Config, args: &PruneArgs) -> CliResult {
             config.database.display()
         )));
     }
-    let mut store = Store::open(&config.database)?;
-    let mut stats = store.prune(&config.retention, Utc::now(), args.dry_run)?;
-    if args.vacuum && !args.dry_run {
-        store.vacuum()?;
-        stats.bytes_after = std::fs::metadata(&config.database).map_or(0, |m| m.len());
-    }
+    let stats = if args.dry_run {
+        crate::store::maintenance::dry_run(&config.database, &config.retention, Utc::now())?
+    } else {
+        let mut store = Store::open(&config.database)?;
+        let mut stats = store.prune(&config.retention, Utc::now(), false)?;
+        if args.vacuum {
+            store.vacuum()?;
+            stats.bytes_after = std::fs::metadata(&config.database).map_or(0, |m| m.len());
+        }
+        stats
+    };
     let keep = |d: Option<std::time::Duration>| match d {
         None => "forever".to_string(),
         Some(d) if d.as_secs() % 86400 == 0 => format!("{}d", d.as_secs() / 86400),

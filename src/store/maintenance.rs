@@ -97,8 +97,14 @@ pub(super) fn prune(
         }
         tx.commit()?;
     }
-    // Alerts outlive their items only while a delivery is still pending.
+    // Alerts outlive their items only while a delivery is still pending; feed counts follow.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if stats.items > 0 {
+        tx.execute(
+            "UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = feeds.id)",
+            [],
+        )?;
+    }
     tx.execute(
         "DELETE FROM outbox WHERE state <> 'pending' AND alert_id IN (
             SELECT a.id FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = a.item_id))",
@@ -141,15 +147,33 @@ fn compact_search_index(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// What a prune would delete, read through a read-only connection (nothing is written, not
+/// even a schema upgrade).
+pub fn dry_run(
+    db: &Path,
+    policy: &RetentionConfig,
+    now: DateTime<Utc>,
+) -> Result<PruneStats, StoreError> {
+    let mut conn = super::open_read_only(db)?;
+    prune(&mut conn, db, policy, now, true).map_err(sqlite_err(db))
+}
+
 /// Returns free pages to the file system: incremental vacuum when the database was created
 /// with it, then a WAL checkpoint that truncates the log.
 fn give_back(conn: &Connection) -> rusqlite::Result<()> {
     let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
     if mode == 2 {
-        // Each step of this pragma frees one page: step it to the end.
-        let mut st = conn.prepare("PRAGMA incremental_vacuum")?;
-        let mut rows = st.query([])?;
-        while rows.next()?.is_some() {}
+        // In slices of 2,000 pages (8 MB), each its own write, so the writer waits little.
+        // (Each step of the pragma frees one page: step each slice to its end.)
+        for _ in 0..100_000 {
+            let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            if free == 0 {
+                break;
+            }
+            let mut st = conn.prepare("PRAGMA incremental_vacuum(2000)")?;
+            let mut rows = st.query([])?;
+            while rows.next()?.is_some() {}
+        }
     }
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     Ok(())
@@ -177,6 +201,8 @@ fn file_bytes(path: &Path) -> u64 {
 pub enum BackupError {
     #[error("{path} exists (use --force to replace it)", path = .0.display())]
     Exists(PathBuf),
+    #[error("{path} is the database itself (or its journal): a backup goes elsewhere", path = .0.display())]
+    IsDatabase(PathBuf),
     #[error("cannot write {path}: {source}", path = .path.display())]
     Write {
         path: PathBuf,
@@ -191,6 +217,21 @@ pub enum BackupError {
 /// daemon writes). The copy is made beside `target` under a temporary name and renamed into
 /// place only when complete, so a failure never leaves a partial file at `target`.
 pub fn backup(db: &Path, target: &Path, replace: bool) -> Result<u64, BackupError> {
+    // Compared by directory (resolved) and name, so a journal that does not exist right now
+    // still counts.
+    let resolve = |p: &Path| -> Option<PathBuf> {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+    };
+    let same = |a: &Path, b: &Path| resolve(a).is_some_and(|a| Some(a) == resolve(b));
+    let journals =
+        ["-wal", "-shm", "-journal"].map(|s| PathBuf::from(format!("{}{s}", db.display())));
+    if same(db, target) || journals.iter().any(|j| same(j, target)) {
+        return Err(BackupError::IsDatabase(target.to_path_buf()));
+    }
     if target.exists() && !replace {
         return Err(BackupError::Exists(target.to_path_buf()));
     }
@@ -211,11 +252,9 @@ pub fn backup(db: &Path, target: &Path, replace: bool) -> Result<u64, BackupErro
     let name = target
         .file_name()
         .ok_or_else(|| write_err(std::io::Error::other("not a file name")))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    remove_stale(dir, &prefix);
+    let tmp = dir.join(format!("{prefix}{}", std::process::id()));
     let result = copy(db, &tmp, target).and_then(|bytes| {
         std::fs::rename(&tmp, target).map_err(write_err)?;
         Ok(bytes)
@@ -224,6 +263,27 @@ pub fn backup(db: &Path, target: &Path, replace: bool) -> Result<u64, BackupErro
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Removes what an interrupted backup to the same target left: temporary files whose process
+/// is gone.
+fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(prefix)
+            .map(|rest| rest.trim_end_matches("-journal"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// The online backup itself, into `to` (created); errors name `target`, the file the user
@@ -242,9 +302,16 @@ fn copy(db: &Path, to: &Path, target: &Path) -> Result<u64, BackupError> {
     let mut dst = Connection::open(to).map_err(sqlite_err(target))?;
     {
         let b = rusqlite::backup::Backup::new(&src, &mut dst).map_err(sqlite_err(target))?;
-        // Steps of 1,000 pages with a short pause let the daemon's writer in between.
-        b.run_to_completion(1000, Duration::from_millis(5), None)
-            .map_err(sqlite_err(target))?;
+        // All pages in one step, under one read transaction: in WAL mode that does not block
+        // the daemon's writer, whereas a copy in several steps starts over after each of its
+        // commits and may never finish.
+        loop {
+            match b.step(-1).map_err(sqlite_err(target))? {
+                rusqlite::backup::StepResult::Done => break,
+                rusqlite::backup::StepResult::More => {}
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
     }
     // A standalone file: no WAL beside it.
     dst.execute_batch("PRAGMA journal_mode = DELETE;")
@@ -377,7 +444,10 @@ mod tests {
         let count =
             |s: &Store, sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
         let pages_before = count(&s, "PRAGMA page_count");
-        let policy = RetentionConfig::default();
+        let policy = RetentionConfig {
+            items: Some(Duration::from_secs(90 * 86400)),
+            matched: Some(Duration::from_secs(365 * 86400)),
+        };
         let dry = s.prune(&policy, now, true).unwrap();
         assert_eq!((dry.stories, dry.items, dry.dry_run), (301, 301, true));
         let pruned = s.prune(&policy, now, false).unwrap();
@@ -405,6 +475,15 @@ mod tests {
             |s: &Store, sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(count(&s, "SELECT count(*) FROM stories"), 2);
         assert_eq!(count(&s, "SELECT count(*) FROM items_fts"), 2);
+        // A feed that still carries a pruned (dated) item does not bring it back as new.
+        let mut dated = item("dated", "Zanzibar archive piece", None);
+        dated.item.published = Some(days(200));
+        s.record(id, fetched(vec![dated.clone()]), days(200))
+            .unwrap();
+        assert_eq!(s.prune(&policy, now, false).unwrap().items, 1);
+        s.set_retention(policy.clone());
+        assert_eq!(s.record(id, fetched(vec![dated]), now).unwrap().new, 0);
+        assert_eq!(count(&s, "SELECT count(*) FROM stories"), 2);
         // A year on, the matched story goes too, and its alert with it.
         let later = now + chrono::Duration::days(200);
         let again = s.prune(&policy, later, false).unwrap();
@@ -431,6 +510,17 @@ mod tests {
             Err(BackupError::Exists(_))
         ));
         backup(&db, &target, true).unwrap();
+        for own in ["db", "db-wal"] {
+            assert!(matches!(
+                backup(&db, &d.path().join(own), true),
+                Err(BackupError::IsDatabase(_))
+            ));
+        }
+        // What an interrupted backup left (a process that no longer runs) is cleared.
+        let stale = d.path().join(".copy.db.tmp-999999999");
+        std::fs::write(&stale, b"partial").unwrap();
+        backup(&db, &target, true).unwrap();
+        assert!(!stale.exists());
         let e = backup(&db, &d.path().join("missing/dir/copy.db"), false).unwrap_err();
         assert!(e.to_string().contains("missing/dir/copy.db"), "{e}");
         let left: Vec<_> = std::fs::read_dir(d.path())

@@ -153,6 +153,7 @@ pub struct Store {
     path: PathBuf,
     stories: Stories,
     routes: Routes,
+    retention: crate::config::RetentionConfig,
 }
 
 impl Store {
@@ -201,6 +202,7 @@ impl Store {
             path: path.to_path_buf(),
             stories: Stories::new(crate::config::StoriesConfig::default().window),
             routes: Routes::new(),
+            retention: crate::config::RetentionConfig::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -240,7 +242,18 @@ impl Store {
             .enumerate()
             .skip(version as usize)
         {
-            let tx = self.conn.transaction().map_err(&err)?;
+            // Immediate, and the version read again inside: another process opening the same
+            // old database at the same moment migrates it only once.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(&err)?;
+            let now_at: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(&err)?;
+            if now_at > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql).map_err(&err)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(&err)?;
@@ -272,6 +285,11 @@ impl Store {
     /// Rewrites the whole database file (VACUUM), switching it to incremental vacuum.
     pub fn vacuum(&mut self) -> Result<(), StoreError> {
         maintenance::vacuum(&self.conn).map_err(sqlite_err(&self.path))
+    }
+
+    /// Sets the retention policy: items dated before what it keeps are not stored anew.
+    pub fn set_retention(&mut self, policy: crate::config::RetentionConfig) {
+        self.retention = policy;
     }
 
     /// Sets where each watchlist's alerts go (a watchlist without a route raises alerts that
@@ -336,7 +354,10 @@ impl Store {
     /// `aggregator restory`). One transaction.
     pub fn restory(&mut self, since: DateTime<Utc>) -> Result<RestoryStats, StoreError> {
         let err = sqlite_err(&self.path);
-        let tx = self.conn.transaction().map_err(&err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&err)?;
         let result = self.stories.restory(&tx, since.timestamp());
         let result = result.and_then(|stats| tx.commit().map(|()| stats));
         if result.is_err() {
@@ -483,7 +504,23 @@ impl Store {
         rec: FetchRecord,
         now: DateTime<Utc>,
     ) -> Result<ApplyStats, StoreError> {
-        let result = self.record_inner(feed_id, rec, now);
+        // Outside a group commit, take the write lock up front: a transaction that read first
+        // fails at once, instead of waiting, when another connection (a prune, a re-check, a
+        // command) has written meanwhile.
+        let lone = self.conn.is_autocommit();
+        if lone {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(sqlite_err(&self.path))?;
+        }
+        let mut result = self.record_inner(feed_id, rec, now);
+        if lone {
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            if let Err(e) = self.conn.execute_batch(end) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                result = Err(sqlite_err(&self.path)(e));
+            }
+        }
         if result.is_err() {
             // Rolled back: the story index may name items that are not stored.
             self.stories.reset();
@@ -550,9 +587,11 @@ impl Store {
                 site_link,
                 items,
             } => {
+                let keep = Keep::at(&self.retention, t);
                 for item in &items {
-                    stats += apply_item(&tx, &mut self.stories, &self.routes, feed_id, item, t)
-                        .map_err(&err)?;
+                    stats +=
+                        apply_item(&tx, &mut self.stories, &self.routes, keep, feed_id, item, t)
+                            .map_err(&err)?;
                 }
                 tx.prepare_cached(
                     "UPDATE feeds SET last_fetch_at = ?2, last_result = 'ok',
@@ -683,10 +722,31 @@ fn find_existing(
     Ok(None)
 }
 
+/// The oldest item times the retention policy keeps (Unix seconds), for unmatched and
+/// matched items.
+#[derive(Debug, Clone, Copy)]
+struct Keep {
+    items: i64,
+    matched: i64,
+}
+
+impl Keep {
+    fn at(policy: &crate::config::RetentionConfig, now: i64) -> Self {
+        let cutoff =
+            |d: Option<Duration>| d.map_or(i64::MIN, |d| now.saturating_sub(d.as_secs() as i64));
+        Self {
+            items: cutoff(policy.items),
+            matched: cutoff(policy.matched),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn apply_item(
     tx: &Connection,
     stories: &mut Stories,
     routes: &Routes,
+    keep: Keep,
     feed_id: i64,
     ready: &ReadyItem,
     now: i64,
@@ -696,6 +756,18 @@ fn apply_item(
     let published = it.published.map(|d| d.timestamp());
     let updated = it.updated.map(|d| d.timestamp());
     let mut stats = ApplyStats::default();
+    // An item dated before what retention keeps is not stored anew: it was pruned, and a feed
+    // that still carries it must not bring it (and its alert) back as new.
+    if let Some(t) = published.or(updated) {
+        let cutoff = if ready.matches.is_empty() {
+            keep.items
+        } else {
+            keep.matched
+        };
+        if t < cutoff && find_existing(tx, feed_id, &ready.identity)?.is_none() {
+            return Ok(stats);
+        }
+    }
     // Most items of a poll are new: try the insert first and let the unique indexes (guid or
     // link, per feed) say whether the item is known, which saves two lookups per new item.
     // Items with neither key have no unique index to hit, so they are looked up first.
@@ -853,7 +925,7 @@ fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 }
 
 /// Opens a read-only connection (for reports).
-fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     if !path.exists() {
         return Err(StoreError::Missing {
             path: path.to_path_buf(),

@@ -94,6 +94,18 @@ impl Reader {
         sql.push_str(" ORDER BY rank LIMIT ?");
         args.push(Value::Integer(q.limit.min(i64::MAX as u64) as i64));
         let err = sqlite_err(self.path());
+        // FTS5 checks the expression when the query runs; whatever it still refuses is the
+        // query's fault (exit 2), told in words rather than as its parser's message.
+        let fts = |e: rusqlite::Error| -> SearchError {
+            if e.to_string().contains("fts5") {
+                SearchError::Query(QueryError {
+                    column: 1,
+                    message: "the search index cannot run this query; simplify it".into(),
+                })
+            } else {
+                SearchError::Store(err(e))
+            }
+        };
         let mut stmt = self.conn().prepare(&sql).map_err(&err)?;
         let rows = stmt
             .query_map(params_from_iter(args), |r| {
@@ -113,9 +125,9 @@ impl Reader {
                     snippet_highlights,
                 })
             })
-            .map_err(&err)?
+            .map_err(fts)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(&err)?;
+            .map_err(fts)?;
         Ok(rows)
     }
 }
@@ -159,6 +171,12 @@ pub fn fts_query(src: &str) -> Result<String, QueryError> {
         message,
     };
     let expr = query::parse(src).map_err(|e| at(e.offset, e.message))?;
+    if depth(&expr) > MAX_DEPTH {
+        return Err(at(
+            0,
+            format!("the query is nested more than {MAX_DEPTH} levels deep"),
+        ));
+    }
     translate(&expr, &at)
 }
 
@@ -194,9 +212,11 @@ fn translate(e: &Expr, at: &dyn Fn(usize, String) -> QueryError) -> Result<Strin
                     "a search needs a word that is not under NOT".into(),
                 ));
             }
+            // One NOT with every excluded part: a chain of NOTs nests, and FTS5's parser has
+            // a small stack.
             let mut out = format!("({})", positive.join(" AND "));
-            for n in negative {
-                out = format!("({out} NOT {n})");
+            if !negative.is_empty() {
+                out = format!("({out} NOT ({}))", negative.join(" OR "));
             }
             Ok(out)
         }
@@ -204,6 +224,18 @@ fn translate(e: &Expr, at: &dyn Fn(usize, String) -> QueryError) -> Result<Strin
             first_offset(e),
             "NOT needs words to exclude from: `Japan NOT sports`".into(),
         )),
+    }
+}
+
+/// Deepest nesting FTS5's expression parser is given (its stack overflows well before the
+/// query parser's own limit).
+const MAX_DEPTH: usize = 12;
+
+fn depth(e: &Expr) -> usize {
+    match e {
+        Expr::Term(_) => 0,
+        Expr::Not(c) => 1 + depth(c),
+        Expr::And(v) | Expr::Or(v) => 1 + v.iter().map(depth).max().unwrap_or(0),
     }
 }
 
@@ -308,7 +340,8 @@ mod tests {
             ("\"북한 미사일\"", r#"NEAR("북한"* "미사일"*, 2)"#),
             ("title:Kishida", r#"title : "kishida""#),
             ("Japan OR 일본", r#"("japan" OR "일본"*)"#),
-            ("Japan NOT sports", r#"(("japan") NOT "sports")"#),
+            ("Japan NOT sports", r#"(("japan") NOT ("sports"))"#),
+            ("Japan NOT a NOT b", r#"(("japan") NOT ("a" OR "b"))"#),
             (
                 "(Kim OR 김여정) Japan",
                 r#"(("kim" OR "김여정"*) AND "japan")"#,
@@ -342,6 +375,10 @@ mod tests {
         assert!(e("\"...\"").message.contains("no letters"));
         assert!(e("").message.contains("empty"));
         assert_eq!(e("북한 (미사일").column, 4, "columns count characters");
+        let deep = format!("{}a{}", "(a OR ".repeat(20), ")".repeat(20));
+        assert!(e(&deep).message.contains("nested more than"));
+        let many_nots: String = (0..100).map(|i| format!(" NOT x{i}")).collect();
+        assert!(fts_query(&format!("Kim{many_nots}")).is_ok());
     }
 
     #[test]
