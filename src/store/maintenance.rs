@@ -457,6 +457,11 @@ mod tests {
         assert_eq!(count(&s, "PRAGMA freelist_count"), 0);
         assert!(count(&s, "PRAGMA page_count") < pages_before / 2);
         assert!(pruned.bytes_after < pruned.bytes_before, "{pruned:?}");
+        assert_eq!(
+            count(&s, "SELECT item_count FROM feeds"),
+            count(&s, "SELECT count(*) FROM items"),
+            "feed counts follow the prune"
+        );
         let reader = crate::store::Reader::open(&db).unwrap();
         let hits = reader
             .search(&crate::store::search::SearchQuery {
