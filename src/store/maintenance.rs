@@ -65,6 +65,7 @@ pub(super) fn prune(
     policy: &RetentionConfig,
     now: DateTime<Utc>,
     dry_run: bool,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
 ) -> rusqlite::Result<PruneStats> {
     let mut stats = PruneStats {
         dry_run,
@@ -84,7 +85,8 @@ pub(super) fn prune(
     loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let ids = expired(&tx, policy, now, CHUNK)?;
-        if ids.is_empty() {
+        // A shutdown stops between chunks; the rest waits for the next prune.
+        if ids.is_empty() || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
             break;
         }
         for id in &ids {
@@ -96,6 +98,10 @@ pub(super) fn prune(
                 .execute([id])?;
         }
         tx.commit()?;
+    }
+    if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+        stats.bytes_after = file_bytes(path);
+        return Ok(stats);
     }
     // Alerts outlive their items only while a delivery is still pending; feed counts follow.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -155,7 +161,7 @@ pub fn dry_run(
     now: DateTime<Utc>,
 ) -> Result<PruneStats, StoreError> {
     let mut conn = super::open_read_only(db)?;
-    prune(&mut conn, db, policy, now, true).map_err(sqlite_err(db))
+    prune(&mut conn, db, policy, now, true, None).map_err(sqlite_err(db))
 }
 
 /// Returns free pages to the file system: incremental vacuum when the database was created
@@ -341,11 +347,29 @@ pub async fn prune_daily(
         }
         wait = PRUNE_EVERY;
         let (db, policy) = (db.clone(), policy.borrow().clone());
-        let result = tokio::task::spawn_blocking(move || {
+        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = cancel.clone();
+        let mut job = tokio::task::spawn_blocking(move || {
             let mut store = super::Store::open(&db)?;
-            store.prune(&policy, Utc::now(), false)
-        })
-        .await;
+            prune(
+                &mut store.conn,
+                &db,
+                &policy,
+                Utc::now(),
+                false,
+                Some(&flag),
+            )
+            .map_err(sqlite_err(&db))
+        });
+        let finished = tokio::select! {
+            r = &mut job => Some(r),
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        let Some(result) = finished else {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = job.await;
+            return;
+        };
         match result {
             Ok(Ok(s)) if s.stories > 0 => tracing::info!(
                 stories = s.stories,

@@ -278,7 +278,7 @@ impl Store {
         now: DateTime<Utc>,
         dry_run: bool,
     ) -> Result<maintenance::PruneStats, StoreError> {
-        maintenance::prune(&mut self.conn, &self.path, policy, now, dry_run)
+        maintenance::prune(&mut self.conn, &self.path, policy, now, dry_run, None)
             .map_err(sqlite_err(&self.path))
     }
 
