@@ -30,6 +30,10 @@ pub struct PruneStats {
     pub bytes_after: u64,
 }
 
+/// Brings each feed's item count in line after deletions.
+const RECOUNT: &str =
+    "UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = feeds.id)";
+
 /// Stories deleted per transaction, so a large prune never holds the write lock for long.
 const CHUNK: i64 = 2000;
 
@@ -100,16 +104,16 @@ pub(super) fn prune(
         tx.commit()?;
     }
     if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+        if stats.items > 0 {
+            conn.execute(RECOUNT, [])?;
+        }
         stats.bytes_after = file_bytes(path);
         return Ok(stats);
     }
     // Alerts outlive their items only while a delivery is still pending; feed counts follow.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     if stats.items > 0 {
-        tx.execute(
-            "UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = feeds.id)",
-            [],
-        )?;
+        tx.execute(RECOUNT, [])?;
     }
     tx.execute(
         "DELETE FROM outbox WHERE state <> 'pending' AND alert_id IN (
