@@ -18,155 +18,17 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use aggregator::config::FeedConfig;
-use aggregator::model::{ParsedItem, ReadyItem};
-use aggregator::store::{FetchRecord, Store, Writer};
+use aggregator::store::{Store, Writer};
 use chrono::{DateTime, Utc};
 
-/// Most items per `record` call, as one feed body brings them.
-const BODY: usize = 30;
-/// Simulated time between two polls of a feed.
-const POLL: chrono::Duration = chrono::Duration::minutes(15);
+#[path = "support/corpus.rs"]
+mod corpus;
+use corpus::*;
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn feeds() -> Vec<FeedConfig> {
-    wire_corpus::feeds()
-        .iter()
-        .map(|name| FeedConfig {
-            name: name.to_string(),
-            url: url::Url::parse(&format!("https://{name}.example/rss")).expect("url"),
-            interval: Duration::from_secs(600),
-            timezone: chrono::FixedOffset::east_opt(0).expect("utc"),
-        })
-        .collect()
-}
-
-/// Generated items, week after week, each week its own seed; guids made unique across weeks.
-struct Weeks {
-    per_week: usize,
-    week: u64,
-    start: DateTime<Utc>,
-    buffer: std::vec::IntoIter<wire_corpus::LabelledItem>,
-}
-
-impl Weeks {
-    fn new(per_week: usize, start: DateTime<Utc>) -> Self {
-        Self {
-            per_week,
-            week: 0,
-            start,
-            buffer: Vec::new().into_iter(),
-        }
-    }
-}
-
-impl Iterator for Weeks {
-    type Item = wire_corpus::LabelledItem;
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(mut item) = self.buffer.next() {
-                item.guid = format!("w{}-{}", self.week, item.guid);
-                item.link = format!("{}?w={}", item.link, self.week);
-                return Some(item);
-            }
-            self.week += 1;
-            let spec = wire_corpus::CorpusSpec {
-                seed: self.week,
-                stories: self.per_week,
-                start: self.start + chrono::Duration::weeks(self.week as i64 - 1),
-            };
-            self.buffer = wire_corpus::generate(&spec).into_iter();
-        }
-    }
-}
-
-fn ready(item: &wire_corpus::LabelledItem) -> ReadyItem {
-    aggregator::dedup::ready(ParsedItem {
-        guid: Some(item.guid.clone()),
-        title: item.title.clone(),
-        link: Some(item.link.clone()),
-        published: Some(item.published),
-        summary: Some(item.summary.clone()),
-        ..Default::default()
-    })
-}
-
-/// A feed body ready for the store: its feed, its items (parsed, identified, fingerprinted,
-/// as the parallel stage hands them to the writer) and when it is recorded.
-struct Body {
-    feed: i64,
-    now: DateTime<Utc>,
-    items: Vec<ReadyItem>,
-}
-
-/// Takes `n` items from `source` as the bodies polls would bring: each feed polled every
-/// [`POLL`] of simulated time, bringing what it published since (at most [`BODY`] items).
-fn bodies(ids: &HashMap<String, i64>, source: &mut Weeks, n: usize) -> Vec<Body> {
-    let mut out: Vec<Body> = Vec::new();
-    let mut open: HashMap<i64, Body> = HashMap::new();
-    let mut slice_end: Option<DateTime<Utc>> = None;
-    for item in source.take(n) {
-        let end = *slice_end.get_or_insert(item.published + POLL);
-        if item.published >= end {
-            // The poll at the end of the slice: every feed's new items, in feed order.
-            let mut polled: Vec<Body> = open.drain().map(|(_, b)| b).collect();
-            polled.sort_by_key(|b| b.feed);
-            out.extend(polled);
-            slice_end = Some(item.published + POLL);
-        }
-        let feed = ids[&item.feed];
-        let body = open.entry(feed).or_insert_with(|| Body {
-            feed,
-            now: item.published,
-            items: Vec::new(),
-        });
-        body.now = body.now.max(item.published);
-        body.items.push(ready(&item));
-        if body.items.len() >= BODY {
-            out.push(open.remove(&feed).expect("just filled"));
-        }
-    }
-    let mut rest: Vec<Body> = open.into_values().collect();
-    rest.sort_by_key(|b| b.feed);
-    out.extend(rest);
-    out
-}
-
-/// Records the bodies through the writer, as a poll does: every body of a slice queued at
-/// once, so the writer commits them in groups. Returns items stored and time taken.
+/// Records the bodies through the writer (see [`record_all`]); items stored and time taken.
 fn store_bodies(w: &Wr, bodies: Vec<Body>) -> (usize, Duration) {
     let start = Instant::now();
-    let n = bodies.iter().map(|b| b.items.len()).sum();
-    let calls: Vec<_> = bodies
-        .into_iter()
-        .map(|b| {
-            w.writer.call(move |s| {
-                s.record(
-                    b.feed,
-                    FetchRecord::Fetched {
-                        http_status: 200,
-                        validators: Default::default(),
-                        bytes: 0,
-                        elapsed: Duration::ZERO,
-                        title: None,
-                        site_link: None,
-                        items: b.items,
-                    },
-                    b.now,
-                )
-            })
-        })
-        .collect();
-    w.runtime.block_on(async {
-        for c in calls {
-            c.await.expect("writer").expect("record");
-        }
-    });
+    let n = record_all(&w.writer, &w.runtime, bodies);
     (n, start.elapsed())
 }
 
