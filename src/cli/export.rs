@@ -5,7 +5,7 @@ use std::io::Write;
 
 use chrono::Utc;
 
-use super::timespec::parse_time;
+use super::timespec::time_arg;
 use super::{AtomArgs, CliError, CliResult};
 use crate::config::Config;
 use crate::export::{AtomFeed, render_atom, watchlist_stories, write_atomically};
@@ -13,8 +13,7 @@ use crate::store::Reader;
 
 pub fn atom(config: &Config, args: &AtomArgs) -> CliResult {
     let now = Utc::now();
-    let since = parse_time(&args.since, now)
-        .map_err(|m| CliError::Usage(anyhow::anyhow!("--since: {m}")))?;
+    let since = time_arg(&args.since, "--since", now)?;
     let Some(spec) = config.watchlists.iter().find(|w| w.name == args.watchlist) else {
         return Err(CliError::Usage(anyhow::anyhow!(
             "no watchlist is named {:?} (configured: {})",

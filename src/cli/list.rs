@@ -4,8 +4,8 @@
 use chrono::Utc;
 
 use super::output::{self, add_row, local_time, safe};
-use super::timespec::parse_time;
-use super::{CliError, CliResult, Format, ListArgs};
+use super::timespec::optional_time_arg;
+use super::{CliResult, Format, ListArgs};
 use crate::config::Config;
 use crate::model::{Field, Match};
 use crate::store::Reader;
@@ -13,15 +13,9 @@ use crate::store::query::{ListQuery, ListedItem, ListedStory};
 
 pub fn run(config: &Config, args: &ListArgs) -> CliResult {
     let now = Utc::now();
-    let when = |s: &Option<String>, flag: &str| -> Result<_, CliError> {
-        s.as_deref()
-            .map(|s| parse_time(s, now))
-            .transpose()
-            .map_err(|m| CliError::Usage(anyhow::anyhow!("{flag}: {m}")))
-    };
     let query = ListQuery {
-        since: when(&args.since, "--since")?,
-        until: when(&args.until, "--until")?,
+        since: optional_time_arg(&args.since, "--since", now)?,
+        until: optional_time_arg(&args.until, "--until", now)?,
         feed: args.feed.clone(),
         watchlist: args.watchlist.clone(),
         matched_only: args.matched,

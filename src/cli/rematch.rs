@@ -6,15 +6,14 @@ use std::io::Write;
 use chrono::Utc;
 
 use super::output;
-use super::timespec::parse_time;
+use super::timespec::time_arg;
 use super::{CliError, CliResult, Format, RematchArgs};
 use crate::config::Config;
 use crate::store::Store;
 use crate::store::alerts::RematchOptions;
 
 pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
-    let since = parse_time(&args.since, Utc::now())
-        .map_err(|m| CliError::Usage(anyhow::anyhow!("--since: {m}")))?;
+    let since = time_arg(&args.since, "--since", Utc::now())?;
     if let Some(w) = &args.watchlist
         && !config.watchlists.iter().any(|c| &c.name == w)
     {

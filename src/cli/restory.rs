@@ -6,14 +6,13 @@ use std::io::Write;
 use chrono::Utc;
 
 use super::output;
-use super::timespec::parse_time;
+use super::timespec::time_arg;
 use super::{CliError, CliResult, Format, RestoryArgs};
 use crate::config::Config;
 use crate::store::Store;
 
 pub fn run(config: &Config, args: &RestoryArgs) -> CliResult {
-    let since = parse_time(&args.since, Utc::now())
-        .map_err(|m| CliError::Usage(anyhow::anyhow!("--since: {m}")))?;
+    let since = time_arg(&args.since, "--since", Utc::now())?;
     if !config.database.exists() {
         return Err(CliError::Runtime(anyhow::anyhow!(
             "database {} does not exist yet: run `aggregator poll --once` first",

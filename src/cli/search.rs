@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::output::{self, add_row, local_time, safe};
-use super::timespec::parse_time;
+use super::timespec::optional_time_arg;
 use super::{CliError, CliResult, Format, SearchArgs};
 use crate::config::Config;
 use crate::store::Reader;
@@ -12,16 +12,10 @@ use crate::store::search::{SearchError, SearchHit, SearchQuery};
 
 pub fn run(config: &Config, args: &SearchArgs) -> CliResult {
     let now = Utc::now();
-    let when = |s: &Option<String>, flag: &str| -> Result<_, CliError> {
-        s.as_deref()
-            .map(|s| parse_time(s, now))
-            .transpose()
-            .map_err(|m| CliError::Usage(anyhow::anyhow!("{flag}: {m}")))
-    };
     let query = SearchQuery {
         text: args.query.join(" "),
-        since: when(&args.since, "--since")?,
-        until: when(&args.until, "--until")?,
+        since: optional_time_arg(&args.since, "--since", now)?,
+        until: optional_time_arg(&args.until, "--until", now)?,
         feed: args.feed.clone(),
         watchlist: args.watchlist.clone(),
         limit: args.limit,

@@ -6,14 +6,13 @@ use std::io::Write;
 use chrono::Utc;
 
 use super::output::{self, add_row, local_time, safe};
-use super::timespec::parse_time;
-use super::{CliError, CliResult, Format, StatsArgs};
+use super::timespec::time_arg;
+use super::{CliResult, Format, StatsArgs};
 use crate::config::Config;
 use crate::store::Reader;
 
 pub fn run(config: &Config, args: &StatsArgs) -> CliResult {
-    let since = parse_time(&args.since, Utc::now())
-        .map_err(|m| CliError::Usage(anyhow::anyhow!("--since: {m}")))?;
+    let since = time_arg(&args.since, "--since", Utc::now())?;
     let stats = Reader::open(&config.database)?.stats(since)?;
     match args.format {
         Format::Json => output::print_json(&stats)?,
