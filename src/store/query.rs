@@ -162,26 +162,7 @@ impl Reader {
     pub fn list(&self, q: &ListQuery) -> Result<Vec<ListedItem>, StoreError> {
         let mut sql = format!("{ITEM_SELECT} WHERE 1 = 1");
         let mut args: Vec<Value> = Vec::new();
-        if let Some(s) = q.since {
-            sql.push_str(" AND i.sort_ts >= ?");
-            args.push(Value::Integer(s.timestamp()));
-        }
-        if let Some(u) = q.until {
-            sql.push_str(" AND i.sort_ts < ?");
-            args.push(Value::Integer(u.timestamp()));
-        }
-        if let Some(f) = &q.feed {
-            sql.push_str(" AND f.name = ?");
-            args.push(Value::Text(f.clone()));
-        }
-        if let Some(w) = &q.watchlist {
-            sql.push_str(
-                " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.watchlist = ?)",
-            );
-            args.push(Value::Text(w.clone()));
-        } else if q.matched_only {
-            sql.push_str(" AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)");
-        }
+        item_filters(q, &mut sql, &mut args);
         sql.push_str(" ORDER BY i.sort_ts DESC, i.id DESC");
         push_limit(&mut sql, &mut args, q.limit);
         let err = sqlite_err(&self.path);
@@ -351,6 +332,31 @@ fn push_limit(sql: &mut String, args: &mut Vec<Value>, limit: Option<u64>) {
     if let Some(l) = limit {
         sql.push_str(" LIMIT ?");
         args.push(Value::Integer(l.min(i64::MAX as u64) as i64));
+    }
+}
+
+/// Appends `q`'s filters (time, feed, watchlist or any match) on items `i` joined with feeds
+/// `f`, as ` AND …` clauses with their arguments.
+pub(super) fn item_filters(q: &ListQuery, sql: &mut String, args: &mut Vec<Value>) {
+    if let Some(s) = q.since {
+        sql.push_str(" AND i.sort_ts >= ?");
+        args.push(Value::Integer(s.timestamp()));
+    }
+    if let Some(u) = q.until {
+        sql.push_str(" AND i.sort_ts < ?");
+        args.push(Value::Integer(u.timestamp()));
+    }
+    if let Some(f) = &q.feed {
+        sql.push_str(" AND f.name = ?");
+        args.push(Value::Text(f.clone()));
+    }
+    if let Some(w) = &q.watchlist {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.watchlist = ?)",
+        );
+        args.push(Value::Text(w.clone()));
+    } else if q.matched_only {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)");
     }
 }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params_from_iter, types::Value};
 use serde::Serialize;
 
-use super::query::Reader;
+use super::query::{ListQuery, Reader, item_filters};
 use super::{StoreError, sqlite_err};
 use crate::watch::query::{self, Expr};
 
@@ -73,24 +73,14 @@ impl Reader {
              WHERE items_fts MATCH ?",
         );
         let mut args: Vec<Value> = vec![Value::Text(expr)];
-        if let Some(s) = q.since {
-            sql.push_str(" AND i.sort_ts >= ?");
-            args.push(Value::Integer(s.timestamp()));
-        }
-        if let Some(u) = q.until {
-            sql.push_str(" AND i.sort_ts < ?");
-            args.push(Value::Integer(u.timestamp()));
-        }
-        if let Some(f) = &q.feed {
-            sql.push_str(" AND f.name = ?");
-            args.push(Value::Text(f.clone()));
-        }
-        if let Some(w) = &q.watchlist {
-            sql.push_str(
-                " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.watchlist = ?)",
-            );
-            args.push(Value::Text(w.clone()));
-        }
+        let filters = ListQuery {
+            since: q.since,
+            until: q.until,
+            feed: q.feed.clone(),
+            watchlist: q.watchlist.clone(),
+            ..Default::default()
+        };
+        item_filters(&filters, &mut sql, &mut args);
         sql.push_str(" ORDER BY rank LIMIT ?");
         args.push(Value::Integer(q.limit.min(i64::MAX as u64) as i64));
         let err = sqlite_err(self.path());
