@@ -13,13 +13,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::alert::dispatch::Dispatcher;
+use crate::budget::{Budget, HostKey, Wait};
 use crate::config::{self, Config, ConfigError, FeedConfig};
-use crate::refresh::{FeedOutcome, FeedReport, Hosts, PollError, Refresher, host_of};
+use crate::refresh::{FeedOutcome, FeedReport, PollError, Refresher, seed_pauses};
 use crate::store::{FeedState, Store, StoreError, Writer};
 
 /// How often the scheduler loop wakes when nothing is due (for the watchdog and status).
@@ -101,14 +102,16 @@ struct Entry {
     refetch: bool,
 }
 
-/// Everything that comes from one loaded config. The limits (global budget, host slots and
-/// spacing, parse slots) carry over a reload when their settings did not change, so fetches in
-/// flight and new ones share one budget.
+/// Everything that comes from one loaded config. The limits (the fetch budget, parse slots)
+/// carry over a reload when their settings did not change, so fetches in flight and new ones
+/// share one budget.
 struct Running {
     config: Config,
     refresher: Refresher,
-    global: Arc<Semaphore>,
-    hosts: Hosts,
+    budget: Budget,
+    /// The budget is new (first load, or its limits changed): pauses stored with the feeds
+    /// must be put into it.
+    fresh_budget: bool,
 }
 
 impl Running {
@@ -120,49 +123,29 @@ impl Running {
         let watch = Arc::new(config.watch_set()?);
         let mut refresher = Refresher::new(&config, watch, writer).map_err(PollError::from)?;
         let d = &config.defaults;
-        let (global, hosts) = match previous {
-            Some(p) => {
-                refresher.share_cpu_with(&p.refresher);
-                let pd = &p.config.defaults;
-                let global = if pd.concurrency == d.concurrency {
-                    p.global.clone()
-                } else {
-                    Arc::new(Semaphore::new(d.concurrency))
-                };
-                let hosts = if (pd.per_host, pd.host_spacing) == (d.per_host, d.host_spacing) {
-                    p.hosts.clone()
-                } else {
-                    Hosts::new(d.per_host, d.host_spacing)
-                };
-                (global, hosts)
-            }
-            None => (
-                Arc::new(Semaphore::new(d.concurrency)),
-                Hosts::new(d.per_host, d.host_spacing),
-            ),
-        };
+        let kept = previous.and_then(|p| {
+            refresher.share_cpu_with(&p.refresher);
+            p.budget
+                .same_limits(d.concurrency, d.per_host, d.host_spacing)
+                .then(|| p.budget.clone())
+        });
+        let fresh_budget = kept.is_none();
+        let budget = kept.unwrap_or_else(|| Budget::new(d.concurrency, d.per_host, d.host_spacing));
         Ok(Self {
-            global,
-            hosts,
+            budget,
+            fresh_budget,
             refresher,
             config,
         })
     }
 }
 
-/// Most feed tasks alive at once, per unit of `concurrency`: tasks beyond the budget only wait,
-/// and each holds its feed's state, so they are not created far ahead of need.
-const TASKS_PER_SLOT: usize = 4;
 /// After a database error on a feed, try it again this much later.
 const STORE_RETRY: Duration = Duration::from_secs(30);
 
-/// A feed task's end: the feed's name, and unless it never started, the report and the feed's
-/// state as stored afterwards (read inside the task, so the scheduler loop never waits on the
-/// database).
-type TaskResult = (
-    String,
-    Option<Result<(FeedReport, Option<FeedState>), StoreError>>,
-);
+/// A feed task's end: the feed's name, the report and the feed's state as stored afterwards
+/// (read inside the task, so the scheduler loop never waits on the database).
+type TaskResult = (String, Result<(FeedReport, Option<FeedState>), StoreError>);
 
 /// Runs until `shutdown` completes. Each message on `reload` re-reads both config files; a
 /// broken new config is reported and the running one kept.
@@ -238,100 +221,56 @@ pub async fn run(
 
     let mut summary = RunSummary::default();
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
-    let mut task_names: HashMap<tokio::task::Id, String> = HashMap::new();
-    let (stop_tx, stop_rx) = watch::channel(false);
+    // The feed and host of each running task, by task id.
+    let mut task_names: HashMap<tokio::task::Id, (String, Option<HostKey>)> = HashMap::new();
+    // Due feeds whose host had no free slot, by host: they queue again when a fetch there ends.
+    let mut parked: HashMap<HostKey, Vec<String>> = HashMap::new();
     let mut shutdown = pin!(shutdown);
     let mut last_status = Instant::now() - TICK;
     loop {
         let now = Instant::now();
-        // Start what is due, up to the task bound.
-        let max_tasks = running.config.defaults.concurrency * TASKS_PER_SLOT;
-        // The queue is ordered by due time: start from its head while there is room.
-        let mut due: Vec<String> = Vec::new();
-        while tasks.len() + due.len() < max_tasks {
-            let Some((at, name)) = queue.first().cloned() else {
-                break;
-            };
-            if at > now {
-                break;
-            }
-            queue.pop_first();
-            // Skip what a later change made stale (re-queued at another time, busy, retired).
-            if entries
-                .get(&name)
-                .is_some_and(|e| e.due == at && !e.state.retired && !busy.contains(&name))
-            {
-                due.push(name);
-            }
-        }
-        for name in due {
-            let Some(entry) = entries.get_mut(&name) else {
-                continue;
-            };
-            busy.insert(name);
-            entry.refetch = false;
-            let (feed, state) = (entry.feed.clone(), entry.state.clone());
-            let (refresher, global, hosts) = (
-                running.refresher.clone(),
-                running.global.clone(),
-                running.hosts.clone(),
+        if running.fresh_budget {
+            seed_pauses(
+                &running.budget,
+                entries
+                    .values()
+                    .map(|e| (&e.state, HostKey::of(&e.state.url))),
             );
-            let mut stop = stop_rx.clone();
-            let writer = writer.clone();
-            let metrics = metrics.clone();
-            let name = feed.name.clone();
-            let handle = tasks.spawn(async move {
-                // The host's slot first (local files need none), then the global budget, so
-                // feeds waiting for a busy host do not hold the budget other hosts need.
-                let permits = async {
-                    let host = match host_of(&state.url) {
-                        Some(host) => Some(hosts.enter(&host).await),
-                        None => None,
-                    };
-                    let global = global.acquire_owned().await.expect("never closed");
-                    (host, global)
-                };
-                // Work that has not started when shutdown begins is not started.
-                let _permits = tokio::select! {
-                    p = permits => p,
-                    _ = stop.wait_for(|s| *s) => return (feed.name, None),
-                };
-                let result = async {
-                    let started = Instant::now();
-                    let report = refresher.refresh(&feed, &state).await?;
-                    let label = match &report.outcome {
-                        FeedOutcome::Fetched { stats, .. } => {
-                            metrics.stored(
-                                stats.new as u64,
-                                stats.updated as u64,
-                                stats.matches as u64,
-                                stats.alerts as u64,
-                            );
-                            "ok"
-                        }
-                        FeedOutcome::NotModified => "not_modified",
-                        FeedOutcome::Failed { .. } => "error",
-                    };
-                    metrics.fetched(label, started.elapsed());
-                    if let (Some(pause), Some(host)) = (report.retry_after, host_of(&state.url)) {
-                        hosts.pause(&host, pause).await;
-                    }
-                    let (id, name) = (state.id, feed.name.clone());
-                    let fresh = writer.call(move |s| s.feed_state(id, &name)).await??;
-                    Ok((report, fresh))
-                }
-                .await;
-                (feed.name, Some(result))
-            });
-            task_names.insert(handle.id(), name);
+            running.fresh_budget = false;
         }
+        // Start what is due and allowed, from the head of the queue (ordered by due time). A
+        // feed whose host must wait goes back into the queue (or is parked), never into a task.
+        let full = start_due(
+            &mut Launch {
+                entries: &mut entries,
+                queue: &mut queue,
+                parked: &mut parked,
+                busy: &mut busy,
+            },
+            &running,
+            now,
+            |feed, state, host, permit| {
+                let (refresher, budget) = (running.refresher.clone(), running.budget.clone());
+                let (writer, metrics) = (writer.clone(), metrics.clone());
+                let name = feed.name.clone();
+                let handle = tasks.spawn(async move {
+                    let result =
+                        fetch_one(&refresher, &budget, &writer, &metrics, &feed, &state).await;
+                    drop(permit);
+                    (feed.name, result)
+                });
+                task_names.insert(handle.id(), (name, host));
+            },
+        );
         if now.duration_since(last_status) >= TICK {
             notifier.watchdog();
             notifier.status(&status_line(&entries, &busy, &summary));
             last_status = now;
         }
+        // While the budget is full only an ending fetch can start another.
         let next_due = queue
             .first()
+            .filter(|_| !full)
             .map_or(now + TICK, |(at, _)| *at)
             .clamp(now, now + TICK);
         tokio::select! {
@@ -369,6 +308,7 @@ pub async fn run(
                         running = next;
                         let synced = sync_entries(&running.config, &writer, &mut entries, &busy).await;
                         queue = rebuild_queue(&entries, &busy);
+                        parked.clear();
                         match synced {
                             Ok(()) => {
                                 summary.reloads += 1;
@@ -385,19 +325,28 @@ pub async fn run(
                 notifier.ready();
             }
             Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                let (name, report) = match joined {
+                let (name, host, report) = match joined {
                     Ok((id, (name, report))) => {
-                        task_names.remove(&id);
-                        (name, report)
+                        let host = task_names.remove(&id).and_then(|(_, h)| h);
+                        (name, host, report)
                     }
                     Err(e) => {
-                        let name = task_names.remove(&e.id()).unwrap_or_default();
+                        let (name, host) = task_names.remove(&e.id()).unwrap_or_default();
                         tracing::error!(feed = %name, error = %e, "feed task ended abnormally");
-                        (name, Some(Err(StoreError::WriterGone)))
+                        (name, host, Err(StoreError::WriterGone))
                     }
                 };
                 busy.remove(&name);
-                let Some(report) = report else { continue };
+                // A slot on this host is free: the feeds that waited for one queue again.
+                if let Some(waiting) = host.and_then(|h| parked.remove(&h)) {
+                    let now = Instant::now();
+                    for waiting in waiting {
+                        if let Some(e) = entries.get_mut(&waiting) {
+                            e.due = now;
+                            queue.insert((now, waiting));
+                        }
+                    }
+                }
                 summary.fetches += 1;
                 match report {
                     Ok((report, fresh)) => {
@@ -429,7 +378,6 @@ pub async fn run(
 
     // Shutdown: no new work; in-flight fetches finish or time out; then commit and close.
     notifier.stopping();
-    let _ = stop_tx.send(true);
     let deadline = Instant::now() + running.config.defaults.timeout + DRAIN_GRACE;
     tracing::info!(
         in_flight = tasks.len(),
@@ -437,8 +385,7 @@ pub async fn run(
     );
     while !tasks.is_empty() {
         match tokio::time::timeout_at(deadline, tasks.join_next()).await {
-            Ok(Some(Ok((_, None)))) => {}
-            Ok(Some(Ok((name, Some(report))))) => {
+            Ok(Some(Ok((name, report)))) => {
                 summary.fetches += 1;
                 match report {
                     Ok((r, _)) if matches!(r.outcome, FeedOutcome::Failed { .. }) => {
@@ -496,6 +443,98 @@ pub async fn run(
         "daemon stopped"
     );
     Ok(summary)
+}
+
+/// The scheduler's waiting feeds, as [`start_due`] changes them.
+struct Launch<'a> {
+    entries: &'a mut HashMap<String, Entry>,
+    queue: &'a mut Queue,
+    parked: &'a mut HashMap<HostKey, Vec<String>>,
+    busy: &'a mut HashSet<String>,
+}
+
+/// Starts the due feeds the budget allows, from the head of the queue, through `spawn` (which
+/// gets the feed, its state, its host and the permits the fetch holds). A feed whose host is
+/// spaced or paused is queued again for the time the host allows; one whose host is full is
+/// parked until a fetch there ends. Returns true when the global budget ran out with due feeds
+/// left (only an ending fetch can start another then).
+fn start_due(
+    w: &mut Launch<'_>,
+    running: &Running,
+    now: Instant,
+    mut spawn: impl FnMut(FeedConfig, FeedState, Option<HostKey>, crate::budget::Permit),
+) -> bool {
+    while let Some((at, name)) = w.queue.first().cloned() {
+        if at > now {
+            return false;
+        }
+        // Skip what a later change made stale (re-queued at another time, busy, retired).
+        let Some(entry) = w
+            .entries
+            .get_mut(&name)
+            .filter(|e| e.due == at && !e.state.retired && !w.busy.contains(&name))
+        else {
+            w.queue.pop_first();
+            continue;
+        };
+        let host = HostKey::of(&entry.state.url);
+        match running.budget.try_start(host.as_ref(), now) {
+            Ok(permit) => {
+                w.queue.pop_first();
+                entry.refetch = false;
+                let (feed, state) = (entry.feed.clone(), entry.state.clone());
+                w.busy.insert(name);
+                spawn(feed, state, host, permit);
+            }
+            Err(Wait::Full) => return true,
+            Err(Wait::HostFull) => {
+                w.queue.pop_first();
+                if let Some(host) = host {
+                    w.parked.entry(host).or_default().push(name);
+                }
+            }
+            Err(Wait::Spacing(t) | Wait::Paused(t)) => {
+                w.queue.pop_first();
+                entry.due = t;
+                w.queue.insert((t, name));
+            }
+        }
+    }
+    false
+}
+
+/// One fetch of one feed, in its own task: refresh, count, pass a host's `Retry-After` to the
+/// budget, and read the feed's state as stored.
+async fn fetch_one(
+    refresher: &Refresher,
+    budget: &Budget,
+    writer: &Writer,
+    metrics: &crate::metrics::Metrics,
+    feed: &FeedConfig,
+    state: &FeedState,
+) -> Result<(FeedReport, Option<FeedState>), StoreError> {
+    let started = Instant::now();
+    let report = refresher.refresh(feed, state).await?;
+    let label = match &report.outcome {
+        FeedOutcome::Fetched { stats, .. } => {
+            metrics.stored(
+                stats.new as u64,
+                stats.updated as u64,
+                stats.matches as u64,
+                stats.alerts as u64,
+            );
+            "ok"
+        }
+        FeedOutcome::NotModified => "not_modified",
+        FeedOutcome::Failed { .. } => "error",
+    };
+    metrics.fetched(label, started.elapsed());
+    if let (Some(pause), Some(host)) = (report.retry_after, HostKey::of(&state.url)) {
+        budget.pause(&host, Instant::now() + pause);
+    }
+    let (id, name) = (state.id, feed.name.clone());
+    let fresh = writer.call(move |s| s.feed_state(id, &name)).await??;
+    Ok((report, fresh))
 }
 
 /// Brings the schedule in line with `config`: new or changed feeds are due now (or right after

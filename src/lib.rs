@@ -12,6 +12,8 @@
 //! - [`opml`] moves the feed list in and out as OPML, editing the config file in place.
 //! - [`recheck`] re-checks stored items when watchlists change (daemon start and reload).
 //! - [`schedule`] decides when each feed is polled next (adaptive, hints, backoff); pure.
+//! - [`budget`] says whether a fetch may start now (global and per-host slots, spacing,
+//!   `Retry-After` pauses) or when to ask again; it never waits, so no task waits on a host.
 //! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
 //! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
@@ -23,6 +25,7 @@
 //! through their own connection.
 
 pub mod alert;
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -2,16 +2,17 @@
 //! this module hands each one's output to the next. A failing feed is recorded on its row and
 //! reported, never fatal to the poll.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::budget::{Budget, HostKey, Wait};
 use crate::config::{Config, Defaults, FeedConfig};
 use crate::dedup;
 use crate::fetch::{Body, FetchError, FetchOptions, Fetched, Fetcher};
@@ -105,6 +106,8 @@ pub struct FeedReport {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PollSummary {
     pub feeds: Vec<FeedReport>,
+    /// Feeds not fetched because their host asked for a long pause.
+    pub skipped: Vec<Skipped>,
 }
 
 impl PollSummary {
@@ -167,9 +170,24 @@ pub enum PollError {
     Client(#[from] crate::fetch::FetchError),
 }
 
+/// The longest host pause (`Retry-After`) a one-shot poll waits out; a host paused for longer
+/// has its feeds skipped and reported, and the poll ends without them.
+pub const POLL_WAIT_LIMIT: Duration = Duration::from_secs(10);
+
+/// A feed a one-shot poll did not fetch: its host asked for a pause that outlasts the poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    pub feed: String,
+    pub host: HostKey,
+    pub until: chrono::DateTime<Utc>,
+}
+
 /// Polls every configured feed once, at most `defaults.concurrency` at a time (and
 /// `defaults.per_host` per web host, `defaults.host_spacing` apart), and records each result
-/// through the writer. Only a database failure ends the poll early.
+/// through the writer. Feeds wait in a queue, never in a task: a host that is busy or asked for
+/// a pause holds back only its own feeds, and the feeds of a host paused for longer than
+/// [`POLL_WAIT_LIMIT`] (now, or by a `Retry-After` stored in an earlier run) are skipped.
+/// Only a database failure ends the poll early.
 pub async fn poll_once(
     config: &Config,
     watch: Arc<WatchSet>,
@@ -180,58 +198,127 @@ pub async fn poll_once(
     let states = writer
         .call(move |s| s.sync_feeds(&feeds, Utc::now()))
         .await??;
-    let limit = Arc::new(Semaphore::new(config.defaults.concurrency));
-    let hosts = Hosts::new(config.defaults.per_host, config.defaults.host_spacing);
-    let tasks_bound = Arc::new(Semaphore::new(config.defaults.concurrency * 4));
-    let mut tasks = JoinSet::new();
-    let mut reports: Vec<Option<FeedReport>> = vec![None; config.feeds.len()];
-    let mut collect = |joined: Result<(usize, Result<FeedReport, StoreError>), _>| {
-        match joined {
-            Ok((i, report)) => reports[i] = Some(report?),
-            Err(e) => tracing::error!(error = %e, "feed task ended abnormally"),
-        }
-        Ok::<_, StoreError>(())
-    };
-    for (index, (feed, state)) in config.feeds.iter().cloned().zip(states).enumerate() {
+    let d = &config.defaults;
+    let budget = Budget::new(d.concurrency, d.per_host, d.host_spacing);
+    let mut work: Vec<(FeedConfig, FeedState, Option<HostKey>)> = Vec::new();
+    for (feed, state) in config.feeds.iter().cloned().zip(states) {
         if state.retired {
             tracing::info!(feed = %feed.name, "skipped: retired after HTTP 410 Gone");
             continue;
         }
-        // A task slot before spawning, so only a few feeds per unit of concurrency are in
-        // memory at once however long the feed list is; inside, the host's slot first and then
-        // the global budget, so feeds waiting for a busy host do not hold the budget.
-        let slot = tasks_bound
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore never closed");
-        let (refresher, hosts, limit) = (refresher.clone(), hosts.clone(), limit.clone());
-        tasks.spawn(async move {
-            let _slot = slot;
-            let _host = match host_of(&state.url) {
-                Some(host) => Some(hosts.enter(&host).await),
-                None => None,
-            };
-            let _permit = limit.acquire_owned().await.expect("semaphore never closed");
-            let report = refresher.refresh(&feed, &state).await;
-            if let (
-                Ok(FeedReport {
-                    retry_after: Some(pause),
-                    ..
-                }),
-                Some(host),
-            ) = (&report, host_of(&state.url))
-            {
-                hosts.pause(&host, *pause).await;
-            }
-            (index, report)
-        });
-        while let Some(joined) = tasks.try_join_next() {
-            collect(joined)?;
-        }
+        let host = HostKey::of(&state.url);
+        work.push((feed, state, host));
     }
-    while let Some(joined) = tasks.join_next().await {
-        collect(joined)?;
+    seed_pauses(&budget, work.iter().map(|(_, s, h)| (s, h.clone())));
+
+    let start = Instant::now();
+    let mut pending: BTreeSet<(Instant, usize)> = (0..work.len()).map(|i| (start, i)).collect();
+    let mut parked: HashMap<HostKey, Vec<usize>> = HashMap::new();
+    let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
+    let mut tasks = JoinSet::new();
+    let mut reports: Vec<Option<FeedReport>> = vec![None; work.len()];
+    let mut skipped = Vec::new();
+    loop {
+        let now = Instant::now();
+        let mut full = false;
+        while let Some(&(at, i)) = pending.first() {
+            if at > now {
+                break;
+            }
+            let (feed, state, host) = &work[i];
+            match budget.try_start(host.as_ref(), now) {
+                Ok(permit) => {
+                    pending.pop_first();
+                    let (refresher, budget) = (refresher.clone(), budget.clone());
+                    let (feed, state, host) = (feed.clone(), state.clone(), host.clone());
+                    let handle = tasks.spawn(async move {
+                        let report = refresher.refresh(&feed, &state).await;
+                        if let (
+                            Ok(FeedReport {
+                                retry_after: Some(pause),
+                                ..
+                            }),
+                            Some(host),
+                        ) = (&report, &host)
+                        {
+                            budget.pause(host, Instant::now() + *pause);
+                        }
+                        drop(permit);
+                        report
+                    });
+                    running.insert(handle.id(), i);
+                }
+                Err(Wait::Full) => {
+                    full = true;
+                    break;
+                }
+                Err(Wait::HostFull) => {
+                    pending.pop_first();
+                    if let Some(host) = host {
+                        parked.entry(host.clone()).or_default().push(i);
+                    }
+                }
+                Err(Wait::Spacing(t)) => {
+                    pending.pop_first();
+                    pending.insert((t, i));
+                }
+                Err(Wait::Paused(t)) => {
+                    pending.pop_first();
+                    if t.duration_since(now) <= POLL_WAIT_LIMIT {
+                        pending.insert((t, i));
+                    } else if let Some(host) = host {
+                        let until = Utc::now()
+                            + chrono::Duration::from_std(t.duration_since(now)).unwrap_or_default();
+                        tracing::info!(feed = %feed.name, host = %host, until = %until, "skipped: the host asked for a pause (Retry-After)");
+                        skipped.push(Skipped {
+                            feed: feed.name.clone(),
+                            host: host.clone(),
+                            until,
+                        });
+                    }
+                }
+            }
+        }
+        if tasks.is_empty() {
+            if pending.is_empty() && parked.is_empty() {
+                break;
+            }
+            // Nothing runs, so no host is full: whatever waited for a slot can go.
+            for (_, waiting) in parked.drain() {
+                pending.extend(waiting.into_iter().map(|i| (now, i)));
+            }
+        }
+        // While the budget is full only an ending fetch can change anything.
+        let next = pending
+            .first()
+            .map(|&(at, _)| at)
+            .filter(|_| !full)
+            .unwrap_or(now + Duration::from_secs(3600));
+        tokio::select! {
+            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                let index = match joined {
+                    Ok((id, report)) => {
+                        let i = running.remove(&id);
+                        if let Some(i) = i {
+                            reports[i] = Some(report?);
+                        }
+                        i
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "feed task ended abnormally");
+                        running.remove(&e.id())
+                    }
+                };
+                // One of this host's slots is free: its waiting feeds queue again.
+                if let Some(host) = index.and_then(|i| work[i].2.as_ref())
+                    && let Some(waiting) = parked.remove(host)
+                {
+                    let now = Instant::now();
+                    pending.extend(waiting.into_iter().map(|i| (now, i)));
+                }
+            }
+            () = tokio::time::sleep_until(next) => {}
+        }
     }
     // Keep the WAL short; a checkpoint that cannot run now is retried after the next poll.
     if let Err(e) = writer.call(|s| s.checkpoint()).await? {
@@ -239,106 +326,22 @@ pub async fn poll_once(
     }
     Ok(PollSummary {
         feeds: reports.into_iter().flatten().collect(),
+        skipped,
     })
 }
 
-/// Per-host budget: a few fetches at once, and a minimum spacing between two starts.
-#[derive(Clone)]
-pub struct Hosts {
-    per_host: usize,
-    spacing: Duration,
-    hosts: Arc<std::sync::Mutex<HashMap<String, Arc<Host>>>>,
-}
-
-struct Host {
-    slots: Arc<Semaphore>,
-    /// The earliest the next fetch may start: the last start plus the spacing, or later when
-    /// the host asked for a pause (`Retry-After`).
-    not_before: Mutex<Option<Instant>>,
-}
-
-impl Hosts {
-    pub fn new(per_host: usize, spacing: Duration) -> Self {
-        Self {
-            per_host,
-            spacing,
-            hosts: Arc::default(),
-        }
-    }
-
-    /// Waits for a slot on `host` and for the spacing since the last start there.
-    fn host(&self, host: &str) -> Arc<Host> {
-        let mut map = self.hosts.lock().expect("host map lock");
-        map.entry(host.to_string())
-            .or_insert_with(|| {
-                Arc::new(Host {
-                    slots: Arc::new(Semaphore::new(self.per_host)),
-                    not_before: Mutex::new(None),
-                })
-            })
-            .clone()
-    }
-
-    /// Waits for a slot on `host` and for the time the host allows the next start.
-    pub async fn enter(&self, host: &str) -> OwnedSemaphorePermit {
-        let h = self.host(host);
-        let permit = h.slots.clone().acquire_owned().await.expect("never closed");
-        let mut not_before = h.not_before.lock().await;
-        // (A sleep to a past instant still waits for the next timer tick: skip it.)
-        if let Some(at) = *not_before
-            && at > Instant::now()
+/// Pauses a host asked for earlier (stored with its feeds) hold in a new process too.
+pub fn seed_pauses<'a>(
+    budget: &Budget,
+    feeds: impl IntoIterator<Item = (&'a FeedState, Option<HostKey>)>,
+) {
+    let (now_utc, now) = (Utc::now(), Instant::now());
+    for (state, host) in feeds {
+        if let (Some(until), Some(host)) = (state.paused_until, host)
+            && let Ok(wait) = (until - now_utc).to_std()
         {
-            tokio::time::sleep_until(at).await;
+            budget.pause(&host, now + wait);
         }
-        *not_before = Some(Instant::now() + self.spacing);
-        permit
-    }
-
-    /// The host said `Retry-After`: no fetch of any of its feeds starts before then.
-    pub async fn pause(&self, host: &str, for_: Duration) {
-        let h = self.host(host);
-        let mut not_before = h.not_before.lock().await;
-        let until = Instant::now() + for_.min(schedule::MAX_HINT);
-        *not_before = Some(not_before.map_or(until, |at| at.max(until)));
-    }
-}
-
-/// The host whose budget a fetch of `url` uses; none for local files.
-pub fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-}
-
-#[cfg(test)]
-mod host_tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn spacing_and_pauses_hold_back_later_starts() {
-        let hosts = Hosts::new(2, Duration::from_secs(3));
-        let t0 = Instant::now();
-        drop(hosts.enter("a.example").await);
-        drop(hosts.enter("a.example").await);
-        assert_eq!(
-            Instant::now() - t0,
-            Duration::from_secs(3),
-            "spacing between starts"
-        );
-        drop(hosts.enter("b.example").await);
-        assert_eq!(
-            Instant::now() - t0,
-            Duration::from_secs(3),
-            "other hosts are not held back"
-        );
-        hosts.pause("a.example", Duration::from_secs(60)).await;
-        drop(hosts.enter("a.example").await);
-        assert_eq!(
-            Instant::now() - t0,
-            Duration::from_secs(63),
-            "Retry-After pauses the host"
-        );
     }
 }
 

@@ -45,9 +45,12 @@ fn retry_after_is_a_floor_and_failures_back_off() {
         "/busy",
         Route::status(429).with_header("Retry-After", "5400"),
     );
-    srv.route("/down", Route::status(500));
+    // Another server: a host's Retry-After holds back every feed of that host, also in the
+    // next poll (it is stored).
+    let other = Server::start();
+    other.route("/down", Route::status(500));
     let setup = Setup::new(
-        &[("busy", &srv.url("/busy")), ("down", &srv.url("/down"))],
+        &[("busy", &srv.url("/busy")), ("down", &other.url("/down"))],
         "interval = \"10m\"\n",
     );
     let config = setup.config();
@@ -78,7 +81,7 @@ fn retry_after_is_a_floor_and_failures_back_off() {
         down.interval_secs
     );
     // Success resets the streak and the backoff.
-    srv.route("/down", Route::rss(one_item("d1")));
+    other.route("/down", Route::rss(one_item("d1")));
     poll(&config);
     let down = row(&config, "down");
     assert_eq!(

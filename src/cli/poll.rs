@@ -54,6 +54,9 @@ pub fn run(config: &Config) -> CliResult {
         stats.updated,
         stats.matches,
     )?;
+    for line in skipped_lines(&summary.skipped) {
+        writeln!(std::io::stdout(), "{line}")?;
+    }
     if !config.sinks.is_empty() || deliveries != PassStats::default() {
         writeln!(
             std::io::stdout(),
@@ -84,4 +87,33 @@ pub fn deliver_due(config: &Config) -> Result<PassStats, CliError> {
         d.pass().await
     })?;
     Ok(stats)
+}
+
+/// One line per paused host: `skipped: 3 feeds of wire.example (Retry-After until 14:05)`, the
+/// time local (with the date when it is not today).
+fn skipped_lines(skipped: &[refresh::Skipped]) -> Vec<String> {
+    let mut by_host: std::collections::BTreeMap<&str, (usize, chrono::DateTime<chrono::Utc>)> =
+        std::collections::BTreeMap::new();
+    for s in skipped {
+        let e = by_host.entry(s.host.as_str()).or_insert((0, s.until));
+        e.0 += 1;
+        e.1 = e.1.max(s.until);
+    }
+    let today = chrono::Local::now().date_naive();
+    by_host
+        .into_iter()
+        .map(|(host, (n, until))| {
+            let local = until.with_timezone(&chrono::Local);
+            let when = if local.date_naive() == today {
+                local.format("%H:%M").to_string()
+            } else {
+                local.format("%Y-%m-%d %H:%M").to_string()
+            };
+            let feeds = if n == 1 { "feed" } else { "feeds" };
+            format!(
+                "skipped: {n} {feeds} of {} (Retry-After until {when})",
+                crate::text::clean_line(host)
+            )
+        })
+        .collect()
 }

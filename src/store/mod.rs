@@ -56,6 +56,10 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("database {path} is not an aggregator database (it holds other tables: {tables}); nothing was changed: point `database` (or AGGREGATOR_DATABASE) at a new file", path = .path.display())]
+    Foreign { path: PathBuf, tables: String },
+    #[error("database {path}: cannot read it: SQLite needs to create {path}-shm beside it to read a WAL database and the directory {dir} is not writable by this user, while the daemon's {path}-wal is present; run the report as the database's owner (e.g. `sudo -u aggregator`) or make the directory writable", path = .path.display(), dir = .dir.display())]
+    ReadOnlyDir { path: PathBuf, dir: PathBuf },
     #[error("the database writer has stopped")]
     WriterGone,
     #[error("committing a group of writes failed: {0}")]
@@ -81,6 +85,9 @@ pub struct FeedState {
     pub retired: bool,
     pub stale: bool,
     pub rounds: u64,
+    /// The feed's host asked for a pause (`Retry-After`) that lasts until then: the whole host
+    /// waits, whichever process polls it next.
+    pub paused_until: Option<DateTime<Utc>>,
 }
 
 /// What the store keeps from a fetch besides its items: the feed's new address, retirement,
@@ -168,6 +175,8 @@ impl Store {
         let err = sqlite_err(path);
         let conn = Connection::open(path).map_err(&err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(&err)?;
+        // Before anything is written: another program's database is left alone.
+        identify(&conn, path)?;
         // A new database gives pages freed by pruning back to the file system (this can only
         // be chosen before the first table exists; `prune --vacuum` converts older ones).
         let pages: i64 = conn
@@ -627,7 +636,7 @@ impl Store {
 
 /// The columns [`state_from_row`] reads, in its order.
 const STATE_COLUMNS: &str = "id, url, etag, last_modified, error_streak, cadence_secs, feed_hint_secs, \
-     last_item_count, last_new_at, last_success_at, next_poll_at, retired_at, stale, rounds";
+     last_item_count, last_new_at, last_success_at, next_poll_at, retired_at, stale, rounds, interval_reason";
 
 fn state_from_row(r: &rusqlite::Row<'_>, name: &str) -> rusqlite::Result<FeedState> {
     let secs = |v: Option<i64>| v.map(|s| Duration::from_secs(s.max(0) as u64));
@@ -650,6 +659,12 @@ fn state_from_row(r: &rusqlite::Row<'_>, name: &str) -> rusqlite::Result<FeedSta
         retired: r.get::<_, Option<i64>>(11)?.is_some(),
         stale: r.get::<_, i64>(12)? != 0,
         rounds: r.get::<_, i64>(13)?.max(0) as u64,
+        paused_until: match r.get::<_, Option<String>>(14)?.as_deref() {
+            Some(reason) if reason == crate::schedule::Reason::RetryAfter.as_str() => {
+                at(r.get(10)?)
+            }
+            _ => None,
+        },
     })
 }
 
@@ -924,20 +939,60 @@ fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     }
 }
 
-/// Opens a read-only connection (for reports).
-pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
-    if !path.exists() {
-        return Err(StoreError::Missing {
-            path: path.to_path_buf(),
-        });
+/// `PRAGMA application_id` of an aggregator database ("AGGR"), set when it is created.
+pub const APPLICATION_ID: i32 = 0x4147_4752;
+
+/// Checks that the database at `path` is ours, a new (empty) file, or ours from before the id
+/// was set (a `feeds` table and a schema version this build knows); anything else is another
+/// program's database. Reads only.
+fn identify(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let err = sqlite_err(path);
+    let id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(&err)?;
+    if id == APPLICATION_ID {
+        return Ok(());
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sqlite_err(path))?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(sqlite_err(path))?;
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .map_err(&err)?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(&err)?;
+    let known = migrations::MIGRATIONS.len() as i64;
+    let ours_before_the_id = id == 0
+        && (1..known).contains(&version)
+        && ["feeds", "items"]
+            .iter()
+            .all(|t| tables.iter().any(|n| n == t));
+    if ours_before_the_id {
+        return Ok(());
+    }
+    let mut shown: Vec<String> = tables.iter().take(5).map(|t| text_of(t)).collect();
+    if tables.len() > 5 {
+        shown.push(format!("and {} more", tables.len() - 5));
+    }
+    Err(StoreError::Foreign {
+        path: path.to_path_buf(),
+        tables: shown.join(", "),
+    })
+}
+
+/// A table name as shown in a message: cleaned of control characters.
+fn text_of(name: &str) -> String {
+    crate::text::clean_line(name)
+}
+
+/// Opens a read-only connection (for reports, backups and dry runs). Nothing is written: when
+/// the directory is not writable and SQLite cannot create the `-shm` file a WAL database needs
+/// for reading, a database with no `-wal` beside it (no writer has it open, every commit is
+/// in the file) is read as immutable; with a `-wal`, the error says why and what to do.
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let conn = open_read_only_any_version(path)?;
     // Reports read the current schema; a database still used by an older daemon is named as
     // such rather than failing on a missing table.
     let found: i64 = conn
@@ -952,6 +1007,68 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
         });
     }
     Ok(conn)
+}
+
+/// [`open_read_only`] for a database of any schema version of ours (a backup before an
+/// upgrade reads the old one).
+pub(crate) fn open_read_only_any_version(path: &Path) -> Result<Connection, StoreError> {
+    if !path.exists() {
+        return Err(StoreError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let conn = match open_reader(path, false) {
+        Err(StoreError::Sqlite { source, .. }) if is_read_only_failure(&source) => {
+            let wal = PathBuf::from(format!("{}-wal", path.display()));
+            if wal.exists() {
+                let dir = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                return Err(StoreError::ReadOnlyDir {
+                    path: path.to_path_buf(),
+                    dir: dir.to_path_buf(),
+                });
+            }
+            open_reader(path, true)?
+        }
+        other => other?,
+    };
+    identify(&conn, path)?;
+    Ok(conn)
+}
+
+/// A read-only connection that has read the schema (so a failure to read shows here), as
+/// immutable when asked.
+fn open_reader(path: &Path, immutable: bool) -> Result<Connection, StoreError> {
+    let err = sqlite_err(path);
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if immutable {
+        let mut uri = url::Url::from_file_path(
+            std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+        )
+        .map_err(|()| StoreError::Missing {
+            path: path.to_path_buf(),
+        })?;
+        uri.set_query(Some("immutable=1"));
+        Connection::open_with_flags(uri.as_str(), flags | OpenFlags::SQLITE_OPEN_URI)
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
+    .map_err(&err)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(&err)?;
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+        .map_err(&err)?;
+    Ok(conn)
+}
+
+/// SQLite could not read because it could not write the files beside the database (the
+/// `-shm` of a WAL database, in a directory this user cannot write).
+fn is_read_only_failure(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+    )
 }
 
 #[cfg(test)]
