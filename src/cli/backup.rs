@@ -10,7 +10,9 @@ use crate::store::maintenance::{BackupError, backup};
 
 pub fn run(config: &Config, args: &BackupArgs) -> CliResult {
     let bytes = backup(&config.database, &args.path, args.force).map_err(|e| match e {
-        BackupError::Exists(_) | BackupError::IsDatabase(_) => CliError::Usage(e.into()),
+        BackupError::Exists(_)
+        | BackupError::IsDatabase(_)
+        | BackupError::Store(crate::store::StoreError::Foreign { .. }) => CliError::Usage(e.into()),
         e => CliError::Runtime(e.into()),
     })?;
     writeln!(

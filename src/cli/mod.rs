@@ -49,10 +49,22 @@ impl CliError {
     }
 }
 
-/// Runtime failures convert implicitly; config and usage errors are marked where they arise.
+/// Runtime failures convert implicitly; config and usage errors are marked where they arise,
+/// and a database that belongs to another program is a usage error wherever it shows.
 impl<E: Into<anyhow::Error>> From<E> for CliError {
     fn from(e: E) -> Self {
-        CliError::Runtime(e.into())
+        let e = e.into();
+        let foreign = e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<crate::store::StoreError>(),
+                Some(crate::store::StoreError::Foreign { .. })
+            )
+        });
+        if foreign {
+            CliError::Usage(e)
+        } else {
+            CliError::Runtime(e)
+        }
     }
 }
 

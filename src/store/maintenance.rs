@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{StoreError, sqlite_err};
@@ -30,9 +30,9 @@ pub struct PruneStats {
     pub bytes_after: u64,
 }
 
-/// Brings each feed's item count in line after deletions.
-const RECOUNT: &str =
-    "UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = feeds.id)";
+/// Brings one feed's item count in line, in the transaction that deleted its items, so a
+/// prune cut short at any moment (a crash, `kill -9`) leaves every count right.
+const RECOUNT_FEED: &str = "UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = ?1) WHERE id = ?1";
 
 /// Stories deleted per transaction, so a large prune never holds the write lock for long.
 const CHUNK: i64 = 2000;
@@ -93,7 +93,13 @@ pub(super) fn prune(
         if ids.is_empty() || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
             break;
         }
+        let mut feeds = std::collections::BTreeSet::new();
         for id in &ids {
+            let mut members =
+                tx.prepare_cached("SELECT DISTINCT feed_id FROM items WHERE story_id = ?1")?;
+            for feed in members.query_map([id], |r| r.get::<_, i64>(0))? {
+                feeds.insert(feed?);
+            }
             stats.items += tx
                 .prepare_cached("DELETE FROM items WHERE story_id = ?1")?
                 .execute([id])?;
@@ -101,20 +107,17 @@ pub(super) fn prune(
                 .prepare_cached("DELETE FROM stories WHERE id = ?1")?
                 .execute([id])?;
         }
+        for feed in feeds {
+            tx.prepare_cached(RECOUNT_FEED)?.execute([feed])?;
+        }
         tx.commit()?;
     }
     if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
-        if stats.items > 0 {
-            conn.execute(RECOUNT, [])?;
-        }
         stats.bytes_after = file_bytes(path);
         return Ok(stats);
     }
-    // Alerts outlive their items only while a delivery is still pending; feed counts follow.
+    // Alerts outlive their items only while a delivery is still pending.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    if stats.items > 0 {
-        tx.execute(RECOUNT, [])?;
-    }
     tx.execute(
         "DELETE FROM outbox WHERE state <> 'pending' AND alert_id IN (
             SELECT a.id FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = a.item_id))",
@@ -245,12 +248,9 @@ pub fn backup(db: &Path, target: &Path, replace: bool) -> Result<u64, BackupErro
     if target.exists() && !replace {
         return Err(BackupError::Exists(target.to_path_buf()));
     }
-    if !db.exists() {
-        return Err(StoreError::Missing {
-            path: db.to_path_buf(),
-        }
-        .into());
-    }
+    // The source first: a source that is missing, not a database or not ours is named as such
+    // before anything is written.
+    let src = super::open_read_only_any_version(db)?;
     let write_err = |source| BackupError::Write {
         path: target.to_path_buf(),
         source,
@@ -265,7 +265,7 @@ pub fn backup(db: &Path, target: &Path, replace: bool) -> Result<u64, BackupErro
     let prefix = format!(".{}.tmp-", name.to_string_lossy());
     remove_stale(dir, &prefix);
     let tmp = dir.join(format!("{prefix}{}", std::process::id()));
-    let result = copy(db, &tmp, target).and_then(|bytes| {
+    let result = copy(src, db, &tmp, target).and_then(|bytes| {
         std::fs::rename(&tmp, target).map_err(write_err)?;
         Ok(bytes)
     });
@@ -298,25 +298,29 @@ fn remove_stale(dir: &Path, prefix: &str) {
 
 /// The online backup itself, into `to` (created); errors name `target`, the file the user
 /// asked for.
-fn copy(db: &Path, to: &Path, target: &Path) -> Result<u64, BackupError> {
+fn copy(src: Connection, db: &Path, to: &Path, target: &Path) -> Result<u64, BackupError> {
     let write_err = |source| BackupError::Write {
         path: target.to_path_buf(),
         source,
     };
     // Creating the file first names an unwritable place plainly, not as an SQLite error.
     std::fs::File::create(to).map_err(write_err)?;
-    let src = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(sqlite_err(db))?;
-    src.busy_timeout(Duration::from_secs(10))
-        .map_err(sqlite_err(db))?;
     let mut dst = Connection::open(to).map_err(sqlite_err(target))?;
+    // A page the source cannot give (corrupt, not a database) is the source's fault; anything
+    // else in the copy is about writing the target.
+    let blame = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+            sqlite_err(db)(e)
+        }
+        _ => sqlite_err(target)(e),
+    };
     {
         let b = rusqlite::backup::Backup::new(&src, &mut dst).map_err(sqlite_err(target))?;
         // All pages in one step, under one read transaction: in WAL mode that does not block
         // the daemon's writer, whereas a copy in several steps starts over after each of its
         // commits and may never finish.
         loop {
-            match b.step(-1).map_err(sqlite_err(target))? {
+            match b.step(-1).map_err(blame)? {
                 rusqlite::backup::StepResult::Done => break,
                 rusqlite::backup::StepResult::More => {}
                 _ => std::thread::sleep(Duration::from_millis(50)),

@@ -1,6 +1,7 @@
 //! Report queries over a read-only connection: stories and items for `list` and `show`, feed
 //! state for `feeds` and `status`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -488,27 +489,56 @@ impl Reader {
         let matches = one(
             "SELECT count(*) FROM matches m JOIN items i ON i.id = m.item_id WHERE i.first_seen >= ?1",
         )?;
+        // Per feed: grouped over the range (a covering index scan), joined to the feed list.
+        let mut by_feed: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+        self.conn
+            .prepare(
+                "SELECT feed_id, count(*), count(DISTINCT story_id) FROM items
+                 WHERE first_seen >= ?1 GROUP BY feed_id",
+            )
+            .and_then(|mut st| {
+                st.query_map([t], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .try_for_each(|row| {
+                        let (feed, items, stories) = row?;
+                        by_feed.entry(feed).or_default().0 = items;
+                        by_feed.entry(feed).or_default().1 = stories;
+                        Ok(())
+                    })
+            })
+            .map_err(&err)?;
+        self.conn
+            .prepare(
+                "SELECT first_feed_id, count(*) FROM stories
+                 WHERE first_seen >= ?1 GROUP BY first_feed_id",
+            )
+            .and_then(|mut st| {
+                st.query_map([t], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .try_for_each(|row| {
+                        let (feed, first) = row?;
+                        by_feed.entry(feed).or_default().2 = first;
+                        Ok(())
+                    })
+            })
+            .map_err(&err)?;
         let feeds = self
             .conn
             .prepare(
-                "SELECT f.name,
-                    (SELECT count(*) FROM items i WHERE i.feed_id = f.id AND i.first_seen >= ?1),
-                    (SELECT count(DISTINCT i.story_id) FROM items i
-                     WHERE i.feed_id = f.id AND i.first_seen >= ?1),
-                    (SELECT count(*) FROM stories s WHERE s.first_feed_id = f.id AND s.first_seen >= ?1),
-                    f.last_result, f.error_streak, f.last_error
-                 FROM feeds f ORDER BY f.name",
+                "SELECT id, name, last_result, error_streak, last_error FROM feeds ORDER BY name",
             )
             .and_then(|mut st| {
-                st.query_map([t], |r| {
+                st.query_map([], |r| {
+                    let (items, stories, first) = by_feed
+                        .get(&r.get::<_, i64>(0)?)
+                        .copied()
+                        .unwrap_or_default();
                     Ok(FeedStats {
-                        feed: r.get(0)?,
-                        items: r.get(1)?,
-                        stories: r.get(2)?,
-                        first: r.get(3)?,
-                        last_result: r.get(4)?,
-                        error_streak: r.get(5)?,
-                        last_error: r.get(6)?,
+                        feed: r.get(1)?,
+                        items,
+                        stories,
+                        first,
+                        last_result: r.get(2)?,
+                        error_streak: r.get(3)?,
+                        last_error: r.get(4)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -538,30 +568,67 @@ impl Reader {
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(&err)?;
-        let watchlists = self
+        // Per watchlist: each count grouped over its range; the watchlists are those that ever
+        // matched a story, read as a skip scan over the watchlist index.
+        let mut by_list: std::collections::BTreeMap<String, (i64, i64, i64)> = self
             .conn
             .prepare(
-                "SELECT w.watchlist,
-                    (SELECT count(*) FROM matches m JOIN items i ON i.id = m.item_id
-                     WHERE m.watchlist = w.watchlist AND i.first_seen >= ?1),
-                    (SELECT count(*) FROM story_matches sm JOIN stories s ON s.id = sm.story_id
-                     WHERE sm.watchlist = w.watchlist AND s.first_seen >= ?1),
-                    (SELECT count(*) FROM alerts a
-                     WHERE a.watchlist = w.watchlist AND a.created_at >= ?1)
-                 FROM (SELECT DISTINCT watchlist FROM story_matches) AS w ORDER BY w.watchlist",
+                "WITH RECURSIVE w(name) AS (
+                    SELECT min(watchlist) FROM story_matches
+                    UNION ALL
+                    SELECT (SELECT min(watchlist) FROM story_matches WHERE watchlist > w.name)
+                    FROM w WHERE w.name IS NOT NULL)
+                 SELECT name FROM w WHERE name IS NOT NULL",
             )
             .and_then(|mut st| {
-                st.query_map([t], |r| {
-                    Ok(WatchlistStats {
-                        watchlist: r.get(0)?,
-                        items: r.get(1)?,
-                        stories: r.get(2)?,
-                        alerts: r.get(3)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
+                st.query_map([], |r| Ok((r.get::<_, String>(0)?, (0, 0, 0))))?
+                    .collect()
             })
             .map_err(&err)?;
+        for (column, sql) in [
+            (
+                0,
+                "SELECT m.watchlist, count(*) FROM items i JOIN matches m ON m.item_id = i.id
+                 WHERE i.first_seen >= ?1 GROUP BY m.watchlist",
+            ),
+            (
+                1,
+                "SELECT sm.watchlist, count(*) FROM stories s
+                 JOIN story_matches sm ON sm.story_id = s.id
+                 WHERE s.first_seen >= ?1 GROUP BY sm.watchlist",
+            ),
+            (
+                2,
+                "SELECT watchlist, count(*) FROM alerts WHERE created_at >= ?1 GROUP BY watchlist",
+            ),
+        ] {
+            self.conn
+                .prepare(sql)
+                .and_then(|mut st| {
+                    st.query_map([t], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                        .try_for_each(|row| {
+                            let (name, n) = row?;
+                            if let Some(counts) = by_list.get_mut(&name) {
+                                match column {
+                                    0 => counts.0 = n,
+                                    1 => counts.1 = n,
+                                    _ => counts.2 = n,
+                                }
+                            }
+                            Ok(())
+                        })
+                })
+                .map_err(&err)?;
+        }
+        let watchlists = by_list
+            .into_iter()
+            .map(|(watchlist, (items, stories, alerts))| WatchlistStats {
+                watchlist,
+                items,
+                stories,
+                alerts,
+            })
+            .collect();
         Ok(Stats {
             since,
             items,

@@ -1,0 +1,393 @@
+//! The database file and what is derived from it: counters stay right when `prune` or
+//! `restory` is killed at any moment; another program's SQLite file is left alone; reports work
+//! on a database in a directory they cannot write; `backup` blames the file at fault.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A small deterministic generator (tests must be repeatable).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+const WORDS: &[&str] = &[
+    "harbor", "cabinet", "orchard", "turbine", "glacier", "ledger", "monsoon", "quartz", "village",
+    "tariff", "comet", "pension", "rail", "saffron", "voltage", "walnut", "bishop", "canyon",
+    "dialect", "ember", "falcon", "granite", "hollow", "island", "jasmine", "kettle", "lantern",
+    "meadow", "nickel", "oyster", "pepper", "quiver", "raven", "sable", "thistle", "umber",
+    "velvet", "willow", "yonder", "zephyr",
+];
+
+/// `feeds` local RSS files of `per_feed` undated items; feeds 2k and 2k+1 carry the same links
+/// (so stories have two members from two feeds). Returns the setup, with a retention policy.
+fn filled_database(feeds: usize, per_feed: usize) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for f in 0..feeds {
+        let mut rng = Lcg(f as u64 / 2 + 1);
+        let mut s = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>F</title>\n",
+        );
+        for i in 0..per_feed {
+            let title: Vec<&str> = (0..7)
+                .map(|_| WORDS[rng.next() as usize % WORDS.len()])
+                .collect();
+            s.push_str(&format!(
+                "<item><title>{} {i}</title><link>https://w{}.example/{i}</link></item>\n",
+                title.join(" "),
+                f / 2
+            ));
+        }
+        s.push_str("</channel></rss>\n");
+        let path = dir.path().join(format!("f{f}.xml"));
+        std::fs::write(&path, s).unwrap();
+        names.push((format!("feed{f:03}"), path.to_str().unwrap().to_string()));
+    }
+    let pairs: Vec<(&str, &str)> = names
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.as_str()))
+        .collect();
+    let setup = Setup::new(&pairs, "concurrency = 8\n");
+    let mut cfg = std::fs::read_to_string(setup.config_path()).unwrap();
+    cfg.push_str("\n[retention]\nitems = \"10d\"\nmatched = \"10d\"\n");
+    std::fs::write(setup.config_path(), cfg).unwrap();
+    let out = setup.run(&["poll", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    drop(dir.keep());
+    setup
+}
+
+/// Every counter a report reads, checked against the rows it counts; `Err` names the first
+/// that is wrong.
+fn check_counters(db: &Path) -> Result<(), String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let checks = [
+        (
+            "feeds.item_count",
+            "SELECT count(*) FROM feeds f
+             WHERE item_count <> (SELECT count(*) FROM items i WHERE i.feed_id = f.id)",
+        ),
+        (
+            "stories.items",
+            "SELECT count(*) FROM stories s
+             WHERE items <> (SELECT count(*) FROM items i WHERE i.story_id = s.id)",
+        ),
+        (
+            "stories.feeds",
+            "SELECT count(*) FROM stories s
+             WHERE feeds <> (SELECT count(DISTINCT feed_id) FROM items i WHERE i.story_id = s.id)",
+        ),
+        (
+            "stories.first_item_id",
+            "SELECT count(*) FROM stories s WHERE NOT EXISTS
+               (SELECT 1 FROM items i WHERE i.id = s.first_item_id AND i.story_id = s.id)",
+        ),
+        (
+            "items.story_id",
+            "SELECT count(*) FROM items i WHERE NOT EXISTS
+               (SELECT 1 FROM stories s WHERE s.id = i.story_id)",
+        ),
+        (
+            "search index",
+            "SELECT abs((SELECT count(*) FROM items) - (SELECT count(*) FROM items_fts))",
+        ),
+    ];
+    for (what, sql) in checks {
+        let wrong = one(sql);
+        if wrong != 0 {
+            return Err(format!("{what}: {wrong} rows wrong"));
+        }
+    }
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    if ok != "ok" {
+        return Err(format!("integrity_check: {ok}"));
+    }
+    Ok(())
+}
+
+/// Runs `args` against a copy of `setup`'s database (as `copy`), killing it with SIGKILL after
+/// `after` (or letting it finish when it is done sooner).
+fn run_killed(setup: &Setup, args: &[&str], after: Duration) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aggregator"));
+    cmd.env_remove("AGGREGATOR_CONFIG")
+        .env_remove("RUST_LOG")
+        .arg("--config")
+        .arg(setup.config_path())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut p = Process::spawn(cmd);
+    let start = Instant::now();
+    while start.elapsed() < after && p.alive() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    if p.alive() {
+        p.kill();
+    }
+}
+
+/// Copies the database (closed, no WAL) over the live one of `setup`.
+fn restore(from: &Path, setup: &Setup) {
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", setup.db_path().display()));
+    }
+    std::fs::copy(from, setup.db_path()).unwrap();
+}
+
+/// How long `args` takes to finish uninterrupted on a fresh copy.
+fn full_run(setup: &Setup, pristine: &Path, args: &[&str]) -> Duration {
+    restore(pristine, setup);
+    let start = Instant::now();
+    let out = setup.run(args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    start.elapsed()
+}
+
+#[test]
+fn counters_stay_right_when_prune_or_restory_is_killed_at_any_moment() {
+    let setup = filled_database(80, 150);
+    // Every story ages past retention (several prune chunks of 2,000 stories).
+    {
+        let conn = rusqlite::Connection::open(setup.db_path()).unwrap();
+        conn.execute_batch(
+            "UPDATE stories SET last_seen = last_seen - 30 * 86400, first_seen = first_seen - 30 * 86400;
+             UPDATE items SET first_seen = first_seen - 30 * 86400, sort_ts = sort_ts - 30 * 86400;
+             PRAGMA wal_checkpoint(TRUNCATE);",
+        )
+        .unwrap();
+    }
+    check_counters(&setup.db_path()).unwrap();
+    let pristine = setup.dir.path().join("pristine.db");
+    std::fs::copy(setup.db_path(), &pristine).unwrap();
+
+    for (args, seed) in [
+        (&["prune"][..], 7u64),
+        (&["restory", "--since", "60d"][..], 11),
+    ] {
+        let whole = full_run(&setup, &pristine, args);
+        check_counters(&setup.db_path()).unwrap_or_else(|e| panic!("{args:?} uninterrupted: {e}"));
+        let mut rng = Lcg(seed);
+        for round in 0..8 {
+            restore(&pristine, &setup);
+            // Anywhere from the start to a little past the uninterrupted run's end.
+            let at = whole.mul_f64((rng.next() % 1000) as f64 / 900.0);
+            run_killed(&setup, args, at);
+            if let Err(e) = check_counters(&setup.db_path()) {
+                panic!("{args:?} killed after {at:?} (round {round}, whole run {whole:?}): {e}");
+            }
+        }
+    }
+    // And the report shows the stored counts.
+    restore(&pristine, &setup);
+    run_killed(&setup, &["prune"], Duration::from_millis(300));
+    let out = setup.run(&["feeds", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let conn = rusqlite::Connection::open(setup.db_path()).unwrap();
+    for row in rows.as_array().unwrap() {
+        let name = row["name"].as_str().unwrap();
+        let actual: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM items i JOIN feeds f ON f.id = i.feed_id WHERE f.name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            row["state"]["items"].as_i64(),
+            Some(actual),
+            "{name}: {row}"
+        );
+    }
+}
+
+#[test]
+fn another_programs_sqlite_file_is_left_alone() {
+    let setup = Setup::new(&[], "");
+    let db = setup.db_path();
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE feeds (x);",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    for args in [
+        &["poll", "--once"][..],
+        &["list"],
+        &["status"],
+        &["prune"],
+        &["backup", "/nonexistent/x.db"],
+    ] {
+        let out = setup.run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "database {} is not an aggregator database",
+                db.display()
+            )) && err.contains("feeds, notes"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("CREATE"), "SQL shown: {err}");
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            before,
+            "{args:?} changed the file"
+        );
+        assert!(
+            !Path::new(&format!("{}-wal", db.display())).exists(),
+            "{args:?}"
+        );
+    }
+    // An empty file is a new database.
+    std::fs::write(&db, b"").unwrap();
+    let out = setup.run(&["poll", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(id, aggregator::store::APPLICATION_ID);
+}
+
+#[test]
+fn backup_of_a_corrupt_database_names_the_source() {
+    let setup = Setup::new(&[], "");
+    let out = setup.run(&["poll", "--once"]);
+    assert!(out.status.success() || out.status.code() == Some(1));
+    let db = setup.db_path();
+    // Keep the header, scribble over every page after the first.
+    let mut bytes = std::fs::read(&db).unwrap();
+    for b in bytes.iter_mut().skip(100) {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let target = setup.dir.path().join("bk.db");
+    let out = setup.run(&["backup", target.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("database {}", db.display())),
+        "the source is not named: {err}"
+    );
+    assert!(!err.contains("bk.db"), "the target is blamed: {err}");
+    assert!(!target.exists());
+}
+
+/// Runs the binary as an unprivileged user when the test runs as root (root writes anywhere).
+fn run_unprivileged(setup: &Setup, args: &[&str]) -> std::process::Output {
+    let bin = env!("CARGO_BIN_EXE_aggregator");
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.env_remove("AGGREGATOR_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("COLUMNS", "120")
+        .arg("--config")
+        .arg(setup.config_path())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn reports_work_when_the_database_directory_is_not_writable() {
+    let feed = tempfile::tempdir().unwrap();
+    let path = feed.path().join("f.xml");
+    std::fs::write(
+        &path,
+        rss(
+            "F",
+            &[(
+                Some("a"),
+                Some("https://r.example/a"),
+                "Kishida visits Seoul",
+                "s",
+            )],
+        ),
+    )
+    .unwrap();
+    let setup = Setup::new(&[("f", path.to_str().unwrap())], "");
+    let out = setup.run(&["poll", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let db = setup.db_path();
+    assert!(!Path::new(&format!("{}-wal", db.display())).exists());
+    // The unprivileged user reaches the directory but cannot write in it; the file is 0666.
+    chmod(setup.dir.path(), 0o555);
+    chmod(&db, 0o666);
+    chmod(&setup.config_path(), 0o644);
+    chmod(&setup.dir.path().join("watchlists.toml"), 0o644);
+    for args in [
+        &["list", "--format", "json"][..],
+        &["status", "--format", "json"],
+        &["search", "Kishida", "--format", "json"],
+        &["stats", "--format", "json"],
+    ] {
+        let out = run_unprivileged(&setup, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("readonly"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!Path::new(&format!("{}-shm", db.display())).exists());
+    }
+    let out = run_unprivileged(&setup, &["list", "--format", "json"]);
+    assert!(
+        stdout(&out).contains("Kishida visits Seoul"),
+        "{}",
+        stdout(&out)
+    );
+    // A daemon writing (its -wal present, -shm not writable here): a message that says why.
+    chmod(setup.dir.path(), 0o755);
+    let writer = rusqlite::Connection::open(&db).unwrap();
+    writer
+        .execute_batch("PRAGMA journal_mode = WAL; UPDATE feeds SET title = 'T';")
+        .unwrap();
+    chmod(format!("{}-shm", db.display()).as_ref(), 0o644);
+    chmod(format!("{}-wal", db.display()).as_ref(), 0o644);
+    chmod(setup.dir.path(), 0o555);
+    let out = run_unprivileged(&setup, &["list"]);
+    chmod(setup.dir.path(), 0o755);
+    drop(writer);
+    let err = stderr(&out);
+    assert!(
+        out.status.success() || (err.contains("not writable") && err.contains("sudo -u")),
+        "{err}"
+    );
+}
