@@ -415,6 +415,31 @@ fn main() {
     );
     drop(conn);
 
+    // --- stats ---
+    for (what, since) in [
+        (
+            "stats (default --since 7d)",
+            now - chrono::Duration::days(7),
+        ),
+        ("stats --since everything", DateTime::UNIX_EPOCH),
+    ] {
+        let (feeds, median, max) = time(runs, || {
+            Reader::open(&path)
+                .expect("reader")
+                .stats(since)
+                .expect("stats")
+                .feeds
+                .len()
+        });
+        println!(
+            "{what}: {items} items, {feeds} feeds: median {:.1} ms, max {:.1} ms (goal < 1000 ms: {})",
+            ms(median),
+            ms(max),
+            verdict(median, 1000.0)
+        );
+    }
+    stats_many_feeds(&dir, per_week, start, runs);
+
     // --- Prune about PRUNE items, on a copy ---
     let scratch = tempfile::tempdir_in(&dir).expect("scratch dir");
     let copy = scratch.path().join("copy.sqlite");
@@ -488,5 +513,79 @@ fn main() {
     println!("total: {:.1} s", wall.elapsed().as_secs_f64());
     if keep.is_none() {
         drop(tmp);
+    }
+}
+
+/// `stats` over many feeds: `STATS_FEEDS` feeds (default 3,000) sharing `STATS_ITEMS` items
+/// (default 90,000) of the same generated copy, each body given to the next feed in turn.
+fn stats_many_feeds(dir: &Path, per_week: usize, start: DateTime<Utc>, runs: usize) {
+    let n_feeds = env("STATS_FEEDS", 3_000);
+    let n_items = env("STATS_ITEMS", 90_000);
+    let path = dir.join(format!("stats-{n_feeds}-{n_items}.sqlite"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let took = Instant::now();
+    let w = Wr::open(&path);
+    let ids = w.sync(&feeds(), start);
+    let many: Vec<FeedConfig> = (0..n_feeds)
+        .map(|i| FeedConfig {
+            name: format!("feed-{i:05}"),
+            url: url::Url::parse(&format!("https://f{i}.example/rss")).expect("url"),
+            interval: Duration::from_secs(600),
+            timezone: chrono::FixedOffset::east_opt(0).expect("utc"),
+        })
+        .collect();
+    let many_ids: Vec<i64> = {
+        let by_name = w.sync(&many, start);
+        many.iter().map(|f| by_name[&f.name]).collect()
+    };
+    let mut source = Weeks::new(per_week, start);
+    let (mut done, mut turn) = (0, 0);
+    while done < n_items {
+        let mut batch = bodies(&ids, &mut source, (n_items - done).min(50_000));
+        if batch.is_empty() {
+            break;
+        }
+        for b in &mut batch {
+            b.feed = many_ids[turn % many_ids.len()];
+            turn += 1;
+        }
+        done += w.store(batch);
+    }
+    drop(w);
+    let conn =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open");
+    let last: i64 = one(&conn, "SELECT max(first_seen) FROM items", []);
+    let feeds_with_items: i64 = one(&conn, "SELECT count(DISTINCT feed_id) FROM items", []);
+    drop(conn);
+    let now = DateTime::from_timestamp(last, 0).expect("time");
+    println!(
+        "stats fill: {done} items over {feeds_with_items} of {} feeds in {:.1} s",
+        n_feeds + feeds().len(),
+        took.elapsed().as_secs_f64()
+    );
+    for (what, since) in [
+        (
+            "stats (default --since 7d)",
+            now - chrono::Duration::days(7),
+        ),
+        ("stats --since everything", DateTime::UNIX_EPOCH),
+    ] {
+        let (rows, median, max) = time(runs, || {
+            Reader::open(&path)
+                .expect("reader")
+                .stats(since)
+                .expect("stats")
+                .feeds
+                .len()
+        });
+        println!(
+            "{what} at {n_feeds} feeds / {done} items: {rows} feed rows: median {:.1} ms, max {:.1} ms (goal < 200 ms: {})",
+            ms(median),
+            ms(max),
+            verdict(median, 200.0)
+        );
     }
 }

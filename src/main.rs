@@ -9,6 +9,11 @@ use tracing_subscriber::EnvFilter;
 use aggregator::cli::{self, Cli};
 use aggregator::text::clean_line;
 
+/// jemalloc gives freed memory back to the system (after 10 s unused); glibc's malloc kept the
+/// peak of every large parse in its per-thread arenas (README, "Memory").
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The daemon reports its events (start, reload, moves, stores) by default; one-shot

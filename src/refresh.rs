@@ -345,6 +345,10 @@ pub fn seed_pauses<'a>(
     }
 }
 
+/// Body bytes parsed at once (see [`Refresher`]): a few megabytes of feed text take a few tens
+/// of megabytes while they parse.
+pub const PARSE_BYTES: u32 = 6 * 1024 * 1024;
+
 /// What every refresh needs, shared by all feeds of a poll.
 #[derive(Clone)]
 pub struct Refresher {
@@ -354,6 +358,10 @@ pub struct Refresher {
     /// Parsing is CPU work: at most one per core at a time, however many fetches are in
     /// flight (more would only add threads, their allocator arenas and memory).
     cpu: Arc<Semaphore>,
+    /// And memory: a parse holds several times its body's size (decoded text, the parser's
+    /// model, the items), so the bodies parsed, or parsed and waiting for the writer, share
+    /// [`PARSE_BYTES`] (a body larger than that is alone).
+    parse_bytes: Arc<Semaphore>,
     defaults: Defaults,
 }
 
@@ -369,6 +377,7 @@ impl Refresher {
             watch,
             writer,
             cpu: Arc::new(Semaphore::new(cores)),
+            parse_bytes: Arc::new(Semaphore::new(PARSE_BYTES as usize)),
             defaults: config.defaults.clone(),
         })
     }
@@ -382,6 +391,7 @@ impl Refresher {
     /// still in flight.
     pub fn share_cpu_with(&mut self, other: &Refresher) {
         self.cpu = other.cpu.clone();
+        self.parse_bytes = other.parse_bytes.clone();
     }
 
     /// The scheduling bounds for `feed` (widened to include its configured interval).
@@ -410,6 +420,7 @@ impl Refresher {
             ..AfterFetch::default()
         };
         let mut hint = state.feed_hint;
+        let mut memory = None;
         let (record, outcome, sched) = match self.fetcher.fetch(&url, &state.validators).await {
             Err(e) => {
                 // Error texts can carry server-supplied bytes: clean them before they reach a
@@ -455,6 +466,16 @@ impl Refresher {
             Ok(Fetched::Body(body)) => {
                 after.moved_to = body.moved_to.as_ref().map(Url::to_string);
                 let fresh_for = body.hints.fresh_for;
+                // Held until the items are stored: parsed items waiting for the writer count
+                // against the same memory as parses in progress.
+                let weight = body.bytes.len().clamp(1, PARSE_BYTES as usize) as u32;
+                memory = Some(
+                    self.parse_bytes
+                        .clone()
+                        .acquire_many_owned(weight)
+                        .await
+                        .expect("semaphore never closed"),
+                );
                 let (record, outcome, parsed) = self.process_body(feed, body).await;
                 let sched = match parsed {
                     Some((cadence, feed_hint)) => {
@@ -482,6 +503,7 @@ impl Refresher {
             .writer
             .call(move |s| s.record(id, record, Utc::now()))
             .await??;
+        drop(memory);
         let now = Utc::now();
         let mut sched = sched;
         if let (FeedOutcome::Fetched { items, .. }, schedule::Outcome::Success { overflow, .. }) =

@@ -387,7 +387,7 @@ fn reports_work_when_the_database_directory_is_not_writable() {
     drop(writer);
     let err = stderr(&out);
     assert!(
-        out.status.success() || (err.contains("not writable") && err.contains("sudo -u")),
+        out.status.success() || (err.contains("not writable") && err.contains("sudo aggregator")),
         "{err}"
     );
 }

@@ -58,7 +58,7 @@ pub enum StoreError {
     },
     #[error("database {path} is not an aggregator database (it holds other tables: {tables}); nothing was changed: point `database` (or AGGREGATOR_DATABASE) at a new file", path = .path.display())]
     Foreign { path: PathBuf, tables: String },
-    #[error("database {path}: cannot read it: SQLite needs to create {path}-shm beside it to read a WAL database and the directory {dir} is not writable by this user, while the daemon's {path}-wal is present; run the report as the database's owner (e.g. `sudo -u aggregator`) or make the directory writable", path = .path.display(), dir = .dir.display())]
+    #[error("database {path}: cannot read it: SQLite needs to create {path}-shm beside it to read a WAL database and the directory {dir} is not writable by this user, while the daemon's {path}-wal is present; run the report as root or the database's owner (e.g. `sudo aggregator …`) or make the directory writable", path = .path.display(), dir = .dir.display())]
     ReadOnlyDir { path: PathBuf, dir: PathBuf },
     #[error("the database writer has stopped")]
     WriterGone,

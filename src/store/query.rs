@@ -493,7 +493,7 @@ impl Reader {
         let mut by_feed: HashMap<i64, (i64, i64, i64)> = HashMap::new();
         self.conn
             .prepare(
-                "SELECT feed_id, count(*), count(DISTINCT story_id) FROM items
+                "SELECT feed_id, count(*), count(DISTINCT story_id) FROM items INDEXED BY items_first_seen
                  WHERE first_seen >= ?1 GROUP BY feed_id",
             )
             .and_then(|mut st| {
@@ -508,7 +508,7 @@ impl Reader {
             .map_err(&err)?;
         self.conn
             .prepare(
-                "SELECT first_feed_id, count(*) FROM stories
+                "SELECT first_feed_id, count(*) FROM stories INDEXED BY stories_first_seen
                  WHERE first_seen >= ?1 GROUP BY first_feed_id",
             )
             .and_then(|mut st| {
@@ -588,13 +588,14 @@ impl Reader {
         for (column, sql) in [
             (
                 0,
-                "SELECT m.watchlist, count(*) FROM items i JOIN matches m ON m.item_id = i.id
+                "SELECT m.watchlist, count(*) FROM items i INDEXED BY items_first_seen
+                 CROSS JOIN matches m ON m.item_id = i.id
                  WHERE i.first_seen >= ?1 GROUP BY m.watchlist",
             ),
             (
                 1,
-                "SELECT sm.watchlist, count(*) FROM stories s
-                 JOIN story_matches sm ON sm.story_id = s.id
+                "SELECT sm.watchlist, count(*) FROM stories s INDEXED BY stories_first_seen
+                 CROSS JOIN story_matches sm ON sm.story_id = s.id
                  WHERE s.first_seen >= ?1 GROUP BY sm.watchlist",
             ),
             (
