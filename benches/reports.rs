@@ -588,4 +588,28 @@ fn stats_many_feeds(dir: &Path, per_week: usize, start: DateTime<Utc>, runs: usi
             verdict(median, 200.0)
         );
     }
+    // Side by side: the per-feed query `stats` ran before schema 6 (a count per feed over the
+    // stories and items of the range), on the same database.
+    let old = "SELECT f.name,
+            (SELECT count(*) FROM items i WHERE i.feed_id = f.id AND i.first_seen >= ?1),
+            (SELECT count(DISTINCT i.story_id) FROM items i WHERE i.feed_id = f.id AND i.first_seen >= ?1),
+            (SELECT count(*) FROM stories s WHERE s.first_feed_id = f.id AND s.first_seen >= ?1),
+            f.last_result, f.error_streak, f.last_error
+         FROM feeds f ORDER BY f.name";
+    let since = (now - chrono::Duration::days(7)).timestamp();
+    let (rows, median, max) = time(runs.min(3), || {
+        let c = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open");
+        let mut st = c.prepare(old).expect("prepare");
+        let n = st.query_map([since], |_| Ok(())).expect("query").count();
+        n
+    });
+    println!(
+        "stats per-feed query before schema 6, same database (--since 7d): {rows} rows: median {:.1} ms, max {:.1} ms",
+        ms(median),
+        ms(max)
+    );
 }

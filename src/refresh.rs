@@ -362,6 +362,10 @@ pub struct Refresher {
     /// model, the items), so the bodies parsed, or parsed and waiting for the writer, share
     /// [`PARSE_BYTES`] (a body larger than that is alone).
     parse_bytes: Arc<Semaphore>,
+    /// Each feed's last body size (by feed id): a feed known to be large takes its share of
+    /// [`PARSE_BYTES`] before it downloads, so large bodies are not fetched, parsed and stored
+    /// several at once.
+    body_sizes: Arc<std::sync::Mutex<HashMap<i64, u32>>>,
     defaults: Defaults,
 }
 
@@ -378,6 +382,7 @@ impl Refresher {
             writer,
             cpu: Arc::new(Semaphore::new(cores)),
             parse_bytes: Arc::new(Semaphore::new(PARSE_BYTES as usize)),
+            body_sizes: Arc::default(),
             defaults: config.defaults.clone(),
         })
     }
@@ -392,6 +397,7 @@ impl Refresher {
     pub fn share_cpu_with(&mut self, other: &Refresher) {
         self.cpu = other.cpu.clone();
         self.parse_bytes = other.parse_bytes.clone();
+        self.body_sizes = other.body_sizes.clone();
     }
 
     /// The scheduling bounds for `feed` (widened to include its configured interval).
@@ -420,7 +426,11 @@ impl Refresher {
             ..AfterFetch::default()
         };
         let mut hint = state.feed_hint;
-        let mut memory = None;
+        let expected = self
+            .body_sizes
+            .lock()
+            .map_or(1, |sizes| sizes.get(&id).copied().unwrap_or(1));
+        let mut memory = self.reserve(expected).await;
         let (record, outcome, sched) = match self.fetcher.fetch(&url, &state.validators).await {
             Err(e) => {
                 // Error texts can carry server-supplied bytes: clean them before they reach a
@@ -467,15 +477,17 @@ impl Refresher {
                 after.moved_to = body.moved_to.as_ref().map(Url::to_string);
                 let fresh_for = body.hints.fresh_for;
                 // Held until the items are stored: parsed items waiting for the writer count
-                // against the same memory as parses in progress.
-                let weight = body.bytes.len().clamp(1, PARSE_BYTES as usize) as u32;
-                memory = Some(
-                    self.parse_bytes
-                        .clone()
-                        .acquire_many_owned(weight)
-                        .await
-                        .expect("semaphore never closed"),
-                );
+                // against the same memory as parses in progress. A body larger than expected
+                // lets go of its share and waits for the whole (never holding part of the
+                // budget while waiting for more, which could leave two waiting on each other).
+                let size = body.bytes.len().min(u32::MAX as usize) as u32;
+                if let Ok(mut sizes) = self.body_sizes.lock() {
+                    sizes.insert(id, size);
+                }
+                if size > expected {
+                    drop(memory);
+                    memory = self.reserve(size).await;
+                }
                 let (record, outcome, parsed) = self.process_body(feed, body).await;
                 let sched = match parsed {
                     Some((cadence, feed_hint)) => {
@@ -570,6 +582,15 @@ impl Refresher {
                 schedule::Outcome::Success { .. } => None,
             },
         })
+    }
+
+    /// A share of the memory budget for a body of `bytes` (at most the whole budget).
+    async fn reserve(&self, bytes: u32) -> tokio::sync::OwnedSemaphorePermit {
+        self.parse_bytes
+            .clone()
+            .acquire_many_owned(bytes.clamp(1, PARSE_BYTES))
+            .await
+            .expect("semaphore never closed")
     }
 
     /// Parses a body off the runtime. On success also returns the feed's rhythm and its own

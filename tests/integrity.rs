@@ -391,3 +391,104 @@ fn reports_work_when_the_database_directory_is_not_writable() {
         "{err}"
     );
 }
+
+/// `stats` against the rows it counts, computed the plain way (a count per feed, `date()` per
+/// row in the local zone), over items spread across days and zones with half-hour offsets.
+#[test]
+fn stats_agree_with_a_plain_count_in_every_zone() {
+    let setup = filled_database(6, 40);
+    {
+        let conn = rusqlite::Connection::open(setup.db_path()).unwrap();
+        // Spread items (and their stories) over ten days, at odd minutes.
+        conn.execute_batch(
+            "UPDATE items SET first_seen = first_seen - (id * 7919) % (10 * 86400);
+             UPDATE stories SET first_seen = (SELECT min(first_seen) FROM items i WHERE i.story_id = stories.id);
+             INSERT INTO matches (item_id, watchlist, terms, matched_at)
+                 SELECT id, 'w', '[]', first_seen FROM items WHERE id % 3 = 0;",
+        )
+        .unwrap();
+    }
+    let conn = rusqlite::Connection::open(setup.db_path()).unwrap();
+    let since = chrono::Utc::now() - chrono::Duration::days(6);
+    // POSIX zone strings (no time zone database needed): UTC, Seoul, India, Newfoundland.
+    for zone in ["UTC0", "KST-9", "IST-5:30", "NST3:30"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_aggregator"))
+            .env_remove("AGGREGATOR_CONFIG")
+            .env("TZ", zone)
+            .arg("--config")
+            .arg(setup.config_path())
+            .args(["stats", "--since", &since.to_rfc3339(), "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let t = since.timestamp();
+        // Per day, as SQLite's date() in that zone says.
+        let mut plain: Vec<(String, i64, i64, i64)> = Vec::new();
+        {
+            let mut st = conn
+                .prepare(
+                    "SELECT d, sum(i), sum(s), sum(m) FROM (
+                        SELECT strftime('%Y-%m-%d', first_seen + ?2, 'unixepoch') AS d, 1 AS i, 0 AS s,
+                               (SELECT count(*) FROM matches m WHERE m.item_id = items.id) AS m
+                        FROM items WHERE first_seen >= ?1
+                        UNION ALL
+                        SELECT strftime('%Y-%m-%d', first_seen + ?2, 'unixepoch'), 0, 1, 0
+                        FROM stories WHERE first_seen >= ?1)
+                     GROUP BY d ORDER BY d",
+                )
+                .unwrap();
+            let offset = |zone: &str| -> i64 {
+                match zone {
+                    "UTC0" => 0,
+                    "KST-9" => 9 * 3600,
+                    "IST-5:30" => 5 * 3600 + 1800,
+                    _ => -(3 * 3600 + 1800),
+                }
+            };
+            let rows = st
+                .query_map(rusqlite::params![t, offset(zone)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .unwrap();
+            for r in rows {
+                plain.push(r.unwrap());
+            }
+        }
+        let days: Vec<(String, i64, i64, i64)> = v["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["day"].as_str().unwrap().to_string(),
+                    d["items"].as_i64().unwrap(),
+                    d["stories"].as_i64().unwrap(),
+                    d["matches"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert!(days.len() >= 6, "{zone}: {days:?}");
+        assert_eq!(days, plain, "{zone}");
+        // Per feed.
+        for f in v["feeds"].as_array().unwrap() {
+            let name = f["feed"].as_str().unwrap();
+            let (items, stories, first): (i64, i64, i64) = conn
+                .query_row(
+                    "SELECT
+                        (SELECT count(*) FROM items i WHERE i.feed_id = f.id AND i.first_seen >= ?2),
+                        (SELECT count(DISTINCT story_id) FROM items i WHERE i.feed_id = f.id AND i.first_seen >= ?2),
+                        (SELECT count(*) FROM stories s WHERE s.first_feed_id = f.id AND s.first_seen >= ?2)
+                     FROM feeds f WHERE f.name = ?1",
+                    rusqlite::params![name, t],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap();
+            assert_eq!(
+                (f["items"].as_i64(), f["stories"].as_i64(), f["first"].as_i64()),
+                (Some(items), Some(stories), Some(first)),
+                "{zone}: {name}"
+            );
+        }
+    }
+}
