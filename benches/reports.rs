@@ -604,8 +604,7 @@ fn stats_many_feeds(dir: &Path, per_week: usize, start: DateTime<Utc>, runs: usi
         )
         .expect("open");
         let mut st = c.prepare(old).expect("prepare");
-        let n = st.query_map([since], |_| Ok(())).expect("query").count();
-        n
+        st.query_map([since], |_| Ok(())).expect("query").count()
     });
     println!(
         "stats per-feed query before schema 6, same database (--since 7d): {rows} rows: median {:.1} ms, max {:.1} ms",
