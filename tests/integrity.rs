@@ -485,7 +485,11 @@ fn stats_agree_with_a_plain_count_in_every_zone() {
                 )
                 .unwrap();
             assert_eq!(
-                (f["items"].as_i64(), f["stories"].as_i64(), f["first"].as_i64()),
+                (
+                    f["items"].as_i64(),
+                    f["stories"].as_i64(),
+                    f["first"].as_i64()
+                ),
                 (Some(items), Some(stories), Some(first)),
                 "{zone}: {name}"
             );
