@@ -69,6 +69,17 @@ fn prolog_encoding(bytes: &[u8]) -> Option<String> {
 /// Replaces the declared encoding in the XML prolog with UTF-8 (the text now is UTF-8).
 fn rewrite_prolog(text: String) -> String {
     let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    // A declaration after the start (behind junk a server printed first, or opening a second
+    // document pasted on) still sets the XML layer's decoder: it would decode the text a second
+    // time from that label, or panic switching decoders mid-stream. Rare, so looked for first.
+    let later = if trimmed.starts_with("<?xml") {
+        trimmed[1..].contains("<?xml")
+    } else {
+        text.contains("<?xml")
+    };
+    if later {
+        return rewrite_declarations(trimmed);
+    }
     if !trimmed.starts_with("<?xml") {
         return text;
     }
@@ -79,11 +90,45 @@ fn rewrite_prolog(text: String) -> String {
     if !decl.contains("encoding") {
         return trimmed.to_string();
     }
+    format!("{}{}", utf8_declaration(decl), &trimmed[end..])
+}
+
+/// The start of an XML declaration (`decl`, up to its `?>`) that names UTF-8 as its encoding.
+fn utf8_declaration(decl: &str) -> String {
     let version = if decl.contains("1.1") { "1.1" } else { "1.0" };
-    format!(
-        "<?xml version=\"{version}\" encoding=\"UTF-8\"{}",
-        &trimmed[end..]
-    )
+    format!("<?xml version=\"{version}\" encoding=\"UTF-8\"")
+}
+
+/// Every XML declaration made to name UTF-8. Those in CDATA sections and comments too: whether
+/// the XML layer sees one there depends on repairs made later (a comment opener in a
+/// `<description>` ends up in CDATA), and a declaration in text is dropped with the markup anyway.
+fn rewrite_declarations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    // Once a `?>` is missing, it is missing after every later `<?xml` too (linear time).
+    let mut closed = true;
+    while let Some(pos) = rest.find("<?xml") {
+        out.push_str(&rest[..pos]);
+        let here = &rest[pos..];
+        let is_declaration = here[5..].starts_with(|c: char| c.is_ascii_whitespace() || c == '?');
+        let end = (closed && is_declaration)
+            .then(|| here.find("?>"))
+            .flatten();
+        closed &= !is_declaration || end.is_some();
+        let Some(end) = end else {
+            out.push('<');
+            rest = &here[1..];
+            continue;
+        };
+        if here[..end].contains("encoding") {
+            out.push_str(&utf8_declaration(&here[..end]));
+        } else {
+            out.push_str(&here[..end]);
+        }
+        rest = &here[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -144,5 +189,19 @@ mod tests {
         let d = decode(&bytes, None);
         assert!(d.text.contains("북한"));
         assert!(d.text.contains("encoding=\"UTF-8\""));
+    }
+
+    #[test]
+    fn every_declaration_names_utf8() {
+        let text = "junk<?xml version=\"1.0\" encoding=\"EUC-KR\"?><rss><!-- <?xml encoding=\"x\"?> -->\
+                    <t><![CDATA[<?xml?>]]></t><?xml encoding='EUC-KR' ?><?xmlfoo encoding=\"x\"?></rss>";
+        assert_eq!(
+            decode(text.as_bytes(), None).text,
+            "junk<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss><!-- <?xml version=\"1.0\" encoding=\"UTF-8\"?> -->\
+             <t><![CDATA[<?xml?>]]></t><?xml version=\"1.0\" encoding=\"UTF-8\"?><?xmlfoo encoding=\"x\"?></rss>"
+        );
+        // Unclosed declarations: text kept, in linear time.
+        let unclosed = "<?xml ".repeat(200_000);
+        assert_eq!(decode(unclosed.as_bytes(), None).text, unclosed);
     }
 }

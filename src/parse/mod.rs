@@ -81,30 +81,102 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
     }
     let feed = match run_feed_rs(&text, opts.default_offset) {
         Ok(feed) => feed,
-        Err(first) => {
-            // Recover from the breakage real feeds ship (bare '&', HTML entities, <rss> without
-            // a version or with one feed-rs does not know, JSON Feed versions written as
-            // numbers); if the repaired text still fails, report the original error.
-            let repaired = if text.trim_start().starts_with('{') {
-                repair_json_feed(&text).unwrap_or_else(|| text.clone())
-            } else {
-                repair_xml(&text)
-            };
-            if repaired == text {
-                return Err(first);
-            }
-            match run_feed_rs(&repaired, opts.default_offset) {
-                Ok(feed) => {
-                    tracing::debug!("feed parsed after repairing its XML");
-                    feed
-                }
-                Err(_) => return Err(first),
-            }
-        }
+        Err(first) => recover(&text, first, opts.default_offset)?,
     };
     let mut parsed = normalise(feed, opts);
     parsed.sy_update = syndication_hint(&text);
     Ok(parsed)
+}
+
+/// Recovers from the breakage real feeds ship (bare '&', HTML entities, <rss> without a version or
+/// with one feed-rs does not know, JSON Feed versions written as numbers, e-mail addresses glued
+/// to non-ASCII text); if the repaired text still fails, the original error.
+fn recover(text: &str, first: ParseError, offset: FixedOffset) -> Result<Feed, ParseError> {
+    let repaired = if text.trim_start().starts_with('{') {
+        repair_json_feed(text).unwrap_or_else(|| text.to_string())
+    } else {
+        repair_xml(text)
+    };
+    let mut crashed = matches!(first, ParseError::Crashed(_));
+    if repaired != text {
+        match run_feed_rs(&repaired, offset) {
+            Ok(feed) => {
+                tracing::debug!("feed parsed after repairing it");
+                return Ok(feed);
+            }
+            Err(e) => crashed |= matches!(e, ParseError::Crashed(_)),
+        }
+    }
+    if crashed {
+        let spaced = space_out_addresses(&repaired);
+        if spaced != repaired
+            && let Ok(feed) = run_feed_rs(&spaced, offset)
+        {
+            tracing::debug!("feed parsed after spacing out e-mail addresses");
+            return Ok(feed);
+        }
+    }
+    Err(first)
+}
+
+/// Puts a space between an e-mail address and the non-ASCII character (or character reference)
+/// it is glued to. feed-rs cuts an author's text one byte before or after the address it finds
+/// there, and panics when that byte is inside a multi-byte character (`홍길동（hong@yna.co.kr）`):
+/// the whole feed would be lost. Only tried after such a panic.
+fn space_out_addresses(text: &str) -> String {
+    let b = text.as_bytes();
+    let local = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
+    let domain = |c: u8| c.is_ascii_alphanumeric() || b".-".contains(&c);
+    let mut cuts = Vec::new();
+    for (at, _) in text.match_indices('@') {
+        let mut start = at;
+        while start > 0 && local(b[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at + 1;
+        while end < b.len() && domain(b[end]) {
+            end += 1;
+        }
+        if start == at || end == at + 1 {
+            continue;
+        }
+        // What feed-rs's pattern takes in around the address: `<[(`, `mailto:`, `>])`.
+        if text[..start].ends_with("mailto:") {
+            start -= "mailto:".len();
+        }
+        if let Some(open) = ["<[(", "&lt;[("]
+            .iter()
+            .find(|p| text[..start].ends_with(*p))
+        {
+            start -= open.len();
+        }
+        if let Some(close) = [">])", "&gt;])"]
+            .iter()
+            .find(|p| text[end..].starts_with(*p))
+        {
+            end += close.len();
+        }
+        if start > 0 && (!b[start - 1].is_ascii() || b[start - 1] == b';') {
+            cuts.push(start);
+        }
+        if end < b.len() && (!b[end].is_ascii() || b[end] == b'&') {
+            cuts.push(end);
+        }
+    }
+    if cuts.is_empty() {
+        return text.to_string();
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = String::with_capacity(text.len() + cuts.len());
+    let mut pos = 0;
+    for cut in cuts {
+        out.push_str(&text[pos..cut]);
+        out.push(' ');
+        pos = cut;
+    }
+    out.push_str(&text[pos..]);
+    out
 }
 
 /// `sy:updatePeriod` / `sy:updateFrequency` (RSS 1.0 syndication module), which feed-rs skips.
@@ -762,5 +834,55 @@ mod tests {
     fn ansi_in_titles_is_removed() {
         let f = parse("<rss version=\"2.0\"><channel><title>t</title><item><title>\u{1b}[2J\u{1b}[31mAlert</title><guid>a</guid></item></channel></rss>").unwrap();
         assert_eq!(f.items[0].title, "Alert");
+    }
+
+    #[test]
+    fn xml_declaration_inside_the_document_is_not_a_crash() {
+        // Found by fuzzing (fuzz/feed): the XML layer switched decoders for a declaration that
+        // is not at the start, panicked (contained, so the feed was reported crashed).
+        let f = parse(
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><?xml encoding=\"EUC-KR\"?>\
+             <entry><title>a</title></entry></feed>",
+        )
+        .unwrap();
+        assert_eq!(f.items[0].title, "a");
+    }
+
+    #[test]
+    fn xml_declaration_after_junk_does_not_decode_twice() {
+        // The text is UTF-8 already; the label of a declaration behind junk (a PHP warning, say)
+        // made the XML layer decode it again as EUC-KR.
+        let f = parse(
+            "x<?xml version=\"1.0\" encoding=\"EUC-KR\"?>\
+             <rss version=\"2.0\"><channel><item><title>북한</title></item></channel></rss>",
+        )
+        .unwrap();
+        assert_eq!(f.items[0].title, "북한");
+    }
+
+    #[test]
+    fn author_address_glued_to_non_ascii_text_is_not_a_crash() {
+        // Found by fuzzing (fuzz/feed): feed-rs cuts an author's text one byte beside the
+        // e-mail address in it, which panicked inside a full-width parenthesis or a quote, and
+        // the whole feed was lost.
+        for author in [
+            "홍길동 기자（hong@yna.co.kr）",
+            "“hong@yna.co.kr”",
+            "hong@yna.co.kr·홍길동 기자",
+            "Kim&#65288;mailto:k@yna.co.kr&#65289;",
+        ] {
+            let f = parse(&format!(
+                "<rss version=\"2.0\"><channel><item><title>a</title><author>{author}</author>\
+                 </item></channel></rss>"
+            ))
+            .unwrap_or_else(|e| panic!("{author}: {e}"));
+            assert_eq!(f.items[0].title, "a");
+        }
+        let f = parse(
+            r#"{"version":"https://jsonfeed.org/version/1","title":"t","items":[{"id":"1","title":"a",
+                "author":{"name":"\ud64d\uae38\ub3d9\uff08hong@yna.co.kr\uff09"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(f.items[0].author.as_deref(), Some("홍길동（"));
     }
 }
