@@ -22,10 +22,14 @@ fi
 
 # -s none: no sanitizer, so no nightly-only -Z flags (Rust code is memory safe; SQLite and the
 # other C code are not instrumented either way). -a: debug assertions and overflow checks, so
-# arithmetic overflow is a panic, not a silent wrap.
-"${lock[@]}" cargo fuzz build -s none -a
+# arithmetic overflow is a panic, not a silent wrap. opt-level 1 without debug info builds in
+# about 3 minutes on 2 cores instead of 4+ and runs nearly as fast for a few seconds; its own
+# target dir keeps the long-run build (opt-level 3) in target/ intact.
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=${CARGO_PROFILE_RELEASE_OPT_LEVEL:-1}
+export CARGO_PROFILE_RELEASE_DEBUG=${CARGO_PROFILE_RELEASE_DEBUG:-0}
+"${lock[@]}" cargo fuzz build -s none -a --target-dir target/smoke
 
-bin=target/x86_64-unknown-linux-gnu/release
+bin=target/smoke/x86_64-unknown-linux-gnu/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=()

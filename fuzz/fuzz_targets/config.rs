@@ -32,7 +32,8 @@ query = '(Japan OR 일본) AND ("North Korea" OR 북한) AND NOT K-pop'
 fn dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("aggregator-fuzz-config-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("aggregator-fuzz-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         std::fs::write(dir.join("watchlists.toml"), WATCHLISTS).expect("watchlists file");
         dir

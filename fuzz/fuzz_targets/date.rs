@@ -31,6 +31,10 @@ fuzz_target!(|data: &[u8]| {
     if (0..=9999).contains(&dt.year()) {
         let again = dt.to_rfc3339_opts(SecondsFormat::AutoSi, true);
         let other = FixedOffset::east_opt(-secs).expect("valid");
-        assert_eq!(parse_date(&again, other).map(instant), Some(instant(dt)), "{again}");
+        assert_eq!(
+            parse_date(&again, other).map(instant),
+            Some(instant(dt)),
+            "{again}"
+        );
     }
 });

@@ -67,7 +67,10 @@ fn check_import(feeds: &[opml::OpmlFeed]) {
         .collect();
     let mut names: Vec<String> = configured.iter().map(|(n, _)| n.to_lowercase()).collect();
     for (name, _) in &added {
-        assert!(!names.contains(&name.to_lowercase()), "name {name:?} used twice");
+        assert!(
+            !names.contains(&name.to_lowercase()),
+            "name {name:?} used twice"
+        );
         names.push(name.to_lowercase());
     }
     let out = opml::add_feeds_to_config(text, &added).expect("the shipped config is editable");

@@ -53,7 +53,11 @@ fuzz_target!(|data: &[u8]| {
         let mut stmt = conn.prepare_cached(SEARCH).expect("statement");
         let rows = stmt
             .query_map([&expr], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, f64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>());
         if let Err(e) = rows {

@@ -12,7 +12,9 @@
 #![no_main]
 
 use aggregator::model::Field;
-use aggregator::watch::{ItemText, TermSpec, WatchSet, WatchlistSpec, parse_query, parse_term, query};
+use aggregator::watch::{
+    ItemText, TermSpec, WatchSet, WatchlistSpec, parse_query, parse_term, query,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -24,7 +26,8 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(expr) = query::parse(line) {
             for t in expr.terms() {
                 assert!(
-                    line.get(t.offset..).is_some_and(|rest| rest.starts_with(&t.text)),
+                    line.get(t.offset..)
+                        .is_some_and(|rest| rest.starts_with(&t.text)),
                     "term {:?} is not at offset {} of {line:?}",
                     t.text,
                     t.offset
@@ -36,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
     let mut lines = spec.lines();
     let mut w = WatchlistSpec {
         name: "fuzz".into(),
-        query: lines.next().filter(|q| !q.trim().is_empty()).map(str::to_string),
+        query: lines
+            .next()
+            .filter(|q| !q.trim().is_empty())
+            .map(str::to_string),
         ..Default::default()
     };
     for line in lines {
