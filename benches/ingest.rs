@@ -38,7 +38,7 @@ use aggregator::config::FeedConfig;
 use aggregator::fetch::Validators;
 use aggregator::parse::ParseOptions;
 use aggregator::refresh::prepare;
-use aggregator::store::{ApplyStats, FetchRecord, Store};
+use aggregator::store::{ApplyStats, FetchRecord, Store, StoreOptions};
 use aggregator::watch::{TermSpec, WatchSet, WatchlistSpec};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Utc};
 use url::Url;
@@ -108,7 +108,8 @@ fn main() {
         poll_mode(dir.path(), configs, watch);
         return;
     }
-    let mut store = Store::open(&dir.path().join("bench.sqlite")).expect("open store");
+    let mut store =
+        Store::open(&dir.path().join("bench.sqlite"), Default::default()).expect("open store");
 
     let cold = ingest(&mut store, &configs, &watch, mode);
     let cold_rss = peak_rss_mb();
@@ -206,7 +207,8 @@ fn poll_mode(dir: &Path, feeds: Vec<FeedConfig>, watch: WatchSet) {
         let writer = {
             let _in_runtime = runtime.enter();
             Arc::new(Writer::spawn(
-                Store::open(&config.database).expect("open store"),
+                Store::open(&config.database, StoreOptions::from_config(&config))
+                    .expect("open store"),
             ))
         };
         let summary = runtime

@@ -46,7 +46,7 @@ struct Wr {
 impl Wr {
     fn open(path: &Path) -> Self {
         let runtime = aggregator::refresh::runtime().expect("runtime");
-        let store = Store::open(path).expect("open");
+        let store = Store::open(path, Default::default()).expect("open");
         let writer = {
             let _in = runtime.enter();
             Writer::spawn(store)
@@ -470,7 +470,7 @@ fn main() {
         items: Some(keep_for),
         matched: Some(keep_for),
     };
-    let mut store = Store::open(&copy).expect("open copy");
+    let mut store = Store::open(&copy, Default::default()).expect("open copy");
     let t = Instant::now();
     let pruned = store.prune(&policy, now, false).expect("prune");
     let took = t.elapsed();

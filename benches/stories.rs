@@ -41,7 +41,7 @@ struct Wr {
 impl Wr {
     fn open(path: &std::path::Path) -> Self {
         let runtime = aggregator::refresh::runtime().expect("runtime");
-        let store = Store::open(path).expect("open");
+        let store = Store::open(path, Default::default()).expect("open");
         let writer = {
             let _in = runtime.enter();
             Writer::spawn(store)

@@ -21,7 +21,7 @@ use crate::alert::dispatch::Dispatcher;
 use crate::budget::{Budget, HostKey, Wait};
 use crate::config::{self, Config, ConfigError, FeedConfig};
 use crate::refresh::{FeedOutcome, FeedReport, PollError, Refresher, seed_pauses};
-use crate::store::{FeedState, Store, StoreError, Writer};
+use crate::store::{FeedState, Store, StoreError, StoreOptions, Writer};
 
 /// How often the scheduler loop wakes when nothing is due (for the watchdog and status).
 const TICK: Duration = Duration::from_secs(5);
@@ -156,10 +156,7 @@ pub async fn run(
     notifier: Arc<dyn Notifier>,
 ) -> Result<RunSummary, DaemonError> {
     let config = config::load(&config_path)?;
-    let mut store = Store::open(&config.database)?;
-    store.set_story_window(config.stories.window);
-    store.set_alert_routes(config.alert_routes());
-    store.set_retention(config.retention.clone());
+    let store = Store::open(&config.database, StoreOptions::from_config(&config))?;
     let writer = Arc::new(Writer::spawn(store));
     // Beside the scheduler: the alert delivery loop and the Atom files, each woken when the
     // writer stored something for them.
@@ -251,11 +248,10 @@ pub async fn run(
             now,
             |feed, state, host, permit| {
                 let (refresher, budget) = (running.refresher.clone(), running.budget.clone());
-                let (writer, metrics) = (writer.clone(), metrics.clone());
+                let metrics = metrics.clone();
                 let name = feed.name.clone();
                 let handle = tasks.spawn(async move {
-                    let result =
-                        fetch_one(&refresher, &budget, &writer, &metrics, &feed, &state).await;
+                    let result = fetch_one(&refresher, &budget, &metrics, &feed, &state).await;
                     drop(permit);
                     (feed.name, result)
                 });
@@ -288,19 +284,9 @@ pub async fn run(
                         if next.config.database != running.config.database {
                             tracing::warn!(database = %running.config.database.display(), "a new database path takes effect at restart; still writing to the current one");
                         }
-                        let window = next.config.stories.window;
-                        if window != running.config.stories.window {
-                            // Takes effect for items stored from now on.
-                            let _ = writer.call(move |s| s.set_story_window(window)).await;
-                        }
-                        let routes = next.config.alert_routes();
-                        let retention = next.config.retention.clone();
-                        let _ = writer
-                            .call(move |s| {
-                                s.set_alert_routes(routes);
-                                s.set_retention(retention);
-                            })
-                            .await;
+                        // A new story window takes effect for items stored from now on.
+                        let options = StoreOptions::from_config(&next.config);
+                        let _ = writer.call(move |s| s.reconfigure(options)).await;
                         let _ = routing_tx.send(next.config.routing());
                         let _ = atom_tx.send(crate::export::atom_files(&next.config));
                         let _ = recheck_tx.send((next.config.clone(), next.refresher.watch()));
@@ -504,11 +490,10 @@ fn start_due(
 }
 
 /// One fetch of one feed, in its own task: refresh, count, pass a host's `Retry-After` to the
-/// budget, and read the feed's state as stored.
+/// budget, and return the feed's state as the fetch's transaction left it.
 async fn fetch_one(
     refresher: &Refresher,
     budget: &Budget,
-    writer: &Writer,
     metrics: &crate::metrics::Metrics,
     feed: &FeedConfig,
     state: &FeedState,
@@ -532,8 +517,7 @@ async fn fetch_one(
     if let (Some(pause), Some(host)) = (report.retry_after, HostKey::of(&state.url)) {
         budget.pause(&host, Instant::now() + pause);
     }
-    let (id, name) = (state.id, feed.name.clone());
-    let fresh = writer.call(move |s| s.feed_state(id, &name)).await??;
+    let fresh = report.state.clone();
     Ok((report, fresh))
 }
 

@@ -502,7 +502,7 @@ mod tests {
     /// A migrated, empty database.
     fn fresh(dir: &Path) -> std::path::PathBuf {
         let db = dir.join("aggregator.db");
-        drop(Store::open(&db).unwrap());
+        drop(Store::open(&db, Default::default()).unwrap());
         db
     }
 

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
 use crate::store::alerts::{RematchOptions, RematchStats};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 use crate::watch::WatchSet;
 
 /// More changed watchlists than this are re-checked in one pass over the items.
@@ -86,8 +86,7 @@ pub fn recheck(
     if config.rematch.window.is_zero() {
         return Ok(None);
     }
-    let mut store = Store::open(&config.database)?;
-    store.set_alert_routes(config.alert_routes());
+    let mut store = Store::open(&config.database, StoreOptions::from_config(config))?;
     let checked = store.watchlist_checks()?;
     let changed: Vec<(&str, String)> = config
         .watchlists

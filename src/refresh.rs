@@ -100,6 +100,8 @@ pub struct FeedReport {
     pub retired: bool,
     /// The server's `Retry-After` with a 429/503: it applies to the whole host.
     pub retry_after: Option<Duration>,
+    /// The feed's row as this fetch left it.
+    pub state: Option<FeedState>,
 }
 
 /// Totals of one poll.
@@ -511,62 +513,41 @@ impl Refresher {
         if let Some(to) = &after.moved_to {
             tracing::info!(feed = %name, from = %url, to = %to, "feed moved permanently; using the new URL");
         }
-        let stats = self
+        // The items and the plan for the next poll are one transaction: the plan depends on
+        // what was new, so the writer decides it (pure, from this fetch's values) in between.
+        let items = match &outcome {
+            FeedOutcome::Fetched { items, .. } => Some(*items),
+            _ => None,
+        };
+        let next = NextPoll {
+            feed: name.clone(),
+            policy: self.policy(feed),
+            state: state.clone(),
+            after,
+            sched,
+            items,
+        };
+        let job_name = name.clone();
+        let recorded = self
             .writer
-            .call(move |s| s.record(id, record, Utc::now()))
+            .call(move |s| {
+                let now = Utc::now();
+                s.record_fetch(id, &job_name, record, now, |stats| {
+                    Some(next.plan(stats, now))
+                })
+            })
             .await??;
         drop(memory);
-        let now = Utc::now();
-        let mut sched = sched;
-        if let (FeedOutcome::Fetched { items, .. }, schedule::Outcome::Success { overflow, .. }) =
-            (&outcome, &mut sched)
-        {
-            // Every item new, and at least as many as the feed usually carries: the window
-            // rolled past items between two polls.
-            *overflow = *items > 0
-                && stats.new == *items
-                && state.last_success_at.is_some()
-                && state.last_item_count.is_some_and(|n| *items >= n);
-            after.item_count = Some(*items);
-            if *overflow {
-                tracing::warn!(feed = %name, items, "every item was new and the window was full: items were probably missed; polling sooner");
-            }
-            after.overflow = *overflow;
-        }
-        after.had_new = stats.new > 0;
-        let policy = self.policy(feed);
-        let (interval, reason) = schedule::interval(&policy, sched);
-        // Jitter spreads feeds out, but never below a server's floor or the lower bound.
-        let jittered = schedule::jitter(interval, id, state.rounds);
-        let interval = match reason {
-            schedule::Reason::ServerHint | schedule::Reason::RetryAfter => jittered.max(interval),
-            _ => jittered.max(policy.min),
-        };
-        after.interval = interval;
-        after.reason = reason.as_str();
-        after.next_poll_at = now + chrono::Duration::from_std(interval).unwrap_or_default();
-        let last_new = if after.had_new {
-            Some(now)
-        } else {
-            state.last_new_at.or(state.last_success_at)
-        };
-        after.stale = last_new.is_some_and(|t| {
-            schedule::is_stale((now - t).to_std().unwrap_or_default(), state.cadence)
-        });
-        if after.stale && !state.stale {
-            tracing::warn!(feed = %name, "feed is stale: nothing new for far longer than its usual rhythm");
-        }
-        let next_poll_at = after.next_poll_at;
-        let retired = after.retire;
-        self.writer
-            .call(move |s| s.after_fetch(id, &after, now))
-            .await??;
+        let stats = recorded.stats;
+        let after = recorded
+            .after
+            .expect("record_fetch keeps the plan it was given");
         let outcome = match outcome {
             FeedOutcome::Fetched { items, .. } => {
                 if stats.new + stats.updated > 0 {
-                    tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, next_in_secs = interval.as_secs(), reason = reason.as_str(), "feed stored");
+                    tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, next_in_secs = after.interval.as_secs(), reason = after.reason, "feed stored");
                 } else {
-                    tracing::debug!(feed = %name, items, next_in_secs = interval.as_secs(), reason = reason.as_str(), "nothing new");
+                    tracing::debug!(feed = %name, items, next_in_secs = after.interval.as_secs(), reason = after.reason, "nothing new");
                 }
                 FeedOutcome::Fetched { items, stats }
             }
@@ -575,12 +556,13 @@ impl Refresher {
         Ok(FeedReport {
             name,
             outcome,
-            next_poll_at: Some(next_poll_at),
-            retired,
+            next_poll_at: Some(after.next_poll_at),
+            retired: after.retire,
             retry_after: match sched {
                 schedule::Outcome::Failure { retry_after, .. } => retry_after,
                 schedule::Outcome::Success { .. } => None,
             },
+            state: recorded.state,
         })
     }
 
@@ -652,6 +634,68 @@ impl Refresher {
         tracing::warn!(feed = %feed.name, error = %error, "parse failed");
         let (record, outcome) = failed(Some(status), error, elapsed);
         (record, outcome, None)
+    }
+}
+
+/// What decides a feed's next poll once its fetch is stored (see [`NextPoll::plan`]).
+struct NextPoll {
+    feed: String,
+    policy: schedule::Policy,
+    state: FeedState,
+    /// What the fetch said about the feed, still without the schedule.
+    after: AfterFetch,
+    sched: schedule::Outcome,
+    /// Items in the body, for a fetch that brought one.
+    items: Option<usize>,
+}
+
+impl NextPoll {
+    /// The feed's rhythm, schedule and freshness after a fetch that stored `stats`. Pure.
+    fn plan(self, stats: &ApplyStats, now: chrono::DateTime<Utc>) -> AfterFetch {
+        let Self {
+            feed,
+            policy,
+            state,
+            mut after,
+            mut sched,
+            items,
+        } = self;
+        if let (Some(items), schedule::Outcome::Success { overflow, .. }) = (items, &mut sched) {
+            // Every item new, and at least as many as the feed usually carries: the window
+            // rolled past items between two polls.
+            *overflow = items > 0
+                && stats.new == items
+                && state.last_success_at.is_some()
+                && state.last_item_count.is_some_and(|n| items >= n);
+            after.item_count = Some(items);
+            if *overflow {
+                tracing::warn!(feed = %feed, items, "every item was new and the window was full: items were probably missed; polling sooner");
+            }
+            after.overflow = *overflow;
+        }
+        after.had_new = stats.new > 0;
+        let (interval, reason) = schedule::interval(&policy, sched);
+        // Jitter spreads feeds out, but never below a server's floor or the lower bound.
+        let jittered = schedule::jitter(interval, state.id, state.rounds);
+        let interval = match reason {
+            schedule::Reason::ServerHint | schedule::Reason::RetryAfter => jittered.max(interval),
+            _ => jittered.max(policy.min),
+        };
+        after.interval = interval;
+        after.reason = reason.as_str();
+        after.next_poll_at = now + chrono::Duration::from_std(interval).unwrap_or_default();
+        let last_new = if after.had_new {
+            Some(now)
+        } else {
+            state.last_new_at.or(state.last_success_at)
+        };
+        after.stale = last_new.is_some_and(|t| {
+            schedule::is_stale((now - t).to_std().unwrap_or_default(), state.cadence)
+        });
+        if after.stale && !state.stale {
+            tracing::warn!(feed = %feed, "feed is stale: nothing new for far longer than its usual rhythm");
+        }
+        after
     }
 }
 

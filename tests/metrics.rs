@@ -27,7 +27,7 @@ impl Server {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("aggregator.db");
-        drop(aggregator::store::Store::open(&db).unwrap());
+        drop(aggregator::store::Store::open(&db, Default::default()).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let metrics = Metrics::new();

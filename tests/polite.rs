@@ -331,7 +331,7 @@ fn a_new_configured_url_starts_without_the_old_backoff() {
     let config = setup.config();
     // Loading the new config resets the schedule: the feed is due at once.
     let rows = {
-        let store = aggregator::store::Store::open(&config.database).unwrap();
+        let store = aggregator::store::Store::open(&config.database, Default::default()).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

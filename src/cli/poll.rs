@@ -9,14 +9,11 @@ use super::{CliError, CliResult};
 use crate::alert::dispatch::{Dispatcher, PassStats};
 use crate::config::Config;
 use crate::refresh::{self, FeedOutcome};
-use crate::store::{Store, Writer};
+use crate::store::{Store, StoreOptions, Writer};
 
 pub fn run(config: &Config) -> CliResult {
     let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
-    let mut store = Store::open(&config.database)?;
-    store.set_story_window(config.stories.window);
-    store.set_alert_routes(config.alert_routes());
-    store.set_retention(config.retention.clone());
+    let store = Store::open(&config.database, StoreOptions::from_config(config))?;
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let writer = {
         let _in_runtime = runtime.enter();

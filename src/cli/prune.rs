@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::output;
 use super::{CliError, CliResult, Format, PruneArgs};
 use crate::config::Config;
-use crate::store::Store;
+use crate::store::{Store, StoreOptions};
 
 pub fn run(config: &Config, args: &PruneArgs) -> CliResult {
     if !config.database.exists() {
@@ -20,7 +20,7 @@ pub fn run(config: &Config, args: &PruneArgs) -> CliResult {
     let stats = if args.dry_run {
         crate::store::maintenance::dry_run(&config.database, &config.retention, Utc::now())?
     } else {
-        let mut store = Store::open(&config.database)?;
+        let mut store = Store::open(&config.database, StoreOptions::from_config(config))?;
         let mut stats = store.prune(&config.retention, Utc::now(), false)?;
         if args.vacuum {
             store.vacuum()?;

@@ -9,8 +9,8 @@ use super::output;
 use super::timespec::time_arg;
 use super::{CliError, CliResult, Format, RematchArgs};
 use crate::config::Config;
-use crate::store::Store;
 use crate::store::alerts::RematchOptions;
+use crate::store::{Store, StoreOptions};
 
 pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
     let since = time_arg(&args.since, "--since", Utc::now())?;
@@ -26,8 +26,7 @@ pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
         )));
     }
     let watch = config.watch_set().map_err(|e| CliError::Usage(e.into()))?;
-    let mut store = Store::open(&config.database)?;
-    store.set_alert_routes(config.alert_routes());
+    let mut store = Store::open(&config.database, StoreOptions::from_config(config))?;
     let opts = RematchOptions {
         since: since.timestamp(),
         watchlist: args.watchlist.clone(),

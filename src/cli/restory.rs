@@ -9,7 +9,7 @@ use super::output;
 use super::timespec::time_arg;
 use super::{CliError, CliResult, Format, RestoryArgs};
 use crate::config::Config;
-use crate::store::Store;
+use crate::store::{Store, StoreOptions};
 
 pub fn run(config: &Config, args: &RestoryArgs) -> CliResult {
     let since = time_arg(&args.since, "--since", Utc::now())?;
@@ -19,8 +19,7 @@ pub fn run(config: &Config, args: &RestoryArgs) -> CliResult {
             config.database.display()
         )));
     }
-    let mut store = Store::open(&config.database)?;
-    store.set_story_window(config.stories.window);
+    let mut store = Store::open(&config.database, StoreOptions::from_config(config))?;
     let stats = store.restory(since)?;
     tracing::info!(
         since = %since,

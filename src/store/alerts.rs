@@ -518,7 +518,7 @@ mod tests {
     /// A database with one alert queued for `sinks`.
     fn queued(dir: &Path, sinks: &[&str]) -> PathBuf {
         let db = dir.join("db");
-        let s = Store::open(&db).unwrap();
+        let s = Store::open(&db, Default::default()).unwrap();
         s.conn
             .execute_batch(
                 "INSERT INTO alerts (id, watchlist, story_id, item_id, created_at, payload)

@@ -358,7 +358,7 @@ pub async fn prune_daily(
         let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = cancel.clone();
         let mut job = tokio::task::spawn_blocking(move || {
-            let mut store = super::Store::open(&db)?;
+            let mut store = super::Store::open(&db, super::StoreOptions::default())?;
             prune(
                 &mut store.conn,
                 &db,
@@ -436,7 +436,7 @@ mod tests {
     fn prune_removes_whole_expired_stories_and_keeps_search_consistent() {
         let d = tempfile::tempdir().unwrap();
         let db = d.path().join("db");
-        let mut s = Store::open(&db).unwrap();
+        let mut s = Store::open(&db, Default::default()).unwrap();
         let now = Utc::now();
         let feed = crate::config::FeedConfig {
             name: "f".into(),
@@ -518,7 +518,10 @@ mod tests {
         s.record(id, fetched(vec![dated.clone()]), days(200))
             .unwrap();
         assert_eq!(s.prune(&policy, now, false).unwrap().items, 1);
-        s.set_retention(policy.clone());
+        s.reconfigure(crate::store::StoreOptions {
+            retention: policy.clone(),
+            ..Default::default()
+        });
         assert_eq!(s.record(id, fetched(vec![dated]), now).unwrap().new, 0);
         assert_eq!(count(&s, "SELECT count(*) FROM stories"), 2);
         // A year on, the matched story goes too, and its alert with it.
@@ -533,7 +536,7 @@ mod tests {
     fn backup_refuses_an_existing_target_and_leaves_nothing_on_failure() {
         let d = tempfile::tempdir().unwrap();
         let db = d.path().join("db");
-        drop(super::super::Store::open(&db).unwrap());
+        drop(super::super::Store::open(&db, Default::default()).unwrap());
         let target = d.path().join("copy.db");
         let bytes = backup(&db, &target, false).unwrap();
         assert!(bytes > 0);

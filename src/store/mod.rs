@@ -24,6 +24,7 @@ pub use query::Reader;
 pub use stories::RestoryStats;
 pub use writer::Writer;
 
+use crate::dedup::sketch;
 use alerts::{RematchOptions, RematchStats, Routes};
 use stories::{NewMember, Stories};
 
@@ -154,18 +155,65 @@ impl std::ops::AddAssign for ApplyStats {
     }
 }
 
+/// What the store needs from the configuration, given as one value when it is opened (and
+/// replaced whole when the daemon reloads): there is no setting a caller can forget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreOptions {
+    /// Items further apart than this are never one story.
+    pub story_window: Duration,
+    /// Items dated before what retention keeps are not stored anew.
+    pub retention: crate::config::RetentionConfig,
+    /// Where each watchlist's alerts go (a watchlist without a route raises alerts that are
+    /// only recorded).
+    pub routes: Routes,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            story_window: crate::config::StoriesConfig::default().window,
+            retention: crate::config::RetentionConfig::default(),
+            routes: Routes::new(),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// The options `config` asks for.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let routes = config
+            .watchlists
+            .iter()
+            .map(|w| {
+                (
+                    w.name.clone(),
+                    alerts::AlertRoute {
+                        priority: w.priority,
+                        description: w.description.clone(),
+                        sinks: w.alerts.clone(),
+                    },
+                )
+            })
+            .collect();
+        Self {
+            story_window: config.stories.window,
+            retention: config.retention.clone(),
+            routes,
+        }
+    }
+}
+
 /// The read-write connection, and the story index that only the writer uses.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
     stories: Stories,
-    routes: Routes,
-    retention: crate::config::RetentionConfig,
+    options: StoreOptions,
 }
 
 impl Store {
     /// Opens (creating if needed) the database, sets WAL and runs pending migrations.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
                 path: path.to_path_buf(),
@@ -209,9 +257,8 @@ impl Store {
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
-            stories: Stories::new(crate::config::StoriesConfig::default().window),
-            routes: Routes::new(),
-            retention: crate::config::RetentionConfig::default(),
+            stories: Stories::new(options.story_window),
+            options,
         };
         store.migrate()?;
         Ok(store)
@@ -272,12 +319,18 @@ impl Store {
         Ok(())
     }
 
-    /// Sets the story window (items further apart are never one story); the default is the
-    /// config's default, 72 hours.
-    pub fn set_story_window(&mut self, window: Duration) {
-        if window != self.stories.window() {
-            self.stories = Stories::new(window);
+    /// Replaces the options the store was opened with (a reloaded config), all at once. A new
+    /// story window applies to items stored from now on.
+    pub fn reconfigure(&mut self, options: StoreOptions) {
+        if options.story_window != self.stories.window() {
+            self.stories = Stories::new(options.story_window);
         }
+        self.options = options;
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
     }
 
     /// Applies the retention policy (see [`maintenance`]); with `dry_run`, only counts.
@@ -296,17 +349,6 @@ impl Store {
         maintenance::vacuum(&self.conn).map_err(sqlite_err(&self.path))
     }
 
-    /// Sets the retention policy: items dated before what it keeps are not stored anew.
-    pub fn set_retention(&mut self, policy: crate::config::RetentionConfig) {
-        self.retention = policy;
-    }
-
-    /// Sets where each watchlist's alerts go (a watchlist without a route raises alerts that
-    /// are only recorded).
-    pub fn set_alert_routes(&mut self, routes: Routes) {
-        self.routes = routes;
-    }
-
     /// Re-checks stored items against `watch` (see `aggregator rematch`), in transactions of a
     /// few thousand items.
     pub fn rematch(
@@ -315,8 +357,14 @@ impl Store {
         opts: &RematchOptions,
         now: DateTime<Utc>,
     ) -> Result<RematchStats, StoreError> {
-        alerts::rematch(&mut self.conn, watch, &self.routes, opts, now.timestamp())
-            .map_err(sqlite_err(&self.path))
+        alerts::rematch(
+            &mut self.conn,
+            watch,
+            &self.options.routes,
+            opts,
+            now.timestamp(),
+        )
+        .map_err(sqlite_err(&self.path))
     }
 
     /// The fingerprint of each watchlist as last re-checked (see
@@ -380,54 +428,6 @@ impl Store {
         self.conn
             .prepare_cached(&format!("SELECT {STATE_COLUMNS} FROM feeds WHERE id = ?1"))
             .and_then(|mut stmt| stmt.query_row([id], |r| state_from_row(r, name)).optional())
-            .map_err(sqlite_err(&self.path))
-    }
-
-    /// Keeps what a fetch said about the feed itself and when to poll it next.
-    pub fn after_fetch(
-        &mut self,
-        feed_id: i64,
-        a: &AfterFetch,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let t = now.timestamp();
-        self.conn
-            .prepare_cached(
-                "UPDATE feeds SET
-                    url = coalesce(?2, url),
-                    moved_at = CASE WHEN ?2 IS NULL THEN moved_at ELSE ?13 END,
-                    retired_at = CASE WHEN ?3 THEN ?13 ELSE retired_at END,
-                    cadence_secs = coalesce(?4, cadence_secs),
-                    feed_hint_secs = CASE WHEN ?6 IS NULL THEN feed_hint_secs ELSE ?5 END,
-                    last_item_count = coalesce(?6, last_item_count),
-                    last_new_at = CASE WHEN ?7 THEN ?13 ELSE last_new_at END,
-                    next_poll_at = ?8,
-                    interval_secs = ?9,
-                    interval_reason = ?10,
-                    stale = ?11,
-                    overflow_at = CASE WHEN ?12 THEN ?13 ELSE overflow_at END,
-                    rounds = rounds + 1
-                 WHERE id = ?1 AND url = ?14",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    feed_id,
-                    a.moved_to,
-                    a.retire,
-                    a.cadence.map(|d| d.as_secs() as i64),
-                    a.feed_hint.map(|d| d.as_secs() as i64),
-                    a.item_count.map(|n| n as i64),
-                    a.had_new,
-                    a.next_poll_at.timestamp(),
-                    a.interval.as_secs() as i64,
-                    a.reason,
-                    a.stale,
-                    a.overflow,
-                    t,
-                    a.fetched_url
-                ])
-            })
-            .map(|_| ())
             .map_err(sqlite_err(&self.path))
     }
 
@@ -504,15 +504,30 @@ impl Store {
         Ok(out)
     }
 
-    /// Records one fetch of a feed: its state, and for a new body every item (stored once per
-    /// feed, updated when its content changed, placed in a story) with its watchlist matches.
-    /// One transaction.
+    /// Records one fetch of a feed without planning its next one (see [`Store::record_fetch`]).
     pub fn record(
         &mut self,
         feed_id: i64,
         rec: FetchRecord,
         now: DateTime<Utc>,
     ) -> Result<ApplyStats, StoreError> {
+        self.record_fetch(feed_id, "", rec, now, |_| None)
+            .map(|r| r.stats)
+    }
+
+    /// Records one fetch of feed `feed_id` (named `name`) in one transaction: its result, for a
+    /// new body every item (stored once per feed, updated when its content changed, placed in
+    /// a story, indexed for search) with its watchlist matches and the alerts they raise, and
+    /// the feed's next poll as `plan` decides it from what was stored. A crash leaves all of a
+    /// fetch or none of it. Returns the feed's state as stored afterwards.
+    pub fn record_fetch(
+        &mut self,
+        feed_id: i64,
+        name: &str,
+        rec: FetchRecord,
+        now: DateTime<Utc>,
+        plan: impl FnOnce(&ApplyStats) -> Option<AfterFetch>,
+    ) -> Result<Recorded, StoreError> {
         // Outside a group commit, take the write lock up front: a transaction that read first
         // fails at once, instead of waiting, when another connection (a prune, a re-check, a
         // command) has written meanwhile.
@@ -522,7 +537,7 @@ impl Store {
                 .execute_batch("BEGIN IMMEDIATE")
                 .map_err(sqlite_err(&self.path))?;
         }
-        let mut result = self.record_inner(feed_id, rec, now);
+        let mut result = self.record_inner(feed_id, name, rec, now, plan);
         if lone {
             let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
             if let Err(e) = self.conn.execute_batch(end) {
@@ -540,9 +555,11 @@ impl Store {
     fn record_inner(
         &mut self,
         feed_id: i64,
+        name: &str,
         rec: FetchRecord,
         now: DateTime<Utc>,
-    ) -> Result<ApplyStats, StoreError> {
+        plan: impl FnOnce(&ApplyStats) -> Option<AfterFetch>,
+    ) -> Result<Recorded, StoreError> {
         let err = sqlite_err(&self.path);
         let tx = self.conn.savepoint().map_err(&err)?;
         let t = now.timestamp();
@@ -596,12 +613,22 @@ impl Store {
                 site_link,
                 items,
             } => {
-                let keep = Keep::at(&self.retention, t);
+                let keep = Keep::at(&self.options.retention, t);
+                let mut ids = NewIds::next(&tx).map_err(&err)?;
                 for item in &items {
-                    stats +=
-                        apply_item(&tx, &mut self.stories, &self.routes, keep, feed_id, item, t)
-                            .map_err(&err)?;
+                    stats += apply_item(
+                        &tx,
+                        &mut self.stories,
+                        &self.options.routes,
+                        keep,
+                        feed_id,
+                        item,
+                        t,
+                        &mut ids,
+                    )
+                    .map_err(&err)?;
                 }
+                ids.index_for_search(&tx).map_err(&err)?;
                 tx.prepare_cached(
                     "UPDATE feeds SET last_fetch_at = ?2, last_result = 'ok',
                         last_http_status = ?3, last_error = NULL, last_items_new = ?4,
@@ -629,9 +656,107 @@ impl Store {
                 .map_err(&err)?;
             }
         }
+        let after = plan(&stats);
+        if let Some(a) = &after {
+            apply_after(&tx, feed_id, a, t).map_err(&err)?;
+        }
+        let state = tx
+            .prepare_cached(&format!("SELECT {STATE_COLUMNS} FROM feeds WHERE id = ?1"))
+            .and_then(|mut stmt| {
+                stmt.query_row([feed_id], |r| state_from_row(r, name))
+                    .optional()
+            })
+            .map_err(&err)?;
         tx.commit().map_err(&err)?;
-        Ok(stats)
+        Ok(Recorded {
+            stats,
+            after,
+            state,
+        })
     }
+}
+
+/// What [`Store::record_fetch`] stored.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub stats: ApplyStats,
+    /// The plan for the next poll, as stored.
+    pub after: Option<AfterFetch>,
+    /// The feed's row afterwards (`None` if the feed is gone from the database).
+    pub state: Option<FeedState>,
+}
+
+/// Ids for the items a fetch stores: the writer holds the write lock for the whole fetch, so
+/// the next free row id is known before the insert, and an item is written once, with its
+/// story. New items are then indexed for search in one statement.
+struct NewIds {
+    first: i64,
+    next: i64,
+}
+
+impl NewIds {
+    fn next(conn: &Connection) -> rusqlite::Result<Self> {
+        let next: i64 = conn
+            .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM items")?
+            .query_row([], |r| r.get(0))?;
+        Ok(Self { first: next, next })
+    }
+
+    fn take(&mut self) -> i64 {
+        let id = self.next;
+        self.next += 1;
+        id
+    }
+
+    fn index_for_search(&self, conn: &Connection) -> rusqlite::Result<()> {
+        if self.next > self.first {
+            conn.prepare_cached(
+                "INSERT INTO items_fts (rowid, title, summary)
+                 SELECT id, title, summary FROM items WHERE id >= ?1 AND id < ?2",
+            )?
+            .execute(params![self.first, self.next])?;
+        }
+        Ok(())
+    }
+}
+
+/// Keeps what a fetch said about the feed itself and when to poll it next (unless the feed's
+/// address changed while it was fetched: then the fetch is stale and the row keeps its plan).
+fn apply_after(conn: &Connection, feed_id: i64, a: &AfterFetch, t: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE feeds SET
+            url = coalesce(?2, url),
+            moved_at = CASE WHEN ?2 IS NULL THEN moved_at ELSE ?13 END,
+            retired_at = CASE WHEN ?3 THEN ?13 ELSE retired_at END,
+            cadence_secs = coalesce(?4, cadence_secs),
+            feed_hint_secs = CASE WHEN ?6 IS NULL THEN feed_hint_secs ELSE ?5 END,
+            last_item_count = coalesce(?6, last_item_count),
+            last_new_at = CASE WHEN ?7 THEN ?13 ELSE last_new_at END,
+            next_poll_at = ?8,
+            interval_secs = ?9,
+            interval_reason = ?10,
+            stale = ?11,
+            overflow_at = CASE WHEN ?12 THEN ?13 ELSE overflow_at END,
+            rounds = rounds + 1
+         WHERE id = ?1 AND url = ?14",
+    )?
+    .execute(params![
+        feed_id,
+        a.moved_to,
+        a.retire,
+        a.cadence.map(|d| d.as_secs() as i64),
+        a.feed_hint.map(|d| d.as_secs() as i64),
+        a.item_count.map(|n| n as i64),
+        a.had_new,
+        a.next_poll_at.timestamp(),
+        a.interval.as_secs() as i64,
+        a.reason,
+        a.stale,
+        a.overflow,
+        t,
+        a.fetched_url
+    ])?;
+    Ok(())
 }
 
 /// The columns [`state_from_row`] reads, in its order.
@@ -678,6 +803,7 @@ struct Existing {
     updated: Option<i64>,
     first_seen: i64,
     link: Option<String>,
+    story_id: Option<i64>,
 }
 
 /// Finds the stored item `identity` refers to in this feed: same guid, else same link, else
@@ -690,7 +816,7 @@ fn find_existing(
     macro_rules! select {
         ($where:literal) => {
             concat!(
-                "SELECT id, title, summary, author, categories, published, updated, first_seen, link FROM items WHERE ",
+                "SELECT id, title, summary, author, categories, published, updated, first_seen, link, story_id FROM items WHERE ",
                 $where
             )
         };
@@ -706,6 +832,7 @@ fn find_existing(
             updated: r.get(6)?,
             first_seen: r.get(7)?,
             link: r.get(8)?,
+            story_id: r.get(9)?,
         })
     };
     if let Some(guid) = &id.guid {
@@ -765,97 +892,78 @@ fn apply_item(
     feed_id: i64,
     ready: &ReadyItem,
     now: i64,
+    ids: &mut NewIds,
 ) -> rusqlite::Result<ApplyStats> {
     let it = &ready.item;
     let categories = serde_json::to_string(&it.categories).unwrap_or_else(|_| "[]".into());
     let published = it.published.map(|d| d.timestamp());
     let updated = it.updated.map(|d| d.timestamp());
     let mut stats = ApplyStats::default();
-    // An item dated before what retention keeps is not stored anew: it was pruned, and a feed
-    // that still carries it must not bring it (and its alert) back as new.
-    if let Some(t) = published.or(updated) {
-        let cutoff = if ready.matches.is_empty() {
-            keep.items
-        } else {
-            keep.matched
-        };
-        if t < cutoff && find_existing(tx, feed_id, &ready.identity)?.is_none() {
-            return Ok(stats);
+    let existing = find_existing(tx, feed_id, &ready.identity)?;
+    let (item_id, story_id) = match existing {
+        Some(e) => {
+            let unchanged = e.link == it.link
+                && e.title == it.title
+                && e.summary == it.summary
+                && e.author == it.author
+                && e.categories == categories
+                && e.published == published
+                && e.updated == updated;
+            if unchanged {
+                return Ok(stats);
+            }
+            let sort_ts = published
+                .or(updated)
+                .unwrap_or(e.first_seen)
+                .min(e.first_seen);
+            tx.prepare_cached(
+                "UPDATE items SET title = ?2, summary = ?3, author = ?4, categories = ?5,
+                    published = ?6, updated = ?7, sort_ts = ?8, content_hash = ?9, changed_at = ?10,
+                    link = ?11, sketch = ?12, revisions = revisions + 1
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                e.id,
+                it.title,
+                it.summary,
+                it.author,
+                categories,
+                published,
+                updated,
+                sort_ts,
+                ready.identity.content_hash,
+                now,
+                it.link,
+                sketch::keys_to_bytes(&ready.fingerprint.keys)
+            ])?;
+            tx.prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
+                .execute([e.id])?;
+            stats.updated = 1;
+            let member = member(e.id, feed_id, ready, sort_ts, now);
+            (e.id, stories.revise(tx, &member, e.story_id)?)
         }
-    }
-    // Most items of a poll are new: try the insert first and let the unique indexes (guid or
-    // link, per feed) say whether the item is known, which saves two lookups per new item.
-    // Items with neither key have no unique index to hit, so they are looked up first.
-    let keyed = ready.identity.guid.is_some() || ready.identity.link.is_some();
-    let inserted = if keyed {
-        insert_item(tx, feed_id, ready, &categories, now, true)?
-    } else {
-        None
-    };
-    let (item_id, sort_ts, new) = if let Some((id, sort_ts)) = inserted {
-        (id, sort_ts, true)
-    } else {
-        match find_existing(tx, feed_id, &ready.identity)? {
-            Some(e) => {
-                let unchanged = e.link == it.link
-                    && e.title == it.title
-                    && e.summary == it.summary
-                    && e.author == it.author
-                    && e.categories == categories
-                    && e.published == published
-                    && e.updated == updated;
-                if unchanged {
+        None => {
+            // An item dated before what retention keeps is not stored anew: it was pruned, and
+            // a feed that still carries it must not bring it (and its alert) back as new.
+            if let Some(t) = published.or(updated) {
+                let cutoff = if ready.matches.is_empty() {
+                    keep.items
+                } else {
+                    keep.matched
+                };
+                if t < cutoff {
                     return Ok(stats);
                 }
-                let sort_ts = published
-                    .or(updated)
-                    .unwrap_or(e.first_seen)
-                    .min(e.first_seen);
-                tx.prepare_cached(
-                    "UPDATE items SET title = ?2, summary = ?3, author = ?4, categories = ?5,
-                    published = ?6, updated = ?7, sort_ts = ?8, content_hash = ?9, changed_at = ?10,
-                    link = ?11
-                 WHERE id = ?1",
-                )?
-                .execute(params![
-                    e.id,
-                    it.title,
-                    it.summary,
-                    it.author,
-                    categories,
-                    published,
-                    updated,
-                    sort_ts,
-                    ready.identity.content_hash,
-                    now,
-                    it.link
-                ])?;
-                tx.prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
-                    .execute([e.id])?;
-                stats.updated = 1;
-                (e.id, sort_ts, false)
             }
-            None => {
-                let (id, sort_ts) = insert_item(tx, feed_id, ready, &categories, now, false)?
-                    .expect("a plain INSERT returns its row id");
-                (id, sort_ts, true)
-            }
+            let id = ids.take();
+            let sort_ts = published.or(updated).unwrap_or(now).min(now);
+            let member = member(id, feed_id, ready, sort_ts, now);
+            let story_id = stories.place(tx, &member)?;
+            insert_item(tx, id, feed_id, story_id, ready, &categories, sort_ts, now)?;
+            stories.remember(&member, story_id);
+            stats.new = 1;
+            (id, story_id)
         }
-    };
-    let member = NewMember {
-        item_id,
-        feed_id,
-        link: ready.identity.link.as_deref(),
-        title: &it.title,
-        fingerprint: &ready.fingerprint,
-        at: sort_ts,
-        now,
-    };
-    let story_id = if new {
-        stats.new = 1;
-        stories.assign(tx, &member)?
-    } else {
-        stories.revise(tx, &member)?
     };
     for m in &ready.matches {
         let terms = serde_json::to_string(&m.terms).unwrap_or_else(|_| "[]".into());
@@ -881,55 +989,61 @@ fn apply_item(
     Ok(stats)
 }
 
-/// Inserts `ready` as a new item and returns its id and time; with `or_ignore`, returns `None` instead
-/// when a unique index says the item is already stored.
+fn member<'a>(
+    item_id: i64,
+    feed_id: i64,
+    ready: &'a ReadyItem,
+    at: i64,
+    now: i64,
+) -> NewMember<'a> {
+    NewMember {
+        item_id,
+        feed_id,
+        link: ready.identity.link.as_deref(),
+        title: &ready.item.title,
+        fingerprint: &ready.fingerprint,
+        at,
+        now,
+    }
+}
+
+/// Inserts `ready` as item `id` of story `story_id`.
+#[allow(clippy::too_many_arguments)]
 fn insert_item(
     tx: &Connection,
+    id: i64,
     feed_id: i64,
+    story_id: i64,
     ready: &ReadyItem,
     categories: &str,
+    sort_ts: i64,
     now: i64,
-    or_ignore: bool,
-) -> rusqlite::Result<Option<(i64, i64)>> {
+) -> rusqlite::Result<()> {
     let it = &ready.item;
-    let published = it.published.map(|d| d.timestamp());
-    let updated = it.updated.map(|d| d.timestamp());
-    let sort_ts = published.or(updated).unwrap_or(now).min(now);
-    macro_rules! insert {
-        ($verb:literal) => {
-            concat!(
-                $verb,
-                " INTO items (feed_id, guid, link_key, content_hash, title, summary, author,
-                    categories, published, updated, sort_ts, first_seen, link)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id"
-            )
-        };
-    }
-    let sql = if or_ignore {
-        insert!("INSERT OR IGNORE")
-    } else {
-        insert!("INSERT")
-    };
-    tx.prepare_cached(sql)?
-        .query_row(
-            params![
-                feed_id,
-                ready.identity.guid,
-                ready.identity.link,
-                ready.identity.content_hash,
-                it.title,
-                it.summary,
-                it.author,
-                categories,
-                published,
-                updated,
-                sort_ts,
-                now,
-                it.link
-            ],
-            |r| Ok((r.get(0)?, sort_ts)),
-        )
-        .optional()
+    tx.prepare_cached(
+        "INSERT INTO items (id, feed_id, guid, link_key, content_hash, title, summary, author,
+            categories, published, updated, sort_ts, first_seen, link, story_id, sketch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        id,
+        feed_id,
+        ready.identity.guid,
+        ready.identity.link,
+        ready.identity.content_hash,
+        it.title,
+        it.summary,
+        it.author,
+        categories,
+        it.published.map(|d| d.timestamp()),
+        it.updated.map(|d| d.timestamp()),
+        sort_ts,
+        now,
+        it.link,
+        story_id,
+        sketch::keys_to_bytes(&ready.fingerprint.keys)
+    ])?;
+    Ok(())
 }
 
 fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -1126,15 +1240,18 @@ mod tests {
     #[test]
     fn alerts_are_raised_once_per_story_and_watchlist() {
         let d = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&d.path().join("db")).unwrap();
+        let mut s = Store::open(&d.path().join("db"), Default::default()).unwrap();
         let route = |sinks: &[&str]| alerts::AlertRoute {
             sinks: sinks.iter().map(|x| x.to_string()).collect(),
             ..Default::default()
         };
-        s.set_alert_routes(Routes::from([
-            ("w1".to_string(), route(&["hook", "pager"])),
-            ("w2".to_string(), route(&["hook"])),
-        ]));
+        s.reconfigure(StoreOptions {
+            routes: Routes::from([
+                ("w1".to_string(), route(&["hook", "pager"])),
+                ("w2".to_string(), route(&["hook"])),
+            ]),
+            ..Default::default()
+        });
         let now = Utc::now();
         let st = s
             .sync_feeds(&[feed("a"), feed("b"), feed("c")], now)
@@ -1191,7 +1308,7 @@ mod tests {
     #[test]
     fn identity_rules() {
         let d = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&d.path().join("sub/db.sqlite")).unwrap();
+        let mut s = Store::open(&d.path().join("sub/db.sqlite"), Default::default()).unwrap();
         let now = Utc::now();
         let st = s.sync_feeds(&[feed("a"), feed("b")], now).unwrap();
         let (a, b) = (st[0].id, st[1].id);
@@ -1291,7 +1408,7 @@ mod tests {
     #[test]
     fn matches_are_stored_and_replaced_on_update() {
         let d = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&d.path().join("db")).unwrap();
+        let mut s = Store::open(&d.path().join("db"), Default::default()).unwrap();
         let now = Utc::now();
         let id = s.sync_feeds(&[feed("a")], now).unwrap()[0].id;
         let mut r = ready(Some("g"), None, "Kim Yo-jong statement");
@@ -1313,7 +1430,7 @@ mod tests {
     #[test]
     fn failure_keeps_validators_and_counts_streak() {
         let d = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&d.path().join("db")).unwrap();
+        let mut s = Store::open(&d.path().join("db"), Default::default()).unwrap();
         let now = Utc::now();
         let id = s.sync_feeds(&[feed("a")], now).unwrap()[0].id;
         let v = Validators {
@@ -1369,7 +1486,7 @@ mod tests {
     fn reports_read_while_the_writer_holds_a_transaction() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("db");
-        let mut s = Store::open(&p).unwrap();
+        let mut s = Store::open(&p, Default::default()).unwrap();
         let now = Utc::now();
         let id = s.sync_feeds(&[feed("a")], now).unwrap()[0].id;
         s.record(id, fetched(vec![ready(Some("g1"), None, "committed")]), now)
@@ -1415,7 +1532,7 @@ mod tests {
             )
             .unwrap();
         }
-        let s = Store::open(&p).unwrap();
+        let s = Store::open(&p, Default::default()).unwrap();
         let rows: Vec<(i64, i64, String, i64, i64)> = s
             .conn
             .prepare("SELECT s.id, i.id, s.title, s.updates, s.last_seen FROM stories s JOIN items i ON i.story_id = s.id ORDER BY s.id")
@@ -1444,8 +1561,8 @@ mod tests {
     fn reopening_keeps_schema_version() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("db");
-        drop(Store::open(&p).unwrap());
-        let s = Store::open(&p).unwrap();
+        drop(Store::open(&p, Default::default()).unwrap());
+        let s = Store::open(&p, Default::default()).unwrap();
         let v: i64 = s
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))

@@ -697,7 +697,7 @@ mod tests {
     fn stats_queries_never_scan_a_large_table() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        drop(crate::store::Store::open(&path).unwrap());
+        drop(crate::store::Store::open(&path, Default::default()).unwrap());
         let conn = Connection::open(&path).unwrap();
         for sql in STATS_QUERIES {
             let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();

@@ -117,8 +117,23 @@ impl Stories {
         }))
     }
 
-    /// Places a newly stored item in a story and returns the story's id.
+    /// Places a stored item that has no story (a re-clustered one) in a story and returns the
+    /// story's id.
     pub fn assign(&mut self, conn: &Connection, m: &NewMember<'_>) -> rusqlite::Result<i64> {
+        let story_id = self.place(conn, m)?;
+        conn.prepare_cached("UPDATE items SET story_id = ?2, sketch = ?3 WHERE id = ?1")?
+            .execute(params![
+                m.item_id,
+                story_id,
+                sketch::keys_to_bytes(&m.fingerprint.keys)
+            ])?;
+        self.remember(m, story_id);
+        Ok(story_id)
+    }
+
+    /// Chooses the story of an item about to be stored (joining, merging or starting one) and
+    /// returns its id; the caller stores the item in it and then calls [`Stories::remember`].
+    pub fn place(&mut self, conn: &Connection, m: &NewMember<'_>) -> rusqlite::Result<i64> {
         let keys = m.fingerprint.keys;
         let joined = match self.by_link(conn, m)? {
             Some(story_id) => Some(story_id),
@@ -149,29 +164,22 @@ impl Stories {
                     |r| r.get(0),
                 )?,
         };
-        conn.prepare_cached("UPDATE items SET story_id = ?2, sketch = ?3 WHERE id = ?1")?
-            .execute(params![m.item_id, story_id, sketch::keys_to_bytes(&keys)])?;
-        self.remember(conn, m, story_id)?;
         Ok(story_id)
     }
 
-    /// Makes a stored item findable by its current text: indexed under its keys, its
-    /// fingerprint cached.
-    fn remember(
-        &mut self,
-        conn: &Connection,
-        m: &NewMember<'_>,
-        story_id: i64,
-    ) -> rusqlite::Result<()> {
+    /// Makes a stored item findable by its current text: indexed under its keys (an index not
+    /// loaded yet will read it from its row), its fingerprint cached.
+    pub fn remember(&mut self, m: &NewMember<'_>, story_id: i64) {
         let entry = Entry {
             item_id: m.item_id,
             story_id,
             at: m.at,
         };
-        self.index(conn, m.now)?.insert(entry, m.fingerprint.keys);
+        if let Some(index) = self.index.as_mut() {
+            index.insert(entry, m.fingerprint.keys);
+        }
         self.cache
             .insert(m.item_id, Arc::new(m.fingerprint.clone()));
-        Ok(())
     }
 
     /// The same article link in another feed: the same story, whatever the window, unless the
@@ -326,28 +334,26 @@ impl Stories {
         Ok(false)
     }
 
-    /// Records that a stored item changed in place: the story counts an update and takes the
-    /// new headline; the item stays in its story (membership is stable) and is also findable
-    /// by its new text. Items without a story (never the case after migration 3) get one.
-    pub fn revise(&mut self, conn: &Connection, m: &NewMember<'_>) -> rusqlite::Result<i64> {
-        let story_id: Option<i64> = conn
-            .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
-            .query_row([m.item_id], |r| r.get(0))?;
+    /// Records that a stored item (of story `story_id`) changed in place, its row already
+    /// updated: the story counts an update and takes the new headline; the item stays in its
+    /// story (membership is stable) and is also findable by its new text. Items without a
+    /// story (never the case after migration 3) get one.
+    pub fn revise(
+        &mut self,
+        conn: &Connection,
+        m: &NewMember<'_>,
+        story_id: Option<i64>,
+    ) -> rusqlite::Result<i64> {
         let Some(story_id) = story_id else {
             return self.assign(conn, m);
         };
-        let keys = m.fingerprint.keys;
         conn.prepare_cached(
             "UPDATE stories SET updates = updates + 1, last_seen = ?2, title = ?3,
                 sort_ts = min(sort_ts, ?4)
              WHERE id = ?1",
         )?
         .execute(params![story_id, m.now, m.title, m.at])?;
-        conn.prepare_cached(
-            "UPDATE items SET sketch = ?2, revisions = revisions + 1 WHERE id = ?1",
-        )?
-        .execute(params![m.item_id, sketch::keys_to_bytes(&keys)])?;
-        self.remember(conn, m, story_id)?;
+        self.remember(m, story_id);
         Ok(story_id)
     }
 

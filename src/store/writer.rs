@@ -206,7 +206,7 @@ mod tests {
             .unwrap();
         let writer = {
             let _in_runtime = rt.enter();
-            Writer::spawn(Store::open(&path).unwrap())
+            Writer::spawn(Store::open(&path, Default::default()).unwrap())
         };
         let feeds: Vec<FeedConfig> = (0..50)
             .map(|i| FeedConfig {

@@ -379,7 +379,11 @@ pub fn rss(title: &str, items: &[(Option<&str>, Option<&str>, &str, &str)]) -> S
 pub fn poll(config: &aggregator::config::Config) -> aggregator::refresh::PollSummary {
     use std::sync::Arc;
     let watch = Arc::new(config.watch_set().unwrap());
-    let store = aggregator::store::Store::open(&config.database).unwrap();
+    let store = aggregator::store::Store::open(
+        &config.database,
+        aggregator::store::StoreOptions::from_config(config),
+    )
+    .unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

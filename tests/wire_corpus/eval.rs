@@ -34,8 +34,11 @@ pub struct Report {
 pub fn evaluate(spec: &CorpusSpec, window: Duration) -> Report {
     let corpus = generate(spec);
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut store = Store::open(&dir.path().join("eval.sqlite")).expect("open store");
-    store.set_story_window(window);
+    let options = aggregator::store::StoreOptions {
+        story_window: window,
+        ..Default::default()
+    };
+    let mut store = Store::open(&dir.path().join("eval.sqlite"), options).expect("open store");
     let feeds: Vec<FeedConfig> = super::feeds()
         .iter()
         .map(|name| FeedConfig {
