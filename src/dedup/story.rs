@@ -134,6 +134,23 @@ impl Fingerprint {
         shared(&self.details, &other.details) * 2 < fewer
     }
 
+    /// Compares two fingerprints when they may be the same story ([`same_story`]), `None` when
+    /// they cannot be. Every rule of [`same_story`] needs a shared headline word and details that
+    /// do not conflict: both are checked on the short word lists first, so the many candidates
+    /// that share only a phrase cost no comparison of their bodies.
+    pub fn same_story_similarity(&self, other: &Fingerprint) -> Option<Similarity> {
+        if shared(&self.title, &other.title) == 0 {
+            return None;
+        }
+        let details_shared = shared(&self.details, &other.details);
+        let fewer_details = self.details.len().min(other.details.len());
+        if details_shared * 4 < fewer_details * 3 {
+            return None;
+        }
+        let sim = self.similarity(other);
+        same_story(&sim).then_some(sim)
+    }
+
     /// Compares two fingerprints.
     pub fn similarity(&self, other: &Fingerprint) -> Similarity {
         let (t_shared, t_a, t_b) = (
@@ -610,6 +627,44 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(strip_body(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn the_quick_check_agrees_with_same_story_on_every_pair() {
+        let texts: Vec<(String, String)> = vec![
+            ("N. Korea fires ballistic missile into East Sea: JCS".into(), LEDE.into()),
+            ("(LEAD) N. Korea fires ballistic missile into East Sea: JCS".into(), format!("{LEDE} The launch came days after joint drills.")),
+            ("(2nd LD) N. Korea fires missile, third launch this month".into(), format!("SEOUL, March 26 (Yonhap) -- {LEDE}")),
+            ("N. Korea fires ballistic missile into East Sea: JCS".into(), LEDE.replace("Tuesday", "Friday").replace("third", "fifth")),
+            ("Seoul shares open higher".into(), "Seoul shares opened higher on Monday, with the KOSPI up 0.4 percent to 2,611 points in early trading.".into()),
+            ("Seoul shares open higher".into(), "Seoul shares opened higher on Tuesday, with the KOSPI up 1.2 percent to 2,650 points in early trading.".into()),
+            ("Seoul shares open higher".into(), String::new()),
+            ("[속보] 북한, 동해상으로 탄도미사일 발사".into(), "(서울=연합뉴스) 김철수 기자 = 북한이 26일 오전 동해상으로 탄도미사일을 발사했다고 합동참모본부가 밝혔다.".into()),
+            ("북한, 동해상으로 탄도미사일 발사(종합)".into(), "(서울=연합뉴스) 김철수 기자 = 북한이 26일 오전 동해상으로 탄도미사일을 발사했다고 합동참모본부가 밝혔다. 이달 들어 세 번째다.".into()),
+            ("Finance ministry postpones chip subsidies".into(), "The finance ministry said on Nov. 28 it will postpone semiconductor subsidies worth 2 trillion won until next year.".into()),
+            ("Finance ministry postpones chip subsidies".into(), "Officials met exporters in Busan to discuss shipping rates and port congestion ahead of the holidays.".into()),
+            ("Yonhap News Summary".into(), "The following is the first summary of major stories on Monday.".into()),
+            ("Yonhap News Summary".into(), "The following is the second summary of major stories on Monday.".into()),
+        ];
+        let prints: Vec<Fingerprint> = texts.iter().map(|(t, b)| Fingerprint::new(t, b)).collect();
+        let mut same = 0;
+        for a in &prints {
+            for b in &prints {
+                let full = same_story(&a.similarity(b));
+                assert_eq!(
+                    a.same_story_similarity(b).is_some(),
+                    full,
+                    "{} / {}",
+                    a.headline,
+                    b.headline
+                );
+                same += usize::from(full);
+            }
+        }
+        assert!(
+            same > prints.len(),
+            "the cases include distinct items that are one story"
+        );
     }
 
     fn sim(a: (&str, &str), b: (&str, &str)) -> Similarity {

@@ -211,5 +211,6 @@ UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = fe
     // they must remove the old text).
     r#"
 DROP TRIGGER items_fts_insert;
+INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 16);
 "#,
 ];

@@ -209,6 +209,9 @@ pub struct Store {
     path: PathBuf,
     stories: Stories,
     options: StoreOptions,
+    /// Runs of item ids (`from..until`) stored in the open transaction and not yet in the
+    /// search index (see [`Store::index_for_search`]).
+    unindexed: Vec<(i64, i64)>,
 }
 
 impl Store {
@@ -259,6 +262,7 @@ impl Store {
             path: path.to_path_buf(),
             stories: Stories::new(options.story_window),
             options,
+            unindexed: Vec::new(),
         };
         store.migrate()?;
         Ok(store)
@@ -439,11 +443,39 @@ impl Store {
 
     /// Commits the group opened by [`Store::begin_batch`]; on failure rolls it back.
     pub(crate) fn commit_batch(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("COMMIT").map_err(|e| {
+        let result = self
+            .index_for_search()
+            .and_then(|()| self.conn.execute_batch("COMMIT"));
+        result.map_err(|e| {
             let _ = self.conn.execute_batch("ROLLBACK");
             self.stories.reset();
             sqlite_err(&self.path)(e)
         })
+    }
+
+    /// Adds the items stored in the open transaction to the search index, in one statement
+    /// per run of ids, just before it commits: FTS5 writes its pending terms out at every
+    /// savepoint, so terms added before the last savepoint of a transaction would be written
+    /// once per fetch instead of once per commit.
+    fn index_for_search(&mut self) -> rusqlite::Result<()> {
+        let mut runs = std::mem::take(&mut self.unindexed);
+        runs.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(runs.len());
+        for (from, until) in runs {
+            match merged.last_mut() {
+                Some(last) if from <= last.1 => last.1 = last.1.max(until),
+                _ => merged.push((from, until)),
+            }
+        }
+        for (from, until) in merged {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO items_fts (rowid, title, summary)
+                     SELECT id, title, summary FROM items WHERE id >= ?1 AND id < ?2",
+                )?
+                .execute(params![from, until])?;
+        }
+        Ok(())
     }
 
     /// Copies the write-ahead log into the database file without blocking readers. Called once
@@ -539,8 +571,13 @@ impl Store {
         }
         let mut result = self.record_inner(feed_id, name, rec, now, plan);
         if lone {
-            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            if let Err(e) = self.conn.execute_batch(end) {
+            let end = match &result {
+                Ok(_) => self
+                    .index_for_search()
+                    .and_then(|()| self.conn.execute_batch("COMMIT")),
+                Err(_) => self.conn.execute_batch("ROLLBACK"),
+            };
+            if let Err(e) = end {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 result = Err(sqlite_err(&self.path)(e));
             }
@@ -548,6 +585,9 @@ impl Store {
         if result.is_err() {
             // Rolled back: the story index may name items that are not stored.
             self.stories.reset();
+            if lone {
+                self.unindexed.clear();
+            }
         }
         result
     }
@@ -564,6 +604,7 @@ impl Store {
         let tx = self.conn.savepoint().map_err(&err)?;
         let t = now.timestamp();
         let mut stats = ApplyStats::default();
+        let mut new_run = None;
         match rec {
             FetchRecord::NotModified {
                 http_status,
@@ -628,7 +669,9 @@ impl Store {
                     )
                     .map_err(&err)?;
                 }
-                ids.index_for_search(&tx).map_err(&err)?;
+                if ids.next > ids.first {
+                    new_run = Some((ids.first, ids.next));
+                }
                 tx.prepare_cached(
                     "UPDATE feeds SET last_fetch_at = ?2, last_result = 'ok',
                         last_http_status = ?3, last_error = NULL, last_items_new = ?4,
@@ -668,6 +711,7 @@ impl Store {
             })
             .map_err(&err)?;
         tx.commit().map_err(&err)?;
+        self.unindexed.extend(new_run);
         Ok(Recorded {
             stats,
             after,
@@ -688,7 +732,7 @@ pub struct Recorded {
 
 /// Ids for the items a fetch stores: the writer holds the write lock for the whole fetch, so
 /// the next free row id is known before the insert, and an item is written once, with its
-/// story. New items are then indexed for search in one statement.
+/// story. The run of new ids is then indexed for search before the transaction commits.
 struct NewIds {
     first: i64,
     next: i64,
@@ -706,17 +750,6 @@ impl NewIds {
         let id = self.next;
         self.next += 1;
         id
-    }
-
-    fn index_for_search(&self, conn: &Connection) -> rusqlite::Result<()> {
-        if self.next > self.first {
-            conn.prepare_cached(
-                "INSERT INTO items_fts (rowid, title, summary)
-                 SELECT id, title, summary FROM items WHERE id >= ?1 AND id < ?2",
-            )?
-            .execute(params![self.first, self.next])?;
-        }
-        Ok(())
     }
 }
 

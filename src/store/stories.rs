@@ -240,8 +240,7 @@ impl Stories {
                 let Some(other) = self.fingerprint(conn, id)? else {
                     continue;
                 };
-                let sim = m.fingerprint.similarity(&other);
-                if story::same_story(&sim) {
+                if let Some(sim) = m.fingerprint.same_story_similarity(&other) {
                     let score = story::score(&sim);
                     if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
                         best = Some((score, id, other));
