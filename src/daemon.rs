@@ -166,7 +166,7 @@ pub async fn run(
     let (routing_tx, routing_rx) = watch::channel(config.routing());
     let (atom_tx, atom_rx) = watch::channel(crate::export::atom_files(&config));
     let dispatcher = Dispatcher::new(
-        &config.database,
+        writer.clone(),
         config.routing(),
         &config.defaults.user_agent,
     )?;
@@ -174,6 +174,7 @@ pub async fn run(
     background.spawn(dispatcher.run(alerts_due.clone(), routing_rx, bg_stopped.clone()));
     let (recheck_tx, recheck_rx) = watch::channel((config.clone(), Arc::new(config.watch_set()?)));
     background.spawn(crate::recheck::keep_matches_current(
+        writer.clone(),
         recheck_rx,
         alerts_due.clone(),
         matches_changed.clone(),
@@ -195,6 +196,7 @@ pub async fn run(
     }
     let (retention_tx, retention_rx) = watch::channel(config.retention.clone());
     background.spawn(crate::store::maintenance::prune_daily(
+        writer.clone(),
         config.database.clone(),
         retention_rx,
         bg_stopped.clone(),
@@ -416,6 +418,7 @@ pub async fn run(
     .is_err()
     {
         background.abort_all();
+        while background.join_next().await.is_some() {}
         tracing::warn!("alert deliveries in flight outlived the grace period; they stay queued");
     }
     drop(running);

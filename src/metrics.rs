@@ -58,7 +58,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::store::alerts::{SinkStatus, sink_status};
+use crate::store::outbox::{SinkStatus, sink_status};
 
 /// The content type of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE_OPENMETRICS: &str =

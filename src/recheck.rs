@@ -9,23 +9,24 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Utc;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
 use crate::store::alerts::{RematchOptions, RematchStats};
-use crate::store::{Store, StoreError, StoreOptions};
-use crate::watch::WatchSet;
+use crate::store::{StoreError, Writer};
+use crate::watch::{ItemText, WatchSet};
 
 /// More changed watchlists than this are re-checked in one pass over the items.
 const SEPARATE_PASSES: usize = 3;
 
 /// Re-checks whatever `wanted` (the running config and its compiled watchlists) says changed,
-/// now and whenever it changes, until `stop`. Notifies `alerts_due` when a re-check raised
-/// alerts and `matches_changed` when matches were added or removed.
+/// now and whenever it changes, until `stop`, through the daemon's writer. Notifies
+/// `alerts_due` when a re-check raised alerts and `matches_changed` when matches were added or
+/// removed.
 pub async fn keep_matches_current(
+    writer: Arc<Writer>,
     mut wanted: watch::Receiver<(Config, Arc<WatchSet>)>,
     alerts_due: Arc<Notify>,
     matches_changed: Arc<Notify>,
@@ -33,21 +34,9 @@ pub async fn keep_matches_current(
 ) {
     loop {
         let (config, set) = wanted.borrow_and_update().clone();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = cancel.clone();
-        let mut job = tokio::task::spawn_blocking(move || recheck(&config, &set, flag));
-        let finished = tokio::select! {
-            r = &mut job => Some(r),
-            _ = stop.wait_for(|s| *s) => None,
-        };
-        let Some(result) = finished else {
-            // Stop after the chunk in progress; the rest is caught up at the next start.
-            cancel.store(true, Ordering::Relaxed);
-            let _ = job.await;
-            return;
-        };
-        match result {
-            Ok(Ok(Some(s))) => {
+        // Stops after the chunk in progress; the rest is caught up at the next start.
+        match recheck(&config, set, &writer, Some(stop.clone())).await {
+            Ok(Some(s)) => {
                 tracing::info!(
                     items = s.items,
                     added = s.added,
@@ -63,11 +52,10 @@ pub async fn keep_matches_current(
                     matches_changed.notify_one();
                 }
             }
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => {
+            Ok(None) => {}
+            Err(e) => {
                 tracing::error!(error = %e, "re-checking stored items against changed watchlists failed; will try again at the next reload or start")
             }
-            Err(e) => tracing::error!(error = %e, "re-check task failed"),
         }
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
@@ -76,29 +64,74 @@ pub async fn keep_matches_current(
     }
 }
 
+/// Re-checks stored items against `watch` (see `aggregator rematch`): chunk by chunk, each one
+/// job of `writer` (one transaction), matched by the watch stage inside the job. Between
+/// chunks, a `stop` turned true ends it (`cancelled`); what was re-checked stays committed.
+pub async fn rematch(
+    writer: &Writer,
+    watch: Arc<WatchSet>,
+    opts: &RematchOptions,
+    stop: Option<&watch::Receiver<bool>>,
+) -> Result<RematchStats, StoreError> {
+    let mut total = RematchStats::default();
+    let mut after = 0;
+    loop {
+        if stop.is_some_and(|s| *s.borrow()) {
+            total.cancelled = true;
+            return Ok(total);
+        }
+        let (watch, opts) = (watch.clone(), opts.clone());
+        let step = writer
+            .call(move |s| {
+                s.rematch_chunk(after, &opts, Utc::now().timestamp(), |item| {
+                    watch.match_fields(&ItemText {
+                        title: &item.title,
+                        summary: item.summary.as_deref().unwrap_or_default(),
+                        author: item.author.as_deref().unwrap_or_default(),
+                        feed: &item.feed,
+                        link: item.link.as_deref().unwrap_or_default(),
+                    })
+                })
+            })
+            .await??;
+        let Some(last) = step.last else {
+            return Ok(total);
+        };
+        after = last;
+        let s = step.stats;
+        total.items += s.items;
+        total.added += s.added;
+        total.removed += s.removed;
+        total.changed += s.changed;
+        total.stories_added += s.stories_added;
+        total.stories_removed += s.stories_removed;
+        total.alerts += s.alerts;
+    }
+}
+
 /// Re-checks the watchlists of `config` whose fingerprint differs from the one recorded, and
 /// forgets those no longer configured. `None` when nothing needed it.
-pub fn recheck(
+pub async fn recheck(
     config: &Config,
-    set: &WatchSet,
-    cancel: Arc<AtomicBool>,
+    set: Arc<WatchSet>,
+    writer: &Writer,
+    stop: Option<watch::Receiver<bool>>,
 ) -> Result<Option<RematchStats>, StoreError> {
     if config.rematch.window.is_zero() {
         return Ok(None);
     }
-    let mut store = Store::open(&config.database, StoreOptions::from_config(config))?;
-    let checked = store.watchlist_checks()?;
-    let changed: Vec<(&str, String)> = config
+    let checked = writer.call(|s| s.watchlist_checks()).await??;
+    let changed: Vec<(String, String)> = config
         .watchlists
         .iter()
-        .map(|w| (w.name.as_str(), w.fingerprint()))
-        .filter(|(name, f)| checked.get(*name) != Some(f))
+        .map(|w| (w.name.clone(), w.fingerprint()))
+        .filter(|(name, f)| checked.get(name) != Some(f))
         .collect();
     let configured: HashSet<&str> = config.watchlists.iter().map(|w| w.name.as_str()).collect();
-    let removed: Vec<&str> = checked
+    let removed: Vec<String> = checked
         .keys()
-        .map(String::as_str)
-        .filter(|n| !configured.contains(n))
+        .filter(|n| !configured.contains(n.as_str()))
+        .cloned()
         .collect();
     if changed.is_empty() && removed.is_empty() {
         return Ok(None);
@@ -109,8 +142,8 @@ pub fn recheck(
         .map_or(0, |t| t.timestamp());
     let names: Vec<&str> = changed
         .iter()
-        .map(|(n, _)| *n)
-        .chain(removed.iter().copied())
+        .map(|(n, _)| n.as_str())
+        .chain(removed.iter().map(String::as_str))
         .collect();
     let passes: Vec<Option<String>> = if names.len() > SEPARATE_PASSES {
         vec![None]
@@ -123,9 +156,8 @@ pub fn recheck(
             since,
             watchlist,
             alerts: config.rematch.alerts,
-            cancel: Some(cancel.clone()),
         };
-        let s = store.rematch(set, &opts, Utc::now())?;
+        let s = rematch(writer, set.clone(), &opts, stop.as_ref()).await?;
         total.items = total.items.max(s.items);
         total.added += s.added;
         total.removed += s.removed;
@@ -138,12 +170,17 @@ pub fn recheck(
             return Ok(Some(total));
         }
     }
-    let now = Utc::now();
-    for (name, fingerprint) in &changed {
-        store.record_watchlist_check(name, Some(fingerprint), now)?;
-    }
-    for name in removed {
-        store.record_watchlist_check(name, None, now)?;
-    }
+    writer
+        .call(move |s| {
+            let now = Utc::now();
+            for (name, fingerprint) in &changed {
+                s.record_watchlist_check(name, Some(fingerprint), now)?;
+            }
+            for name in &removed {
+                s.record_watchlist_check(name, None, now)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await??;
     Ok(Some(total))
 }

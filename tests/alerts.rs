@@ -1191,7 +1191,6 @@ fn reload_rechecks_changed_watchlists_without_alerting() {
 fn a_watchlist_changed_while_stopped_is_rechecked_once_at_start() {
     use aggregator::recheck::recheck;
     use std::sync::Arc;
-    use std::sync::atomic::AtomicBool;
 
     let feeds = Server::start();
     feeds.route(
@@ -1212,8 +1211,25 @@ fn a_watchlist_changed_while_stopped_is_rechecked_once_at_start() {
     ok(&setup, &["poll", "--once"]);
     let check = |setup: &Setup| {
         let config = setup.config();
-        let set = config.watch_set().unwrap();
-        recheck(&config, &set, Arc::new(AtomicBool::new(false))).unwrap()
+        let set = Arc::new(config.watch_set().unwrap());
+        // Through a writer, as the daemon runs it.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = aggregator::store::Store::open(
+            &config.database,
+            aggregator::store::StoreOptions::from_config(&config),
+        )
+        .unwrap();
+        let writer = {
+            let _in_runtime = rt.enter();
+            aggregator::store::Writer::spawn(store)
+        };
+        let result = rt.block_on(recheck(&config, set, &writer, None)).unwrap();
+        drop(rt);
+        writer.close();
+        result
     };
     // The first start records every watchlist; nothing changes, so the next one does nothing.
     let first = check(&setup).expect("a first start checks every watchlist");

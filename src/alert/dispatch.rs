@@ -3,8 +3,7 @@
 //! attempts). At least once: a delivery is marked done only after its sink accepted it, so a
 //! crash in between sends it again; never again after it is marked.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -12,8 +11,8 @@ use tokio::task::JoinSet;
 
 use super::deliver::{self, DeliveryError};
 use super::{AlertPayload, RetryPolicy, SinkConfig};
-use crate::store::StoreError;
-use crate::store::alerts::{Delivery, Outbox};
+use crate::store::outbox::Delivery;
+use crate::store::{Store, StoreError, Writer};
 
 /// Deliveries claimed at once (and sent concurrently).
 const BATCH: usize = 8;
@@ -40,16 +39,20 @@ pub struct Routing {
     pub policy: RetryPolicy,
 }
 
-/// Sends due alerts to their sinks.
+/// Sends due alerts to their sinks; the outbox is read and written through the writer.
 pub struct Dispatcher {
-    outbox: Arc<Mutex<Outbox>>,
+    writer: Arc<Writer>,
     client: reqwest::Client,
     routing: Routing,
 }
 
 impl Dispatcher {
-    /// Opens the outbox of the (migrated) database at `db`.
-    pub fn new(db: &Path, routing: Routing, user_agent: &str) -> Result<Self, StoreError> {
+    /// Works through the outbox of the database `writer` owns.
+    pub fn new(
+        writer: Arc<Writer>,
+        routing: Routing,
+        user_agent: &str,
+    ) -> Result<Self, StoreError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         // Webhooks answer directly: a redirect is reported as a failure rather than followed
         // (following would carry the configured secret headers to another address).
@@ -59,7 +62,7 @@ impl Dispatcher {
             .build()
             .map_err(|e| StoreError::Commit(format!("cannot build HTTP client: {e}")))?;
         Ok(Self {
-            outbox: Arc::new(Mutex::new(Outbox::open(db)?)),
+            writer,
             client,
             routing,
         })
@@ -93,7 +96,7 @@ impl Dispatcher {
                 .blocking(move |o| {
                     let names: Vec<&str> = names.iter().map(String::as_str).collect();
                     // Each batch's claim runs from its own start: it must outlast its sends.
-                    o.claim(start, now_ms(), lease, &names, BATCH)
+                    o.claim_deliveries(start, now_ms(), lease, &names, BATCH)
                 })
                 .await?;
             if claimed.is_empty() {
@@ -132,7 +135,9 @@ impl Dispatcher {
                         let permanent = e.permanent();
                         let policy = self.routing.policy;
                         let recorded = self
-                            .blocking(move |o| o.failed(&d, now_ms(), &message, permanent, &policy))
+                            .blocking(move |o| {
+                                o.delivery_failed(&d, now_ms(), &message, permanent, &policy)
+                            })
                             .await?;
                         match recorded {
                             None => {
@@ -176,7 +181,7 @@ impl Dispatcher {
             let next = self
                 .blocking(move |o| {
                     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                    o.next_due(&names)
+                    o.next_delivery_due(&names)
                 })
                 .await
                 .ok()
@@ -197,17 +202,12 @@ impl Dispatcher {
         }
     }
 
+    /// Runs `f` as a job of the writer.
     async fn blocking<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Outbox) -> Result<R, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
-        let outbox = self.outbox.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut o = outbox.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut o)
-        })
-        .await
-        .map_err(|e| StoreError::Commit(format!("outbox task failed: {e}")))?
+        self.writer.call(f).await?
     }
 }
 

@@ -75,15 +75,24 @@ pub fn run(config: &Config) -> CliResult {
 /// Attempts every alert delivery that is due, once (see [`Dispatcher::pass`]).
 pub fn deliver_due(config: &Config) -> Result<PassStats, CliError> {
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
+    let store = Store::open(&config.database, StoreOptions::from_config(config))?;
+    let writer = {
+        let _in_runtime = runtime.enter();
+        Arc::new(Writer::spawn(store))
+    };
     let stats = runtime.block_on(async {
         let d = Dispatcher::new(
-            &config.database,
+            writer.clone(),
             config.routing(),
             &config.defaults.user_agent,
         )?;
         d.pass().await
-    })?;
-    Ok(stats)
+    });
+    drop(runtime);
+    if let Ok(w) = Arc::try_unwrap(writer) {
+        w.close();
+    }
+    Ok(stats?)
 }
 
 /// One line per paused host: `skipped: 3 feeds of wire.example (Retry-After until 14:05)`, the

@@ -2,6 +2,9 @@
 //! against the current watchlists, adding and removing matches (and the stories' watchlists).
 
 use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Context;
 
 use chrono::Utc;
 
@@ -10,7 +13,7 @@ use super::timespec::time_arg;
 use super::{CliError, CliResult, Format, RematchArgs};
 use crate::config::Config;
 use crate::store::alerts::RematchOptions;
-use crate::store::{Store, StoreOptions};
+use crate::store::{Store, StoreOptions, Writer};
 
 pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
     let since = time_arg(&args.since, "--since", Utc::now())?;
@@ -25,16 +28,22 @@ pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
             config.database.display()
         )));
     }
-    let watch = config.watch_set().map_err(|e| CliError::Usage(e.into()))?;
-    let mut store = Store::open(&config.database, StoreOptions::from_config(config))?;
+    let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
+    let store = Store::open(&config.database, StoreOptions::from_config(config))?;
     let opts = RematchOptions {
         since: since.timestamp(),
         watchlist: args.watchlist.clone(),
         alerts: args.alert,
-        cancel: None,
     };
-    let stats = store.rematch(&watch, &opts, Utc::now())?;
-    drop(store);
+    let runtime = crate::refresh::runtime().context("cannot start the async runtime")?;
+    let writer = {
+        let _in_runtime = runtime.enter();
+        Writer::spawn(store)
+    };
+    let stats = runtime.block_on(crate::recheck::rematch(&writer, watch, &opts, None));
+    drop(runtime);
+    writer.close();
+    let stats = stats?;
     let delivered = if stats.alerts > 0 {
         Some(super::poll::deliver_due(config)?)
     } else {

@@ -60,81 +60,213 @@ fn expired(
     .collect()
 }
 
-/// Applies the retention policy through `conn` (the writer's or one of its own), in
-/// transactions of [`CHUNK`] stories, then gives free pages back to the file system when the
-/// database uses incremental vacuum.
-pub(super) fn prune(
-    conn: &mut Connection,
-    path: &Path,
+/// Counts a dry run: what [`prune`] would delete now.
+fn count_expired(
+    conn: &Connection,
     policy: &RetentionConfig,
     now: DateTime<Utc>,
-    dry_run: bool,
-    cancel: Option<&std::sync::atomic::AtomicBool>,
-) -> rusqlite::Result<PruneStats> {
-    let mut stats = PruneStats {
-        dry_run,
-        bytes_before: file_bytes(path),
-        ..Default::default()
-    };
-    if dry_run {
-        let ids = expired(conn, policy, now, i64::MAX)?;
-        stats.stories = ids.len();
-        let mut count = conn.prepare_cached("SELECT count(*) FROM items WHERE story_id = ?1")?;
-        for id in &ids {
-            stats.items += count.query_row([id], |r| r.get::<_, i64>(0))? as usize;
-        }
-        stats.bytes_after = stats.bytes_before;
-        return Ok(stats);
+) -> rusqlite::Result<(usize, usize)> {
+    let ids = expired(conn, policy, now, i64::MAX)?;
+    let mut items = 0;
+    let mut count = conn.prepare_cached("SELECT count(*) FROM items WHERE story_id = ?1")?;
+    for id in &ids {
+        items += count.query_row([id], |r| r.get::<_, i64>(0))? as usize;
     }
-    loop {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let ids = expired(&tx, policy, now, CHUNK)?;
-        // A shutdown stops between chunks; the rest waits for the next prune.
-        if ids.is_empty() || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
-            break;
+    Ok((ids.len(), items))
+}
+
+/// Deletes up to [`CHUNK`] expired stories with their items (matches and story matches follow
+/// through foreign keys, the search index through its trigger) and recounts the feeds they
+/// touched. Returns the stories and items deleted.
+fn prune_chunk(
+    tx: &Connection,
+    policy: &RetentionConfig,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<(usize, usize)> {
+    let ids = expired(tx, policy, now, CHUNK)?;
+    let (mut stories, mut items) = (0, 0);
+    let mut feeds = std::collections::BTreeSet::new();
+    for id in &ids {
+        let mut members =
+            tx.prepare_cached("SELECT DISTINCT feed_id FROM items WHERE story_id = ?1")?;
+        for feed in members.query_map([id], |r| r.get::<_, i64>(0))? {
+            feeds.insert(feed?);
         }
-        let mut feeds = std::collections::BTreeSet::new();
-        for id in &ids {
-            let mut members =
-                tx.prepare_cached("SELECT DISTINCT feed_id FROM items WHERE story_id = ?1")?;
-            for feed in members.query_map([id], |r| r.get::<_, i64>(0))? {
-                feeds.insert(feed?);
-            }
-            stats.items += tx
-                .prepare_cached("DELETE FROM items WHERE story_id = ?1")?
-                .execute([id])?;
-            stats.stories += tx
-                .prepare_cached("DELETE FROM stories WHERE id = ?1")?
-                .execute([id])?;
-        }
-        for feed in feeds {
-            tx.prepare_cached(RECOUNT_FEED)?.execute([feed])?;
-        }
-        tx.commit()?;
+        items += tx
+            .prepare_cached("DELETE FROM items WHERE story_id = ?1")?
+            .execute([id])?;
+        stories += tx
+            .prepare_cached("DELETE FROM stories WHERE id = ?1")?
+            .execute([id])?;
     }
-    if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
-        stats.bytes_after = file_bytes(path);
-        return Ok(stats);
+    for feed in feeds {
+        tx.prepare_cached(RECOUNT_FEED)?.execute([feed])?;
     }
-    // Alerts outlive their items only while a delivery is still pending.
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    Ok((stories, items))
+}
+
+/// Alerts outlive their items only while a delivery is still pending.
+fn prune_alerts(tx: &Connection) -> rusqlite::Result<usize> {
     tx.execute(
         "DELETE FROM outbox WHERE state <> 'pending' AND alert_id IN (
             SELECT a.id FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = a.item_id))",
         [],
     )?;
-    stats.alerts = tx.execute(
+    tx.execute(
         "DELETE FROM alerts WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = alerts.item_id)
            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.alert_id = alerts.id)",
         [],
-    )?;
-    tx.commit()?;
-    if stats.items > 0 {
-        compact_search_index(conn)?;
+    )
+}
+
+/// One step of a prune, each a job of the writer (its own transaction, so a large prune never
+/// holds the write lock, or the writer, for long). [`prune`] and [`prune_daily`] run the same
+/// steps in the same order: chunks until none is left, the alerts, merges of the search index,
+/// then space given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PruneStep {
+    /// Stories (with their items) deleted in one transaction.
+    Chunk,
+    /// Alerts whose items are gone and whose deliveries are finished.
+    Alerts,
+    /// One merge of the search index (see [`compact_search_index`]).
+    Merge,
+    /// Free pages given back to the file system, and the log truncated.
+    GiveBack,
+}
+
+/// What one [`PruneStep`] did: counts, and whether the same step has more to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepDone {
+    pub stories: usize,
+    pub items: usize,
+    pub alerts: usize,
+    pub more: bool,
+}
+
+impl super::Store {
+    /// Runs one step of a prune under `policy` (see [`PruneStep`]).
+    pub fn prune_step(
+        &mut self,
+        step: PruneStep,
+        policy: &RetentionConfig,
+        now: DateTime<Utc>,
+    ) -> Result<StepDone, StoreError> {
+        match step {
+            PruneStep::Chunk => self.write(|s| {
+                let (stories, items) =
+                    prune_chunk(&s.conn, policy, now).map_err(sqlite_err(&s.path))?;
+                Ok(StepDone {
+                    stories,
+                    items,
+                    more: stories > 0,
+                    ..StepDone::default()
+                })
+            }),
+            PruneStep::Alerts => self.write(|s| {
+                let alerts = prune_alerts(&s.conn).map_err(sqlite_err(&s.path))?;
+                Ok(StepDone {
+                    alerts,
+                    ..StepDone::default()
+                })
+            }),
+            PruneStep::Merge => self.write(|s| {
+                let more = merge_search_index(&s.conn).map_err(sqlite_err(&s.path))?;
+                Ok(StepDone {
+                    more,
+                    ..StepDone::default()
+                })
+            }),
+            // Outside a transaction: the truncating checkpoint needs none to be open.
+            PruneStep::GiveBack => give_back(&self.conn)
+                .map(|()| StepDone::default())
+                .map_err(sqlite_err(&self.path)),
+        }
     }
-    give_back(conn)?;
+}
+
+/// Applies the retention policy to `store`, step by step (see [`PruneStep`]); with `dry_run`,
+/// only counts (nothing is written). `run` runs one step: directly on a store a command owns,
+/// or as a job of the daemon's writer ([`prune_daily`]). Stops between steps when `stopped`
+/// says so.
+async fn run_prune<F, Fut>(
+    mut run: F,
+    path: &Path,
+    stopped: impl Fn() -> bool,
+) -> Result<PruneStats, StoreError>
+where
+    F: FnMut(PruneStep) -> Fut,
+    Fut: Future<Output = Result<StepDone, StoreError>>,
+{
+    let mut stats = PruneStats {
+        bytes_before: file_bytes(path),
+        ..Default::default()
+    };
+    loop {
+        // A shutdown stops between chunks; the rest waits for the next prune.
+        if stopped() {
+            stats.bytes_after = file_bytes(path);
+            return Ok(stats);
+        }
+        let done = run(PruneStep::Chunk).await?;
+        stats.stories += done.stories;
+        stats.items += done.items;
+        if !done.more {
+            break;
+        }
+    }
+    stats.alerts = run(PruneStep::Alerts).await?.alerts;
+    if stats.items > 0 {
+        for _ in 0..MERGE_STEPS {
+            if stopped() || !run(PruneStep::Merge).await?.more {
+                break;
+            }
+        }
+    }
+    run(PruneStep::GiveBack).await?;
     stats.bytes_after = file_bytes(path);
     Ok(stats)
+}
+
+/// Applies the retention policy to a store this process owns (`aggregator prune`); with
+/// `dry_run`, only counts.
+pub(super) fn prune(
+    store: &mut super::Store,
+    policy: &RetentionConfig,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<PruneStats, StoreError> {
+    if dry_run {
+        let (stories, items) =
+            count_expired(&store.conn, policy, now).map_err(sqlite_err(&store.path))?;
+        let bytes = file_bytes(&store.path);
+        return Ok(PruneStats {
+            dry_run,
+            stories,
+            items,
+            bytes_before: bytes,
+            bytes_after: bytes,
+            ..Default::default()
+        });
+    }
+    let path = store.path.clone();
+    let cell = std::cell::RefCell::new(store);
+    let run = |step| {
+        let result = cell.borrow_mut().prune_step(step, policy, now);
+        std::future::ready(result)
+    };
+    futures_now(run_prune(run, &path, || false))
+}
+
+/// Drives a future whose every await is ready at once (the steps of a prune on a store this
+/// thread owns) to its end.
+fn futures_now<T>(fut: impl Future<Output = T>) -> T {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => unreachable!("every step of a local prune is ready at once"),
+    }
 }
 
 /// Most merge steps after a prune, each its own short transaction.
@@ -144,20 +276,15 @@ const MERGE_STEPS: usize = 200;
 /// as a new entry, so without merging, pruning makes the index grow. Incremental merges (500
 /// pages a step; negative: segments merge even below FTS5's automerge threshold) keep each
 /// write short, unlike one `optimize`. Measured on 1M items, pruning 100,000: the index went
-/// from 205 to 184 MB (to 213 MB without the merges).
-fn compact_search_index(conn: &Connection) -> rusqlite::Result<()> {
-    for _ in 0..MERGE_STEPS {
-        let before = conn.total_changes();
-        conn.execute(
-            "INSERT INTO items_fts (items_fts, rank) VALUES ('merge', -500)",
-            [],
-        )?;
-        // FTS5 says a merge step did work by changing the count by 2 or more.
-        if conn.total_changes() - before < 2 {
-            break;
-        }
-    }
-    Ok(())
+/// from 205 to 184 MB (to 213 MB without the merges). One step; returns whether it did work.
+fn merge_search_index(conn: &Connection) -> rusqlite::Result<bool> {
+    let before = conn.total_changes();
+    conn.execute(
+        "INSERT INTO items_fts (items_fts, rank) VALUES ('merge', -500)",
+        [],
+    )?;
+    // FTS5 says a merge step did work by changing the count by 2 or more.
+    Ok(conn.total_changes() - before >= 2)
 }
 
 /// What a prune would delete, read through a read-only connection (nothing is written, not
@@ -167,8 +294,17 @@ pub fn dry_run(
     policy: &RetentionConfig,
     now: DateTime<Utc>,
 ) -> Result<PruneStats, StoreError> {
-    let mut conn = super::open_read_only(db)?;
-    prune(&mut conn, db, policy, now, true, None).map_err(sqlite_err(db))
+    let conn = super::open_read_only(db)?;
+    let (stories, items) = count_expired(&conn, policy, now).map_err(sqlite_err(db))?;
+    let bytes = file_bytes(db);
+    Ok(PruneStats {
+        dry_run: true,
+        stories,
+        items,
+        bytes_before: bytes,
+        bytes_after: bytes,
+        ..Default::default()
+    })
 }
 
 /// Returns free pages to the file system: incremental vacuum when the database was created
@@ -340,10 +476,11 @@ fn copy(src: Connection, db: &Path, to: &Path, target: &Path) -> Result<u64, Bac
 pub const PRUNE_EVERY: Duration = Duration::from_secs(86400);
 pub const PRUNE_FIRST_AFTER: Duration = Duration::from_secs(60);
 
-/// Prunes the database at `db` under the policy `policy` sends, a minute after start and then
-/// daily, until `stop`; on a connection of its own, in short transactions beside the writer.
+/// Prunes the database `writer` owns under the policy `policy` sends, a minute after start and
+/// then daily, until `stop`: each step a job of the writer, so fetches are stored between them.
 pub async fn prune_daily(
-    db: PathBuf,
+    writer: std::sync::Arc<super::Writer>,
+    path: PathBuf,
     policy: tokio::sync::watch::Receiver<RetentionConfig>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -354,32 +491,19 @@ pub async fn prune_daily(
             () = tokio::time::sleep(wait) => {}
         }
         wait = PRUNE_EVERY;
-        let (db, policy) = (db.clone(), policy.borrow().clone());
-        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = cancel.clone();
-        let mut job = tokio::task::spawn_blocking(move || {
-            let mut store = super::Store::open(&db, super::StoreOptions::default())?;
-            prune(
-                &mut store.conn,
-                &db,
-                &policy,
-                Utc::now(),
-                false,
-                Some(&flag),
-            )
-            .map_err(sqlite_err(&db))
-        });
-        let finished = tokio::select! {
-            r = &mut job => Some(r),
-            _ = stop.wait_for(|s| *s) => None,
+        let policy = policy.borrow().clone();
+        let now = Utc::now();
+        let run = |step| {
+            let (writer, policy) = (writer.clone(), policy.clone());
+            async move {
+                writer
+                    .call(move |s| s.prune_step(step, &policy, now))
+                    .await?
+            }
         };
-        let Some(result) = finished else {
-            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-            let _ = job.await;
-            return;
-        };
+        let result = run_prune(run, &path, || *stop.borrow()).await;
         match result {
-            Ok(Ok(s)) if s.stories > 0 => tracing::info!(
+            Ok(s) if s.stories > 0 => tracing::info!(
                 stories = s.stories,
                 items = s.items,
                 alerts = s.alerts,
@@ -387,9 +511,8 @@ pub async fn prune_daily(
                 bytes_after = s.bytes_after,
                 "pruned by the retention policy"
             ),
-            Ok(Ok(_)) => tracing::debug!("nothing to prune"),
-            Ok(Err(e)) => tracing::error!(error = %e, "pruning failed; will try again tomorrow"),
-            Err(e) => tracing::error!(error = %e, "prune task failed"),
+            Ok(_) => tracing::debug!("nothing to prune"),
+            Err(e) => tracing::error!(error = %e, "pruning failed; will try again tomorrow"),
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod maintenance;
 mod migrations;
+pub mod outbox;
 pub mod query;
 pub mod search;
 mod stories;
@@ -25,7 +26,7 @@ pub use stories::RestoryStats;
 pub use writer::Writer;
 
 use crate::dedup::sketch;
-use alerts::{RematchOptions, RematchStats, Routes};
+use alerts::Routes;
 use stories::{NewMember, Stories};
 
 /// Storage failures; messages name the database file.
@@ -344,31 +345,12 @@ impl Store {
         now: DateTime<Utc>,
         dry_run: bool,
     ) -> Result<maintenance::PruneStats, StoreError> {
-        maintenance::prune(&mut self.conn, &self.path, policy, now, dry_run, None)
-            .map_err(sqlite_err(&self.path))
+        maintenance::prune(self, policy, now, dry_run)
     }
 
     /// Rewrites the whole database file (VACUUM), switching it to incremental vacuum.
     pub fn vacuum(&mut self) -> Result<(), StoreError> {
         maintenance::vacuum(&self.conn).map_err(sqlite_err(&self.path))
-    }
-
-    /// Re-checks stored items against `watch` (see `aggregator rematch`), in transactions of a
-    /// few thousand items.
-    pub fn rematch(
-        &mut self,
-        watch: &crate::watch::WatchSet,
-        opts: &RematchOptions,
-        now: DateTime<Utc>,
-    ) -> Result<RematchStats, StoreError> {
-        alerts::rematch(
-            &mut self.conn,
-            watch,
-            &self.options.routes,
-            opts,
-            now.timestamp(),
-        )
-        .map_err(sqlite_err(&self.path))
     }
 
     /// The fingerprint of each watchlist as last re-checked (see
@@ -393,17 +375,19 @@ impl Store {
         fingerprint: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let result = match fingerprint {
-            Some(f) => self.conn.execute(
-                "INSERT OR REPLACE INTO watchlist_checks (name, fingerprint, checked_at)
-                 VALUES (?1, ?2, ?3)",
-                params![name, f, now.timestamp()],
-            ),
-            None => self
-                .conn
-                .execute("DELETE FROM watchlist_checks WHERE name = ?1", [name]),
-        };
-        result.map(|_| ()).map_err(sqlite_err(&self.path))
+        self.write(|s| {
+            let result = match fingerprint {
+                Some(f) => s.conn.execute(
+                    "INSERT OR REPLACE INTO watchlist_checks (name, fingerprint, checked_at)
+                     VALUES (?1, ?2, ?3)",
+                    params![name, f, now.timestamp()],
+                ),
+                None => s
+                    .conn
+                    .execute("DELETE FROM watchlist_checks WHERE name = ?1", [name]),
+            };
+            result.map(|_| ()).map_err(sqlite_err(&s.path))
+        })
     }
 
     /// Items in the story index and its heap bytes, once it is loaded (benchmarks report it).
@@ -414,17 +398,11 @@ impl Store {
     /// Re-clusters the items from `since` on into stories under the current rules (see
     /// `aggregator restory`). One transaction.
     pub fn restory(&mut self, since: DateTime<Utc>) -> Result<RestoryStats, StoreError> {
-        let err = sqlite_err(&self.path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(&err)?;
-        let result = self.stories.restory(&tx, since.timestamp());
-        let result = result.and_then(|stats| tx.commit().map(|()| stats));
-        if result.is_err() {
-            self.stories.reset();
-        }
-        result.map_err(err)
+        self.write(|s| {
+            s.stories
+                .restory(&s.conn, since.timestamp())
+                .map_err(sqlite_err(&s.path))
+        })
     }
 
     /// The stored state of one feed (as [`Store::sync_feeds`] returns it), without writing.
@@ -499,8 +477,16 @@ impl Store {
         feeds: &[FeedConfig],
         now: DateTime<Utc>,
     ) -> Result<Vec<FeedState>, StoreError> {
+        self.write(|s| s.sync_feeds_inner(feeds, now))
+    }
+
+    fn sync_feeds_inner(
+        &mut self,
+        feeds: &[FeedConfig],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FeedState>, StoreError> {
         let err = sqlite_err(&self.path);
-        let tx = self.conn.savepoint().map_err(&err)?;
+        let tx = &self.conn;
         let mut out = Vec::with_capacity(feeds.len());
         {
             // A changed configured URL starts over: new address, no validators, not retired.
@@ -532,7 +518,6 @@ impl Store {
                 out.push(state);
             }
         }
-        tx.commit().map_err(&err)?;
         Ok(out)
     }
 
@@ -560,16 +545,36 @@ impl Store {
         now: DateTime<Utc>,
         plan: impl FnOnce(&ApplyStats) -> Option<AfterFetch>,
     ) -> Result<Recorded, StoreError> {
-        // Outside a group commit, take the write lock up front: a transaction that read first
-        // fails at once, instead of waiting, when another connection (a prune, a re-check, a
-        // command) has written meanwhile.
+        self.write(|s| s.record_inner(feed_id, name, rec, now, plan))
+    }
+
+    /// Runs one job's writes atomically: in a savepoint of the writer's group transaction (so a
+    /// failing job rolls back only its own writes), or, outside a group, in a transaction of
+    /// its own that takes the write lock up front (a transaction that read first would fail at
+    /// once, instead of waiting, when another process has written meanwhile). Every write of
+    /// the store goes through here.
+    pub(crate) fn write<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let path = self.path.clone();
+        let err = sqlite_err(&path);
         let lone = self.conn.is_autocommit();
         if lone {
-            self.conn
-                .execute_batch("BEGIN IMMEDIATE")
-                .map_err(sqlite_err(&self.path))?;
+            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(&err)?;
         }
-        let mut result = self.record_inner(feed_id, name, rec, now, plan);
+        let mut result = self
+            .conn
+            .execute_batch("SAVEPOINT job")
+            .map_err(&err)
+            .and_then(|()| f(self));
+        let end = match &result {
+            Ok(_) => self.conn.execute_batch("RELEASE job"),
+            Err(_) => self.conn.execute_batch("ROLLBACK TO job; RELEASE job"),
+        };
+        if let (Err(e), Ok(_)) = (end, &result) {
+            result = Err(err(e));
+        }
         if lone {
             let end = match &result {
                 Ok(_) => self
@@ -579,7 +584,7 @@ impl Store {
             };
             if let Err(e) = end {
                 let _ = self.conn.execute_batch("ROLLBACK");
-                result = Err(sqlite_err(&self.path)(e));
+                result = Err(err(e));
             }
         }
         if result.is_err() {
@@ -601,7 +606,7 @@ impl Store {
         plan: impl FnOnce(&ApplyStats) -> Option<AfterFetch>,
     ) -> Result<Recorded, StoreError> {
         let err = sqlite_err(&self.path);
-        let tx = self.conn.savepoint().map_err(&err)?;
+        let tx = &self.conn;
         let t = now.timestamp();
         let mut stats = ApplyStats::default();
         let mut new_run = None;
@@ -655,10 +660,10 @@ impl Store {
                 items,
             } => {
                 let keep = Keep::at(&self.options.retention, t);
-                let mut ids = NewIds::next(&tx).map_err(&err)?;
+                let mut ids = NewIds::next(tx).map_err(&err)?;
                 for item in &items {
                     stats += apply_item(
-                        &tx,
+                        tx,
                         &mut self.stories,
                         &self.options.routes,
                         keep,
@@ -701,7 +706,7 @@ impl Store {
         }
         let after = plan(&stats);
         if let Some(a) = &after {
-            apply_after(&tx, feed_id, a, t).map_err(&err)?;
+            apply_after(tx, feed_id, a, t).map_err(&err)?;
         }
         let state = tx
             .prepare_cached(&format!("SELECT {STATE_COLUMNS} FROM feeds WHERE id = ?1"))
@@ -710,7 +715,6 @@ impl Store {
                     .optional()
             })
             .map_err(&err)?;
-        tx.commit().map_err(&err)?;
         self.unindexed.extend(new_run);
         Ok(Recorded {
             stats,

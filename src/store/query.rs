@@ -267,9 +267,9 @@ impl Reader {
 
     /// Alert delivery state per sink (empty before any alert was queued, and for a database
     /// that does not exist yet).
-    pub fn sinks_at(path: &Path) -> Result<Vec<super::alerts::SinkStatus>, StoreError> {
+    pub fn sinks_at(path: &Path) -> Result<Vec<super::outbox::SinkStatus>, StoreError> {
         match Self::open(path) {
-            Ok(r) => super::alerts::sink_status(&r.conn).map_err(sqlite_err(&r.path)),
+            Ok(r) => super::outbox::sink_status(&r.conn).map_err(sqlite_err(&r.path)),
             Err(StoreError::Missing { .. }) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
