@@ -3,7 +3,9 @@
 //!   guid, else the same canonical link, else (for items with neither) the same content hash.
 //! - [`story`]: whether two items are the same wire story (republished, reissued, re-headlined).
 //! - [`sketch`]: band keys and an in-memory index that find the items worth comparing.
+//! - [`cluster`]: the decision, from the candidates found: join a story, merge, or start one.
 
+pub mod cluster;
 pub mod sketch;
 pub mod story;
 

@@ -75,7 +75,7 @@ impl Fingerprint {
     /// Like [`Fingerprint::new`], with title and summary already [`fold`]ed.
     pub fn from_folded(title: &str, summary: &str) -> Self {
         let mut f = Self::compared(title, summary);
-        f.keys = super::sketch::band_keys(&f);
+        f.keys = super::sketch::band_keys(&f.body, &f.title, &f.headline);
         f
     }
 
@@ -665,6 +665,24 @@ mod tests {
             same > prints.len(),
             "the cases include distinct items that are one story"
         );
+    }
+
+    #[test]
+    fn near_duplicates_share_sketch_keys_and_unrelated_items_do_not() {
+        use super::super::sketch::{KEYS, Keys};
+        let fp_keys = |t: &str, b: &str| Fingerprint::new(t, b).keys;
+        let a = fp_keys("N. Korea fires missile: JCS", LEDE);
+        let b = fp_keys(
+            "North Korea fires missile | The Korea Herald",
+            &format!("SEOUL, March 26 (Yonhap) -- {LEDE} (END)"),
+        );
+        let c = fp_keys(
+            "BTS to hold concert in Busan",
+            "The K-pop group will perform at the Busan Asiad stadium in October, its agency said.",
+        );
+        let shared = |x: &Keys, y: &Keys| x.iter().zip(y).filter(|(p, q)| p == q).count();
+        assert!(shared(&a, &b) >= KEYS / 2, "{}", shared(&a, &b));
+        assert_eq!(shared(&a, &c), 0);
     }
 
     fn sim(a: (&str, &str), b: (&str, &str)) -> Similarity {

@@ -1,6 +1,7 @@
 //! Story assignment, run by the writer inside the transaction that stores an item: probe the
-//! sketch index for candidates, compare fingerprints, join the best matching story or start
-//! one, and keep each story's summary columns (first source, outlets, updates, latest
+//! sketch index for candidates, read what the decision needs, apply what
+//! [`crate::dedup::cluster`] decides (join, merge, or a new story), and keep each story's
+//! summary columns (first source, outlets, updates, latest
 //! headline) current. Also re-clusters a time range (`restory`).
 //!
 //! The index ([`SketchIndex`]) lives in memory and is loaded from the items' stored keys on
@@ -14,16 +15,12 @@ use std::time::Duration;
 use hashlink::LruCache;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::dedup::cluster;
 use crate::dedup::sketch::{self, Entry, SketchIndex};
-use crate::dedup::story::{self, Fingerprint, Similarity};
+use crate::dedup::story::Fingerprint;
 
 /// Fingerprints kept for verifying candidates without re-reading their text.
 const CACHE: usize = 4096;
-/// Largest story an item may merge into another.
-const MAX_MERGED: i64 = 20;
-/// Stories, and members of each, a new item is compared with.
-const MAX_STORIES: usize = 6;
-const MAX_CHECKED: usize = 5;
 
 /// The writer's story state: the sketch index and recently seen fingerprints.
 pub(crate) struct Stories {
@@ -183,7 +180,7 @@ impl Stories {
     }
 
     /// The same article link in another feed: the same story, whatever the window, unless the
-    /// texts have nothing in common (a site that links every item to its home page).
+    /// texts have nothing in common ([`cluster::same_article`]).
     fn by_link(&mut self, conn: &Connection, m: &NewMember<'_>) -> rusqlite::Result<Option<i64>> {
         let Some(link) = m.link else {
             return Ok(None);
@@ -198,7 +195,7 @@ impl Stories {
             .collect::<Result<_, _>>()?;
         for (id, story_id) in linked {
             if let Some(other) = self.fingerprint(conn, id)?
-                && related(&m.fingerprint.similarity(&other), &other, m)
+                && cluster::same_article(m.fingerprint, &other)
             {
                 return Ok(Some(story_id));
             }
@@ -207,11 +204,9 @@ impl Stories {
     }
 
     /// The story the new item is a near-duplicate of, among the stories of the index's
-    /// candidates. A story is a match when one of its candidate members is a near-duplicate
-    /// and none of its members (the latest [`MAX_CHECKED`]) states details the item
-    /// contradicts: one near-duplicate of a templated report is not enough. The item joins the
-    /// most similar match; when it matches several, they are one story (a chain whose versions
-    /// formed apart), merged under the earliest id.
+    /// candidates: this gathers what [`cluster::decide`] needs (each candidate story's
+    /// members' fingerprints, its current id, latest members and size, from the rows, so a
+    /// stale index entry never decides) and applies its decision.
     fn by_text(
         &mut self,
         conn: &Connection,
@@ -219,118 +214,83 @@ impl Stories {
         keys: &sketch::Keys,
     ) -> rusqlite::Result<Option<i64>> {
         let found = self.index(conn, m.now)?.candidates(keys, m.at);
-        // Candidates by the story the index has them in, best first.
-        let mut groups: Vec<(i64, Vec<i64>)> = Vec::new();
-        for c in &found {
-            if c.entry.item_id == m.item_id {
-                continue;
-            }
-            let full = groups.len() >= MAX_STORIES;
-            match groups.iter_mut().find(|(s, _)| *s == c.entry.story_id) {
-                Some((_, items)) => items.push(c.entry.item_id),
-                None if !full => groups.push((c.entry.story_id, vec![c.entry.item_id])),
-                None => {}
-            }
-        }
-        // (score, story, its most similar member)
-        let mut matched: Vec<(f32, i64, Arc<Fingerprint>)> = Vec::new();
-        for (_, items) in groups {
-            let mut best: Option<(f32, i64, Arc<Fingerprint>)> = None;
+        let mut matched: Vec<cluster::Matched> = Vec::new();
+        for (_, items) in cluster::group(&found, m.item_id) {
+            let mut members = Vec::with_capacity(items.len());
+            let mut ids = Vec::with_capacity(items.len());
             for id in items {
-                let Some(other) = self.fingerprint(conn, id)? else {
-                    continue;
-                };
-                if let Some(sim) = m.fingerprint.same_story_similarity(&other) {
-                    let score = story::score(&sim);
-                    if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
-                        best = Some((score, id, other));
-                    }
+                if let Some(fp) = self.fingerprint(conn, id)? {
+                    members.push(fp);
+                    ids.push(id);
                 }
             }
-            let Some((score, member, member_fp)) = best else {
+            let Some((score, best)) = cluster::best_member(m.fingerprint, &members) else {
                 continue;
             };
             // The index may be stale (another process re-clustered): the row says the story.
             let Some(story_id) = conn
                 .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
-                .query_row([member], |r| r.get::<_, Option<i64>>(0))
+                .query_row([ids[best]], |r| r.get::<_, Option<i64>>(0))
                 .optional()?
                 .flatten()
             else {
                 continue;
             };
-            if matched.iter().any(|(_, s, _)| *s == story_id)
-                || self.contradicts(conn, m, story_id)?
-            {
+            if matched.iter().any(|x| x.story == story_id) {
                 continue;
             }
-            matched.push((score, story_id, member_fp));
-        }
-        matched.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let Some((_, best, best_fp)) = matched.first().cloned() else {
-            return Ok(None);
-        };
-        // Another matching story is the same story only if its member is a near-duplicate of
-        // the best one's too: an item that resembles two different stories (a generic text)
-        // must not weld them together.
-        matched.retain(|(_, id, fp)| *id == best || story::related(&best_fp.similarity(fp)));
-        // Only small stories merge: a split chain is a few items, and merging large stories
-        // on one item's word is how a clustering error would snowball.
-        let mut small = Vec::with_capacity(matched.len());
-        for (score, id, fp) in matched {
+            let latest = self.latest_members(conn, story_id, m.item_id)?;
+            if cluster::contradicts(m.fingerprint, &latest) {
+                continue;
+            }
             let size: i64 = conn
                 .prepare_cached("SELECT items FROM stories WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))
+                .query_row([story_id], |r| r.get(0))
                 .optional()?
                 .unwrap_or(i64::MAX);
-            if size <= MAX_MERGED {
-                small.push((score, id, fp));
+            matched.push(cluster::Matched {
+                story: story_id,
+                score,
+                member: members[best].clone(),
+                size,
+            });
+        }
+        match cluster::decide(matched) {
+            cluster::Decision::New => Ok(None),
+            cluster::Decision::Join(story) => Ok(Some(story)),
+            cluster::Decision::Merge { keep, gone } => {
+                for &g in &gone {
+                    merge(conn, g, keep)?;
+                }
+                refresh_story(conn, keep)?;
+                tracing::debug!(story = keep, merged = ?gone, "stories merged");
+                Ok(Some(keep))
             }
         }
-        // The best story itself must be small too, or the item simply joins it.
-        if !small.iter().any(|(_, id, _)| *id == best) {
-            return Ok(Some(best));
-        }
-        let matched = small;
-        if matched.len() == 1 {
-            return Ok(Some(best));
-        }
-        let mut ids: Vec<i64> = matched.iter().map(|(_, id, _)| *id).collect();
-        ids.sort_unstable();
-        let keep = ids[0];
-        for &gone in &ids[1..] {
-            merge(conn, gone, keep)?;
-        }
-        refresh_story(conn, keep)?;
-        tracing::debug!(story = keep, merged = ?&ids[1..], "stories merged");
-        Ok(Some(keep))
     }
 
-    /// Whether the new item's details contradict one of the story's latest members (by id, the
-    /// order they were stored in: read from the story index alone, without the rows).
-    fn contradicts(
+    /// The fingerprints of a story's latest members (by id, the order they were stored in),
+    /// but `item`.
+    fn latest_members(
         &mut self,
         conn: &Connection,
-        m: &NewMember<'_>,
         story_id: i64,
-    ) -> rusqlite::Result<bool> {
+        item: i64,
+    ) -> rusqlite::Result<Vec<Arc<Fingerprint>>> {
         let members: Vec<i64> = conn
             .prepare_cached(
                 "SELECT id FROM items INDEXED BY items_story WHERE story_id = ?1 AND id != ?2
                  ORDER BY id DESC LIMIT ?3",
             )?
-            .query_map(params![story_id, m.item_id, MAX_CHECKED as i64], |r| {
+            .query_map(params![story_id, item, cluster::MAX_CHECKED as i64], |r| {
                 r.get(0)
             })?
             .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(members.len());
         for id in members {
-            if let Some(other) = self.fingerprint(conn, id)?
-                && m.fingerprint.contradicts(&other)
-            {
-                return Ok(true);
-            }
+            out.extend(self.fingerprint(conn, id)?);
         }
-        Ok(false)
+        Ok(out)
     }
 
     /// Records that a stored item (of story `story_id`) changed in place, its row already
@@ -440,13 +400,6 @@ impl Stories {
         self.reset();
         Ok(stats)
     }
-}
-
-/// Whether an item sharing a link with `other` is plausibly the same article (not a home-page
-/// link shared by unrelated items).
-fn related(sim: &Similarity, other: &Fingerprint, m: &NewMember<'_>) -> bool {
-    let no_text = other.is_empty() || m.fingerprint.is_empty();
-    no_text || sim.title_overlap >= 0.25 || sim.containment >= 0.25
 }
 
 fn collect(conn: &Connection, sql: &str, arg: i64) -> rusqlite::Result<Vec<i64>> {
