@@ -1,5 +1,6 @@
-//! The database file and what is derived from it: counters stay right when `prune` or
-//! `restory` is killed at any moment; another program's SQLite file is left alone; reports work
+//! The database file and what is derived from it: a poll killed at any moment leaves each feed
+//! with whole fetches (items, validators and schedule together); counters stay right when
+//! `prune` or `restory` is killed at any moment; another program's SQLite file is left alone; reports work
 //! on a database in a directory they cannot write; `backup` blames the file at fault.
 
 mod common;
@@ -123,7 +124,8 @@ fn check_counters(db: &Path) -> Result<(), String> {
 
 /// Runs `args` against a copy of `setup`'s database (as `copy`), killing it with SIGKILL after
 /// `after` (or letting it finish when it is done sooner).
-fn run_killed(setup: &Setup, args: &[&str], after: Duration) {
+/// Runs `args` and kills it (SIGKILL) after `after`; returns whether it was still running.
+fn run_killed(setup: &Setup, args: &[&str], after: Duration) -> bool {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aggregator"));
     cmd.env_remove("AGGREGATOR_CONFIG")
         .env_remove("RUST_LOG")
@@ -137,9 +139,11 @@ fn run_killed(setup: &Setup, args: &[&str], after: Duration) {
     while start.elapsed() < after && p.alive() {
         std::thread::sleep(Duration::from_millis(2));
     }
-    if p.alive() {
+    let alive = p.alive();
+    if alive {
         p.kill();
     }
+    alive
 }
 
 /// Copies the database (closed, no WAL) over the live one of `setup`.
@@ -215,6 +219,134 @@ fn counters_stay_right_when_prune_or_restory_is_killed_at_any_moment() {
             "{name}: {row}"
         );
     }
+}
+
+/// Round `round` of feed `feed`: `items` new items (guids name the round), plain text that
+/// makes every item its own story.
+fn round_body(feed: usize, round: usize, items: usize) -> String {
+    let mut s =
+        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>f{feed}</title>\n");
+    for k in 0..items {
+        let n = (feed * 7919 + round * 104_729 + k * 31) as u64;
+        let words: Vec<&str> = (0..24)
+            .map(|j| WORDS[((n >> (j % 5)) as usize + j * 13 + k) % WORDS.len()])
+            .collect();
+        s.push_str(&format!(
+            "<item><guid>f{feed}-r{round}-{k}</guid><title>{} {n}</title><description>{} {n}.</description></item>\n",
+            words[..6].join(" "),
+            words.join(" ")
+        ));
+    }
+    s.push_str("</channel></rss>\n");
+    s
+}
+
+/// What one feed's row and items say, if its fetches were not whole.
+fn check_whole_fetches(db: &Path, items_per_fetch: usize) -> Result<(), String> {
+    let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
+    let mut feeds = conn
+        .prepare("SELECT id, name, etag, rounds, last_item_count, next_poll_at FROM feeds")
+        .unwrap();
+    let rows: Vec<(i64, String, Option<String>, i64, Option<i64>, Option<i64>)> = feeds
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (id, name, etag, rounds, last_count, next_poll) in rows {
+        let guids: Vec<String> = conn
+            .prepare("SELECT guid FROM items WHERE feed_id = ?1")
+            .unwrap()
+            .query_map([id], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut fetched: Vec<usize> = guids
+            .iter()
+            .map(|g| g.split('-').nth(1).unwrap()[1..].parse().unwrap())
+            .collect();
+        fetched.sort_unstable();
+        let per_round = fetched.chunk_by(|a, b| a == b).map(<[usize]>::len);
+        if per_round.clone().any(|n| n != items_per_fetch) {
+            return Err(format!("{name}: a fetch stored in part: {fetched:?}"));
+        }
+        fetched.dedup();
+        let Some(last) = fetched.last() else {
+            if etag.is_some() || rounds != 0 {
+                return Err(format!(
+                    "{name}: no items, but etag {etag:?}, {rounds} rounds"
+                ));
+            }
+            continue;
+        };
+        let want = format!("\"r{last}\"");
+        if etag.as_deref() != Some(want.as_str()) {
+            return Err(format!(
+                "{name}: items of round {last} stored with the validators {etag:?}"
+            ));
+        }
+        if rounds != fetched.len() as i64
+            || last_count != Some(items_per_fetch as i64)
+            || next_poll.is_none()
+        {
+            return Err(format!(
+                "{name}: {} fetches stored, but the schedule says {rounds} rounds, last count {last_count:?}, next poll {next_poll:?}",
+                fetched.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One fetch is one transaction: a `poll --once` killed at any moment leaves every feed with
+/// whole fetches, each with its items, its validators and its next poll's plan, or none of it.
+#[test]
+fn a_poll_killed_at_any_moment_leaves_every_feed_with_whole_fetches() {
+    const FEEDS: usize = 40;
+    const ITEMS: usize = 30;
+    let server = Server::start();
+    let urls: Vec<(String, String)> = (0..FEEDS)
+        .map(|i| (format!("f{i:02}"), server.url(&format!("/f{i}"))))
+        .collect();
+    let serve = |round: usize| {
+        for i in 0..FEEDS {
+            server.route(
+                &format!("/f{i}"),
+                Route::rss(round_body(i, round, ITEMS)).with_etag(&format!("\"r{round}\"")),
+            );
+        }
+    };
+    let feeds: Vec<(&str, &str)> = urls.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
+    let setup = Setup::new(&feeds, "per_host = 4\n");
+    serve(0);
+    let start = Instant::now();
+    let out = setup.run(&["poll", "--once"]);
+    let whole = start.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    check_whole_fetches(&setup.db_path(), ITEMS).unwrap();
+    let mut rng = Lcg(23);
+    let mut cut_short = 0;
+    for round in 1..=10 {
+        serve(round);
+        // Anywhere from the start to a little past the uninterrupted poll's end.
+        let at = whole.mul_f64((rng.next() % 1000) as f64 / 900.0);
+        cut_short += usize::from(run_killed(&setup, &["poll", "--once"], at));
+        if let Err(e) = check_whole_fetches(&setup.db_path(), ITEMS) {
+            panic!("poll killed after {at:?} (round {round}, whole poll {whole:?}): {e}");
+        }
+    }
+    assert!(
+        cut_short >= 5,
+        "most polls were killed midway: {cut_short} of 10"
+    );
 }
 
 #[test]
