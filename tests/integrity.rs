@@ -247,7 +247,8 @@ fn check_whole_fetches(db: &Path, items_per_fetch: usize) -> Result<(), String> 
     let mut feeds = conn
         .prepare("SELECT id, name, etag, rounds, last_item_count, next_poll_at FROM feeds")
         .unwrap();
-    let rows: Vec<(i64, String, Option<String>, i64, Option<i64>, Option<i64>)> = feeds
+    type Row = (i64, String, Option<String>, i64, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = feeds
         .query_map([], |r| {
             Ok((
                 r.get(0)?,
