@@ -9,13 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::FixedOffset;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use url::Url;
 
-use crate::alert::{Priority, RetryPolicy, SinkConfig, SinkKind, WebhookFormat};
-use crate::model::Field;
-use crate::watch::{TermSpec, WatchSet, WatchlistSpec};
+use crate::watch::WatchSet;
 
 /// The default location of the main config file when no `--config` or `AGGREGATOR_CONFIG` is
 /// given and `./config/aggregator.toml` does not exist.
@@ -167,6 +165,255 @@ pub struct FeedConfig {
     pub interval: Duration,
     /// The zone for dates in this feed that name none.
     pub timezone: FixedOffset,
+}
+
+/// How urgent a watchlist's alerts are; higher priorities are delivered first.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Urgent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Priority> {
+        Priority::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The number stored in the outbox (delivery order).
+    pub fn rank(self) -> i64 {
+        self as i64
+    }
+}
+
+/// A configured alert destination. Its `Debug` form leaves out the URL's path and query and
+/// every header value: they are secrets.
+#[derive(Clone, PartialEq)]
+pub struct SinkConfig {
+    pub name: String,
+    pub kind: SinkKind,
+    /// Longest a single delivery may take.
+    pub timeout: Duration,
+}
+
+/// What a sink is.
+#[derive(Clone, PartialEq)]
+pub enum SinkKind {
+    /// HTTP POST of the payload.
+    Webhook {
+        url: Url,
+        /// Extra request headers (e.g. `Authorization`); values are secrets, never logged.
+        headers: Vec<(String, String)>,
+        format: WebhookFormat,
+    },
+    /// A program run without a shell, the payload JSON on its stdin; exit status 0 is success.
+    Command { argv: Vec<String> },
+}
+
+/// The body a webhook sink posts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// The alert payload (`AlertPayload` of the alert module) as JSON.
+    #[default]
+    Json,
+    /// A Slack incoming-webhook message (`{"text": …}`), also understood by Mattermost and
+    /// Rocket.Chat.
+    Slack,
+}
+
+/// Retry policy for deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Wait after the first failure; doubled after each further one.
+    pub backoff: Duration,
+    /// Longest wait between attempts.
+    pub max_backoff: Duration,
+    /// Attempts before a delivery is marked failed.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            backoff: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(3600),
+            max_attempts: 12,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failed attempt (1-based).
+    pub fn delay(&self, attempts: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(30));
+        self.backoff.saturating_mul(factor).min(self.max_backoff)
+    }
+}
+
+impl SinkConfig {
+    /// What the sink is, for logs: `"webhook https://hooks.example.com"` (`scheme://host[:port]`
+    /// only) or `"command /usr/local/bin/notify"` (argv\[0\] only).
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            SinkKind::Webhook { url, .. } => format!("webhook {}", origin(url)),
+            SinkKind::Command { argv } => {
+                format!("command {}", argv.first().map_or("", String::as_str))
+            }
+        }
+    }
+}
+
+/// `scheme://host[:port]`: none of the URL's userinfo, path, query or fragment.
+fn origin(url: &Url) -> String {
+    let mut s = format!("{}://", url.scheme());
+    if let Some(host) = url.host_str() {
+        s.push_str(host);
+    }
+    if let Some(port) = url.port() {
+        s.push_str(&format!(":{port}"));
+    }
+    s
+}
+
+impl std::fmt::Debug for SinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkConfig")
+            .field("name", &self.name)
+            .field("target", &self.describe())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One watchlist as configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchlistSpec {
+    pub name: String,
+    pub description: Option<String>,
+    /// At least one must appear (`terms` and `any`).
+    pub terms: Vec<TermSpec>,
+    /// Every one must appear.
+    pub all: Vec<TermSpec>,
+    /// None may appear (`not` and `exclude`).
+    pub not: Vec<TermSpec>,
+    /// The one-line boolean form, which must also hold.
+    pub query: Option<String>,
+    /// The fields terms look at when they name none; empty means title and summary.
+    pub fields: Vec<Field>,
+    /// The feeds (configured names) the watchlist applies to; empty means all.
+    pub feeds: Vec<String>,
+    pub priority: Priority,
+    /// Names of the sinks its alerts go to.
+    pub alerts: Vec<String>,
+}
+
+/// A term, or an alias group whose members count as one term.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum TermSpec {
+    One(String),
+    Group(Vec<String>),
+}
+
+impl WatchlistSpec {
+    /// A digest of what decides which items the watchlist matches (terms, `all`, `not`,
+    /// `query`, `fields`, `feeds`; not its description, priority or sinks): equal digests,
+    /// equal matches.
+    pub fn fingerprint(&self) -> String {
+        let key = format!(
+            "{:?}",
+            (
+                &self.terms,
+                &self.all,
+                &self.not,
+                &self.query,
+                &self.fields,
+                &self.feeds
+            )
+        );
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
+    }
+}
+
+impl TermSpec {
+    pub fn members(&self) -> &[String] {
+        match self {
+            TermSpec::One(t) => std::slice::from_ref(t),
+            TermSpec::Group(g) => g,
+        }
+    }
+}
+
+impl std::fmt::Display for TermSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TermSpec::One(t) => f.write_str(t),
+            TermSpec::Group(g) => write!(f, "[{}]", g.join(" | ")),
+        }
+    }
+}
+
+impl From<&str> for TermSpec {
+    fn from(s: &str) -> Self {
+        TermSpec::One(s.to_string())
+    }
+}
+
+/// The parts of an item a watchlist term can be scoped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Title,
+    Summary,
+    Author,
+    /// The feed's configured name.
+    Feed,
+    Link,
+}
+
+impl Field {
+    pub const ALL: [Field; 5] = [
+        Field::Title,
+        Field::Summary,
+        Field::Author,
+        Field::Feed,
+        Field::Link,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Summary => "summary",
+            Field::Author => "author",
+            Field::Feed => "feed",
+            Field::Link => "link",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == s)
+    }
 }
 
 impl Config {
