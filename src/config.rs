@@ -416,43 +416,6 @@ impl Field {
     }
 }
 
-impl Config {
-    /// Where each watchlist's alerts go.
-    pub fn alert_routes(&self) -> crate::store::alerts::Routes {
-        self.watchlists
-            .iter()
-            .map(|w| {
-                (
-                    w.name.clone(),
-                    crate::store::alerts::AlertRoute {
-                        priority: w.priority,
-                        description: w.description.clone(),
-                        sinks: w.alerts.clone(),
-                    },
-                )
-            })
-            .collect()
-    }
-
-    /// Sinks and retry policy for the delivery loop.
-    pub fn routing(&self) -> crate::alert::dispatch::Routing {
-        crate::alert::dispatch::Routing {
-            sinks: self.sinks.clone(),
-            policy: self.retry,
-        }
-    }
-
-    /// Compiles the watchlists. Terms were validated at load, so this only fails on automaton
-    /// limits.
-    pub fn watch_set(&self) -> Result<WatchSet, ConfigError> {
-        WatchSet::compile(&self.watchlists).map_err(|e| ConfigError::Invalid {
-            at: Location::file(self.watchlists_path.as_deref().unwrap_or(&self.path)),
-            key: "watchlist".into(),
-            message: e.to_string(),
-        })
-    }
-}
-
 /// Where in a file a problem is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -462,7 +425,8 @@ pub struct Location {
 }
 
 impl Location {
-    fn file(path: &Path) -> Self {
+    /// The whole file, no line or column.
+    pub fn file(path: &Path) -> Self {
         Self {
             path: path.to_path_buf(),
             line_col: None,
@@ -1065,7 +1029,11 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         retention,
         metrics,
     };
-    config.watch_set()?;
+    WatchSet::compile(&config.watchlists).map_err(|e| ConfigError::Invalid {
+        at: Location::file(config.watchlists_path.as_deref().unwrap_or(&config.path)),
+        key: "watchlist".into(),
+        message: e.to_string(),
+    })?;
     Ok(config)
 }
 

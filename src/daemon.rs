@@ -120,7 +120,7 @@ impl Running {
         writer: Arc<Writer>,
         previous: Option<&Running>,
     ) -> Result<Self, DaemonError> {
-        let watch = Arc::new(config.watch_set()?);
+        let watch = Arc::new(crate::watch::WatchSet::from_config(&config)?);
         let mut refresher = Refresher::new(&config, watch, writer).map_err(PollError::from)?;
         let d = &config.defaults;
         let kept = previous.and_then(|p| {
@@ -158,7 +158,7 @@ pub async fn run(
     let config = config::load(&config_path)?;
     let mut store = Store::open(&config.database)?;
     store.set_story_window(config.stories.window);
-    store.set_alert_routes(config.alert_routes());
+    store.set_alert_routes(crate::alert::routes(&config));
     store.set_retention(config.retention.clone());
     let writer = Arc::new(Writer::spawn(store));
     // Beside the scheduler: the alert delivery loop and the Atom files, each woken when the
@@ -166,16 +166,20 @@ pub async fn run(
     let (bg_stop, bg_stopped) = watch::channel(false);
     let alerts_due = Arc::new(Notify::new());
     let matches_changed = Arc::new(Notify::new());
-    let (routing_tx, routing_rx) = watch::channel(config.routing());
+    let (routing_tx, routing_rx) =
+        watch::channel(crate::alert::dispatch::Routing::from_config(&config));
     let (atom_tx, atom_rx) = watch::channel(crate::export::atom_files(&config));
     let dispatcher = Dispatcher::new(
         &config.database,
-        config.routing(),
+        crate::alert::dispatch::Routing::from_config(&config),
         &config.defaults.user_agent,
     )?;
     let mut background = JoinSet::new();
     background.spawn(dispatcher.run(alerts_due.clone(), routing_rx, bg_stopped.clone()));
-    let (recheck_tx, recheck_rx) = watch::channel((config.clone(), Arc::new(config.watch_set()?)));
+    let (recheck_tx, recheck_rx) = watch::channel((
+        config.clone(),
+        Arc::new(crate::watch::WatchSet::from_config(&config)?),
+    ));
     background.spawn(crate::recheck::keep_matches_current(
         recheck_rx,
         alerts_due.clone(),
@@ -293,7 +297,7 @@ pub async fn run(
                             // Takes effect for items stored from now on.
                             let _ = writer.call(move |s| s.set_story_window(window)).await;
                         }
-                        let routes = next.config.alert_routes();
+                        let routes = crate::alert::routes(&next.config);
                         let retention = next.config.retention.clone();
                         let _ = writer
                             .call(move |s| {
@@ -301,7 +305,7 @@ pub async fn run(
                                 s.set_retention(retention);
                             })
                             .await;
-                        let _ = routing_tx.send(next.config.routing());
+                        let _ = routing_tx.send(crate::alert::dispatch::Routing::from_config(&next.config));
                         let _ = atom_tx.send(crate::export::atom_files(&next.config));
                         let _ = recheck_tx.send((next.config.clone(), next.refresher.watch()));
                         let _ = retention_tx.send(next.config.retention.clone());

@@ -87,7 +87,7 @@ pub fn recheck(
         return Ok(None);
     }
     let mut store = Store::open(&config.database)?;
-    store.set_alert_routes(config.alert_routes());
+    store.set_alert_routes(crate::alert::routes(config));
     let checked = store.watchlist_checks()?;
     let changed: Vec<(&str, String)> = config
         .watchlists

@@ -1212,7 +1212,7 @@ fn a_watchlist_changed_while_stopped_is_rechecked_once_at_start() {
     ok(&setup, &["poll", "--once"]);
     let check = |setup: &Setup| {
         let config = setup.config();
-        let set = config.watch_set().unwrap();
+        let set = aggregator::watch::WatchSet::from_config(&config).unwrap();
         recheck(&config, &set, Arc::new(AtomicBool::new(false))).unwrap()
     };
     // The first start records every watchlist; nothing changes, so the next one does nothing.

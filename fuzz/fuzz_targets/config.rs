@@ -70,7 +70,7 @@ fuzz_target!(
         let Ok(config) = load(&path) else {
             return;
         };
-        config.watch_set().expect("a loaded config compiles");
+        aggregator::watch::WatchSet::from_config(&config).expect("a loaded config compiles");
         let mut names: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 
 use super::deliver::{self, DeliveryError};
 use super::{AlertPayload, RetryPolicy, SinkConfig};
+use crate::config::Config;
 use crate::store::StoreError;
 use crate::store::alerts::{Delivery, Outbox};
 
@@ -38,6 +39,16 @@ pub struct PassStats {
 pub struct Routing {
     pub sinks: Vec<SinkConfig>,
     pub policy: RetryPolicy,
+}
+
+impl Routing {
+    /// The configured sinks and retry policy for the delivery loop.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            sinks: config.sinks.clone(),
+            policy: config.retry,
+        }
+    }
 }
 
 /// Sends due alerts to their sinks.

@@ -13,8 +13,27 @@ pub mod dispatch;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
 pub use crate::config::{Priority, RetryPolicy, SinkConfig, SinkKind, WebhookFormat};
 use crate::model::Hit;
+
+/// Where each watchlist's alerts go, as configured.
+pub fn routes(config: &Config) -> crate::store::alerts::Routes {
+    config
+        .watchlists
+        .iter()
+        .map(|w| {
+            (
+                w.name.clone(),
+                crate::store::alerts::AlertRoute {
+                    priority: w.priority,
+                    description: w.description.clone(),
+                    sinks: w.alerts.clone(),
+                },
+            )
+        })
+        .collect()
+}
 
 /// The JSON document a sink receives for one alert. Field names are part of the interface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

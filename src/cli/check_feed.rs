@@ -54,7 +54,7 @@ pub fn run(explicit_config: Option<&Path>, config_path: &Path, args: &CheckFeedA
         None
     };
     let watch = match &config {
-        Some(c) => c.watch_set().map_err(|e| CliError::Usage(e.into()))?,
+        Some(c) => WatchSet::from_config(c).map_err(|e| CliError::Usage(e.into()))?,
         None => WatchSet::empty(),
     };
     let defaults = config

@@ -12,10 +12,12 @@ use crate::refresh::{self, FeedOutcome};
 use crate::store::{Store, Writer};
 
 pub fn run(config: &Config) -> CliResult {
-    let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
+    let watch = Arc::new(
+        crate::watch::WatchSet::from_config(config).map_err(|e| CliError::Usage(e.into()))?,
+    );
     let mut store = Store::open(&config.database)?;
     store.set_story_window(config.stories.window);
-    store.set_alert_routes(config.alert_routes());
+    store.set_alert_routes(crate::alert::routes(config));
     store.set_retention(config.retention.clone());
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let writer = {
@@ -81,7 +83,7 @@ pub fn deliver_due(config: &Config) -> Result<PassStats, CliError> {
     let stats = runtime.block_on(async {
         let d = Dispatcher::new(
             &config.database,
-            config.routing(),
+            crate::alert::dispatch::Routing::from_config(config),
             &config.defaults.user_agent,
         )?;
         d.pass().await

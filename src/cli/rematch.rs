@@ -25,9 +25,10 @@ pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
             config.database.display()
         )));
     }
-    let watch = config.watch_set().map_err(|e| CliError::Usage(e.into()))?;
+    let watch =
+        crate::watch::WatchSet::from_config(config).map_err(|e| CliError::Usage(e.into()))?;
     let mut store = Store::open(&config.database)?;
-    store.set_alert_routes(config.alert_routes());
+    store.set_alert_routes(crate::alert::routes(config));
     let opts = RematchOptions {
         since: since.timestamp(),
         watchlist: args.watchlist.clone(),

@@ -23,6 +23,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexSet};
 
+use crate::config::{Config, ConfigError, Location};
 pub use crate::config::{TermSpec, WatchlistSpec};
 use crate::model::{Field, Hit, Match, ParsedItem};
 pub use crate::text::fold;
@@ -454,6 +455,16 @@ impl WatchSet {
             set.regex_set = Some(RegexSet::new(set.regexes.iter().map(|r| r.regex.as_str()))?);
         }
         Ok(set)
+    }
+
+    /// Compiles a loaded config's watchlists. Terms were validated at load, so this only fails
+    /// on automaton limits.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        Self::compile(&config.watchlists).map_err(|e| ConfigError::Invalid {
+            at: Location::file(config.watchlists_path.as_deref().unwrap_or(&config.path)),
+            key: "watchlist".into(),
+            message: e.to_string(),
+        })
     }
 
     /// Names of the compiled watchlists, in config order.

@@ -378,7 +378,7 @@ pub fn rss(title: &str, items: &[(Option<&str>, Option<&str>, &str, &str)]) -> S
 /// Runs one poll through the library.
 pub fn poll(config: &aggregator::config::Config) -> aggregator::refresh::PollSummary {
     use std::sync::Arc;
-    let watch = Arc::new(config.watch_set().unwrap());
+    let watch = Arc::new(aggregator::watch::WatchSet::from_config(config).unwrap());
     let store = aggregator::store::Store::open(&config.database).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
