@@ -13,8 +13,6 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use url::Url;
 
-use crate::watch::WatchSet;
-
 /// The default location of the main config file when no `--config` or `AGGREGATOR_CONFIG` is
 /// given and `./config/aggregator.toml` does not exist.
 pub const SYSTEM_CONFIG: &str = "/etc/aggregator/aggregator.toml";
@@ -99,7 +97,7 @@ impl Default for RematchConfig {
     }
 }
 
-/// How items are grouped into stories (see [`crate::dedup::story`]).
+/// How items are grouped into stories (see the `dedup::story` module).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoriesConfig {
     /// Items further apart in time than this are never the same story.
@@ -380,6 +378,25 @@ impl From<&str> for TermSpec {
     }
 }
 
+/// Why a term or query cannot be used: a message and the byte offset in its source text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TermError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// The syntax of watchlist terms and queries, which config does not know. The loader asks it
+/// about every term (each alias of a group on its own) and every query, and reports what it
+/// rejects at the line and column `TermError::offset` points to. The watch module implements
+/// it.
+pub trait TermSyntax {
+    /// Checks one term as written (`title:`, `=`, quotes, `*`, `/regex/`).
+    fn check_term(&self, term: &str) -> Result<(), TermError>;
+    /// Checks one `query`.
+    fn check_query(&self, query: &str) -> Result<(), TermError>;
+}
+
 /// The parts of an item a watchlist term can be scoped to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -651,8 +668,11 @@ pub fn resolve_path(explicit: Option<&Path>) -> PathBuf {
     }
 }
 
-/// Reads and validates the main config file and the watchlist file it names.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
+/// Reads and validates the main config file and the watchlist file it names. Config does not
+/// know the syntax of watchlist terms and queries: `syntax` checks each (the watch module's
+/// `Syntax`; `watch::load_config` loads with it), and what it rejects is reported at its line
+/// and column.
+pub fn load(path: &Path, syntax: &dyn TermSyntax) -> Result<Config, ConfigError> {
     let src = read(path)?;
     let raw: RawConfig = from_toml(path, &src)?;
     let base = path.parent().unwrap_or(Path::new("."));
@@ -810,7 +830,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             None => defaults.interval,
         };
         let timezone = match &f.timezone {
-            Some(v) => crate::config::timezone(v.get_ref())
+            Some(v) => timezone(v.get_ref())
                 .map_err(|m| invalid(v.span(), "feed.timezone", format!("feed {name:?}: {m}")))?,
             None => defaults.timezone,
         };
@@ -880,7 +900,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                 feeds: feeds.iter().map(|f| f.name.as_str()).collect(),
                 sinks: sinks.iter().map(|s| s.name.as_str()).collect(),
             };
-            let specs = load_watchlists(&wpath, &wsrc, Some(&known))?;
+            let specs = load_watchlists(&wpath, &wsrc, Some(&known), syntax)?;
             (Some(wpath), specs)
         }
     };
@@ -1014,7 +1034,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         });
     }
 
-    let config = Config {
+    Ok(Config {
         path: path.to_path_buf(),
         database,
         watchlists_path,
@@ -1028,13 +1048,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         rematch,
         retention,
         metrics,
-    };
-    WatchSet::compile(&config.watchlists).map_err(|e| ConfigError::Invalid {
-        at: Location::file(config.watchlists_path.as_deref().unwrap_or(&config.path)),
-        key: "watchlist".into(),
-        message: e.to_string(),
-    })?;
-    Ok(config)
+    })
 }
 
 /// Names a watchlist file may refer to.
@@ -1044,15 +1058,21 @@ struct Known<'a> {
 }
 
 /// Reads a watchlist file's text (`path` is only used in messages): every term, query and
-/// setting is checked, but not the feed and sink names it refers to (see [`load`]).
-pub fn parse_watchlists(path: &Path, src: &str) -> Result<Vec<WatchlistSpec>, ConfigError> {
-    load_watchlists(path, src, None)
+/// setting is checked (terms and queries by `syntax`), but not the feed and sink names it refers
+/// to (see [`load`]).
+pub fn parse_watchlists(
+    path: &Path,
+    src: &str,
+    syntax: &dyn TermSyntax,
+) -> Result<Vec<WatchlistSpec>, ConfigError> {
+    load_watchlists(path, src, None, syntax)
 }
 
 fn load_watchlists(
     path: &Path,
     src: &str,
     known: Option<&Known>,
+    syntax: &dyn TermSyntax,
 ) -> Result<Vec<WatchlistSpec>, ConfigError> {
     let raw: RawWatchlists = from_toml(path, src)?;
     let invalid = |span: Range<usize>, key: &str, message: String| ConfigError::Invalid {
@@ -1102,7 +1122,7 @@ fn load_watchlists(
             for t in list.get_ref() {
                 let term = match t.get_ref() {
                     RawTerm::One(one) => {
-                        check_term(src, t.span(), one).map_err(|(at, m)| {
+                        check_term(syntax, src, t.span(), one).map_err(|(at, m)| {
                             invalid(at, key, format!("watchlist {name:?}: {m}"))
                         })?;
                         TermSpec::One(one.clone())
@@ -1116,9 +1136,9 @@ fn load_watchlists(
                             ));
                         }
                         for m in members {
-                            check_term(src, m.span(), m.get_ref()).map_err(|(at, msg)| {
-                                invalid(at, key, format!("watchlist {name:?}: {msg}"))
-                            })?;
+                            check_term(syntax, src, m.span(), m.get_ref()).map_err(
+                                |(at, msg)| invalid(at, key, format!("watchlist {name:?}: {msg}")),
+                            )?;
                         }
                         TermSpec::Group(members.iter().map(|m| m.get_ref().clone()).collect())
                     }
@@ -1131,7 +1151,7 @@ fn load_watchlists(
             }
         }
         if let Some(q) = &w.query {
-            if let Err(e) = crate::watch::parse_query(q.get_ref()) {
+            if let Err(e) = syntax.check_query(q.get_ref()) {
                 let at = offset_in_string(src, q.span(), q.get_ref(), e.offset);
                 return Err(invalid(
                     at..at,
@@ -1205,8 +1225,13 @@ fn load_watchlists(
 }
 
 /// Checks one term's syntax; on error, the byte offset in `src` it points at.
-fn check_term(src: &str, span: Range<usize>, term: &str) -> Result<(), (Range<usize>, String)> {
-    crate::watch::parse_term(term).map(|_| ()).map_err(|e| {
+fn check_term(
+    syntax: &dyn TermSyntax,
+    src: &str,
+    span: Range<usize>,
+    term: &str,
+) -> Result<(), (Range<usize>, String)> {
+    syntax.check_term(term).map_err(|e| {
         let at = offset_in_string(src, span.clone(), term, e.offset);
         (at..at, e.message)
     })
@@ -1449,13 +1474,17 @@ fn duration(v: &Spanned<String>, _key: &str, min: Duration) -> Result<Duration, 
     Ok(d)
 }
 
+/// UTC+9, the offset `KST` and `JST` name. The date parser keeps its own copy: config depends on
+/// no other module, and this is a fact, not a setting.
+const KST_SECONDS: i32 = 9 * 3600;
+
 /// `+09:00`, `-05:00`, `UTC`/`Z`, or `KST` (the common case for this tool's sources).
 pub fn timezone(s: &str) -> Result<FixedOffset, String> {
     let t = s.trim();
     match t.to_ascii_uppercase().as_str() {
         "UTC" | "Z" | "GMT" => return Ok(FixedOffset::east_opt(0).expect("valid")),
         "KST" | "JST" => {
-            return Ok(FixedOffset::east_opt(crate::parse::date::KST_SECONDS).expect("valid"));
+            return Ok(FixedOffset::east_opt(KST_SECONDS).expect("valid"));
         }
         _ => {}
     }
@@ -1510,6 +1539,36 @@ fn looks_like_web_url(raw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stands in for the watch module's syntax (config does not know it): a blank term is
+    /// empty, and a `!` is rejected where it stands.
+    struct Stub;
+
+    impl TermSyntax for Stub {
+        fn check_term(&self, term: &str) -> Result<(), TermError> {
+            if term.trim().is_empty() {
+                return Err(TermError {
+                    offset: 0,
+                    message: "empty term".into(),
+                });
+            }
+            self.check_query(term)
+        }
+
+        fn check_query(&self, query: &str) -> Result<(), TermError> {
+            match query.find('!') {
+                Some(offset) => Err(TermError {
+                    offset,
+                    message: "no ! here".into(),
+                }),
+                None => Ok(()),
+            }
+        }
+    }
+
+    fn load(path: &Path) -> Result<Config, ConfigError> {
+        super::load(path, &Stub)
+    }
 
     fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
         let p = dir.join(name);
@@ -1698,6 +1757,34 @@ mod tests {
             Some("[[watchlist]]\nname = \"x\"\nterm = [\"a\"]\n"),
         );
         assert!(e.contains("w.toml:3:1: unknown field `term`"), "{e}");
+    }
+
+    #[test]
+    fn rejected_terms_and_queries_are_placed_in_their_file() {
+        let e = |rule: &str| {
+            err(
+                "watchlists = \"w.toml\"\n",
+                Some(&format!("[[watchlist]]\nname = \"x\"\n{rule}\n")),
+            )
+        };
+        let got = e("terms = [\"ab!\"]");
+        assert!(
+            got.starts_with("DIR/w.toml:3:13: watchlist.terms: watchlist \"x\": no ! here"),
+            "{got}"
+        );
+        // Escapes make the value and its literal differ: the literal's start.
+        let got = e("terms = [\"a\\\"!\"]");
+        assert!(
+            got.starts_with("DIR/w.toml:3:10: watchlist.terms:"),
+            "{got}"
+        );
+        let got = e("any = [[\"ok\", \"b!\"]]");
+        assert!(got.starts_with("DIR/w.toml:3:17: watchlist.any:"), "{got}");
+        let got = e("query = \"\"\"\nKim\nAND !x\"\"\"");
+        assert!(
+            got.starts_with("DIR/w.toml:5:5: watchlist.query: watchlist \"x\": no ! here"),
+            "{got}"
+        );
     }
 
     #[test]

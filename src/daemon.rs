@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::alert::dispatch::Dispatcher;
 use crate::budget::{Budget, HostKey, Wait};
-use crate::config::{self, Config, ConfigError, FeedConfig};
+use crate::config::{Config, ConfigError, FeedConfig};
 use crate::refresh::{FeedOutcome, FeedReport, PollError, Refresher, seed_pauses};
 use crate::store::{FeedState, Store, StoreError, Writer};
 
@@ -155,7 +155,7 @@ pub async fn run(
     mut reload: mpsc::Receiver<()>,
     notifier: Arc<dyn Notifier>,
 ) -> Result<RunSummary, DaemonError> {
-    let config = config::load(&config_path)?;
+    let config = crate::watch::load_config(&config_path)?;
     let mut store = Store::open(&config.database)?;
     store.set_story_window(config.stories.window);
     store.set_alert_routes(crate::alert::routes(&config));
@@ -281,7 +281,7 @@ pub async fn run(
             () = &mut shutdown => break,
             Some(()) = reload.recv() => {
                 notifier.reloading();
-                let attempt = config::load(&config_path)
+                let attempt = crate::watch::load_config(&config_path)
                     .map_err(DaemonError::from)
                     .and_then(|c| Running::new(c, writer.clone(), Some(&running)));
                 match attempt {

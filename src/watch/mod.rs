@@ -15,6 +15,7 @@
 //! - `/regex/` terms run on the folded text of a field.
 //! - A term may be scoped to a field (`title:Kishida`); fields never run into each other.
 
+mod load;
 pub mod query;
 
 use std::collections::HashMap;
@@ -24,18 +25,11 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexSet};
 
 use crate::config::{Config, ConfigError, Location};
-pub use crate::config::{TermSpec, WatchlistSpec};
+pub use crate::config::{TermError, TermSpec, WatchlistSpec};
 use crate::model::{Field, Hit, Match, ParsedItem};
 pub use crate::text::fold;
+pub use load::{Syntax, load_config, parse_watchlists};
 use query::Expr;
-
-/// Why a term or query cannot be used: a message and the byte offset in its source text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct TermError {
-    pub offset: usize,
-    pub message: String,
-}
 
 /// Why a watchlist set cannot be compiled.
 #[derive(Debug, thiserror::Error)]

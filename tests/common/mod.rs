@@ -326,7 +326,7 @@ impl Setup {
     }
 
     pub fn config(&self) -> aggregator::config::Config {
-        aggregator::config::load(&self.config_path()).unwrap()
+        aggregator::watch::load_config(&self.config_path()).unwrap()
     }
 
     /// Runs the binary with this config.
