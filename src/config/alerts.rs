@@ -5,11 +5,12 @@ use std::ops::Range;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 use url::Url;
 
-use super::error::ConfigError;
-use super::raw::RawSink;
-use super::values::duration;
+use super::error::{ConfigError, Source};
+use super::raw::{RawAlerts, RawSink};
+use super::values::{bounded, duration};
 
 /// How urgent a watchlist's alerts are; higher priorities are delivered first.
 #[derive(
@@ -150,109 +151,65 @@ impl std::fmt::Debug for SinkConfig {
     }
 }
 
+/// `[[sink]]`: each sink checked, names unique.
+pub(super) fn sinks(raw: &[Spanned<RawSink>], src: Source) -> Result<Vec<SinkConfig>, ConfigError> {
+    let mut sinks: Vec<SinkConfig> = Vec::new();
+    for sink in raw {
+        let parsed = sink_config(sink.get_ref(), src)?;
+        if sinks.iter().any(|s| s.name == parsed.name) {
+            return Err(src.invalid(
+                sink.get_ref().name.span(),
+                "sink.name",
+                format!("duplicate sink name {:?}", parsed.name),
+            ));
+        }
+        sinks.push(parsed);
+    }
+    Ok(sinks)
+}
+
+/// `[alerts]`: every key given replaces the built-in retry policy's.
+pub(super) fn retry(raw: Option<&RawAlerts>, src: Source) -> Result<RetryPolicy, ConfigError> {
+    let mut retry = RetryPolicy::default();
+    let Some(a) = raw else {
+        return Ok(retry);
+    };
+    if let Some(v) = &a.backoff {
+        retry.backoff = duration(v, Duration::from_millis(10))
+            .map_err(|m| src.invalid(v.span(), "alerts.backoff", m))?;
+    }
+    if let Some(v) = &a.max_backoff {
+        retry.max_backoff = duration(v, Duration::from_millis(10))
+            .map_err(|m| src.invalid(v.span(), "alerts.max_backoff", m))?;
+    }
+    if let Some(v) = &a.max_attempts {
+        retry.max_attempts = bounded(v, 1..=1000)
+            .map_err(|m| src.invalid(v.span(), "alerts.max_attempts", m))?
+            as u32;
+    }
+    Ok(retry)
+}
+
 /// Validates one `[[sink]]`.
-pub(super) fn parse_sink(
-    s: &RawSink,
-    invalid: &dyn Fn(Range<usize>, &str, String) -> ConfigError,
-) -> Result<SinkConfig, ConfigError> {
+fn sink_config(s: &RawSink, src: Source) -> Result<SinkConfig, ConfigError> {
     let name = s.name.get_ref().trim();
     if name.is_empty() || name.chars().any(|c| c.is_control()) {
-        return Err(invalid(
+        return Err(src.invalid(
             s.name.span(),
             "sink.name",
             "must be non-empty printable text".into(),
         ));
     }
     let timeout = match &s.timeout {
-        Some(v) => duration(v, "sink.timeout", Duration::from_millis(100))
-            .map_err(|m| invalid(v.span(), "sink.timeout", format!("sink {name:?}: {m}")))?,
+        Some(v) => duration(v, Duration::from_millis(100))
+            .map_err(|m| src.invalid(v.span(), "sink.timeout", format!("sink {name:?}: {m}")))?,
         None => Duration::from_secs(10),
     };
     let kind = match s.kind.get_ref().trim() {
-        "webhook" => {
-            let Some(u) = &s.url else {
-                return Err(invalid(
-                    s.kind.span(),
-                    "sink.url",
-                    format!("sink {name:?}: a webhook needs a url"),
-                ));
-            };
-            // Not echoed back: a webhook URL often carries its secret.
-            let url = Url::parse(u.get_ref().trim())
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                .ok_or_else(|| {
-                    invalid(
-                        u.span(),
-                        "sink.url",
-                        format!("sink {name:?}: not an http(s) URL"),
-                    )
-                })?;
-            let format = match s.format.as_ref().map(|f| f.get_ref().trim()) {
-                None | Some("json") => WebhookFormat::Json,
-                Some("slack") => WebhookFormat::Slack,
-                Some(other) => {
-                    return Err(invalid(
-                        s.format.as_ref().map_or(s.kind.span(), |f| f.span()),
-                        "sink.format",
-                        format!("sink {name:?}: unknown format {other:?} (json, slack)"),
-                    ));
-                }
-            };
-            let mut headers = Vec::new();
-            for (k, v) in &s.headers {
-                let value = expand_env(v.get_ref()).map_err(|m| {
-                    invalid(
-                        v.span(),
-                        "sink.headers",
-                        format!("sink {name:?}: header {k}: {m}"),
-                    )
-                })?;
-                headers.push((k.clone(), value));
-            }
-            if s.command.is_some() {
-                return Err(invalid(
-                    s.kind.span(),
-                    "sink.command",
-                    format!("sink {name:?}: a webhook has no command"),
-                ));
-            }
-            SinkKind::Webhook {
-                url,
-                headers,
-                format,
-            }
-        }
-        "command" => {
-            let Some(c) = &s.command else {
-                return Err(invalid(
-                    s.kind.span(),
-                    "sink.command",
-                    format!(
-                        "sink {name:?}: a command sink needs command = [\"program\", \"arg\", …]"
-                    ),
-                ));
-            };
-            if c.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
-                return Err(invalid(
-                    c.span(),
-                    "sink.command",
-                    format!("sink {name:?}: the command is empty"),
-                ));
-            }
-            if s.url.is_some() || !s.headers.is_empty() || s.format.is_some() {
-                return Err(invalid(
-                    s.kind.span(),
-                    "sink.type",
-                    format!("sink {name:?}: url, headers and format belong to webhooks"),
-                ));
-            }
-            SinkKind::Command {
-                argv: c.get_ref().clone(),
-            }
-        }
+        "webhook" => webhook(s, name, src)?,
+        "command" => command(s, name, src)?,
         other => {
-            return Err(invalid(
+            return Err(src.invalid(
                 s.kind.span(),
                 "sink.type",
                 format!("sink {name:?}: unknown type {other:?} (webhook, command)"),
@@ -266,9 +223,80 @@ pub(super) fn parse_sink(
     })
 }
 
+/// A `type = "webhook"` sink: an http(s) `url`, optional `format` and `headers`, no `command`.
+fn webhook(s: &RawSink, name: &str, src: Source) -> Result<SinkKind, ConfigError> {
+    let invalid = |span: Range<usize>, key: &str, m: &str| {
+        src.invalid(span, key, format!("sink {name:?}: {m}"))
+    };
+    let Some(u) = &s.url else {
+        return Err(invalid(s.kind.span(), "sink.url", "a webhook needs a url"));
+    };
+    // Not echoed back: a webhook URL often carries its secret.
+    let url = Url::parse(u.get_ref().trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| invalid(u.span(), "sink.url", "not an http(s) URL"))?;
+    let format = match s.format.as_ref().map(|f| f.get_ref().trim()) {
+        None | Some("json") => WebhookFormat::Json,
+        Some("slack") => WebhookFormat::Slack,
+        Some(other) => {
+            return Err(invalid(
+                s.format.as_ref().map_or(s.kind.span(), |f| f.span()),
+                "sink.format",
+                &format!("unknown format {other:?} (json, slack)"),
+            ));
+        }
+    };
+    let mut headers = Vec::new();
+    for (k, v) in &s.headers {
+        let value = expand_env(v.get_ref())
+            .map_err(|m| invalid(v.span(), "sink.headers", &format!("header {k}: {m}")))?;
+        headers.push((k.clone(), value));
+    }
+    if s.command.is_some() {
+        return Err(invalid(
+            s.kind.span(),
+            "sink.command",
+            "a webhook has no command",
+        ));
+    }
+    Ok(SinkKind::Webhook {
+        url,
+        headers,
+        format,
+    })
+}
+
+/// A `type = "command"` sink: a non-empty `command`, none of a webhook's keys.
+fn command(s: &RawSink, name: &str, src: Source) -> Result<SinkKind, ConfigError> {
+    let invalid = |span: Range<usize>, key: &str, m: &str| {
+        src.invalid(span, key, format!("sink {name:?}: {m}"))
+    };
+    let Some(c) = &s.command else {
+        return Err(invalid(
+            s.kind.span(),
+            "sink.command",
+            "a command sink needs command = [\"program\", \"arg\", …]",
+        ));
+    };
+    if c.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+        return Err(invalid(c.span(), "sink.command", "the command is empty"));
+    }
+    if s.url.is_some() || !s.headers.is_empty() || s.format.is_some() {
+        return Err(invalid(
+            s.kind.span(),
+            "sink.type",
+            "url, headers and format belong to webhooks",
+        ));
+    }
+    Ok(SinkKind::Command {
+        argv: c.get_ref().clone(),
+    })
+}
+
 /// Replaces `${NAME}` with the environment variable's value (so secrets can live in the
 /// service's environment or credentials rather than the config file).
-pub(super) fn expand_env(v: &str) -> Result<String, String> {
+fn expand_env(v: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = v;
     while let Some(i) = rest.find("${") {

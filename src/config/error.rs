@@ -1,5 +1,5 @@
-//! Where a problem is and how it is reported: [`Location`] (file, line, column) and
-//! [`ConfigError`], the error of every loader.
+//! Where a problem is and how it is reported: [`Location`] (file, line, column),
+//! [`ConfigError`], the error of every loader, and the file being checked ([`Source`]).
 
 use std::fmt;
 use std::ops::Range;
@@ -58,7 +58,30 @@ pub enum ConfigError {
     },
 }
 
-pub(super) fn line_col(src: &str, offset: usize) -> (usize, usize) {
+/// The file being checked: its path and text, to place problems in it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Source<'a> {
+    pub(super) path: &'a Path,
+    pub(super) text: &'a str,
+}
+
+impl Source<'_> {
+    /// The value at `span` is wrong for `key`.
+    pub(super) fn invalid(&self, span: Range<usize>, key: &str, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            at: Location::at(self.path, self.text, Some(span)),
+            key: key.into(),
+            message,
+        }
+    }
+
+    /// The 1-based line byte `offset` is on.
+    pub(super) fn line(&self, offset: usize) -> usize {
+        line_col(self.text, offset).0
+    }
+}
+
+fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];
     let line = before.matches('\n').count() + 1;

@@ -1,5 +1,7 @@
 //! Loading whole files: what is accepted, and where each kind of mistake is reported.
 
+use std::time::Duration;
+
 use super::*;
 
 /// Stands in for the watch module's syntax (config does not know it): a blank term is

@@ -1,11 +1,13 @@
-//! Single values every section reads alike: durations and UTC offsets.
+//! Single values every section reads alike: durations, bounded integers and UTC offsets.
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use chrono::FixedOffset;
 use toml::Spanned;
 
-pub(super) fn duration(v: &Spanned<String>, _key: &str, min: Duration) -> Result<Duration, String> {
+/// A duration like `"90s"`, `"15m"` or `"1h"`, at least `min`.
+pub(super) fn duration(v: &Spanned<String>, min: Duration) -> Result<Duration, String> {
     let d = humantime::parse_duration(v.get_ref().trim()).map_err(|e| {
         format!(
             "{:?} is not a duration like \"90s\", \"15m\" or \"1h\": {e}",
@@ -20,6 +22,20 @@ pub(super) fn duration(v: &Spanned<String>, _key: &str, min: Duration) -> Result
         ));
     }
     Ok(d)
+}
+
+/// An integer within `range`.
+pub(super) fn bounded(v: &Spanned<i64>, range: RangeInclusive<i64>) -> Result<i64, String> {
+    let n = *v.get_ref();
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is out of range ({} to {})",
+            range.start(),
+            range.end()
+        ))
+    }
 }
 
 /// UTC+9, the offset `KST` and `JST` name. The date parser keeps its own copy: config depends on

@@ -3,13 +3,15 @@
 //! has terms and queries checked.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
-use super::alerts::Priority;
-use super::error::{ConfigError, Location};
-use super::raw::{RawTerm, RawWatchlists, from_toml};
+use super::alerts::{Priority, SinkConfig};
+use super::error::{ConfigError, Source};
+use super::feeds::FeedConfig;
+use super::raw::{RawTerm, RawWatchlist, RawWatchlists, from_toml};
 
 /// One watchlist as configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -141,14 +143,43 @@ impl Field {
 }
 
 /// Names a watchlist file may refer to.
-pub(super) struct Known<'a> {
-    pub(super) feeds: Vec<&'a str>,
-    pub(super) sinks: Vec<&'a str>,
+struct Known<'a> {
+    feeds: Vec<&'a str>,
+    sinks: Vec<&'a str>,
+}
+
+/// The watchlist file the main config names (`watchlists`, relative to `base`), checked
+/// against the configured feeds and sinks; none named, none loaded.
+pub(super) fn file(
+    named: Option<&Spanned<String>>,
+    base: &Path,
+    feeds: &[FeedConfig],
+    sinks: &[SinkConfig],
+    syntax: &dyn TermSyntax,
+    src: Source,
+) -> Result<(Option<PathBuf>, Vec<WatchlistSpec>), ConfigError> {
+    let Some(w) = named else {
+        return Ok((None, Vec::new()));
+    };
+    let wpath = base.join(w.get_ref());
+    let wsrc = std::fs::read_to_string(&wpath).map_err(|e| {
+        src.invalid(
+            w.span(),
+            "watchlists",
+            format!("cannot read watchlist file {}: {e}", wpath.display()),
+        )
+    })?;
+    let known = Known {
+        feeds: feeds.iter().map(|f| f.name.as_str()).collect(),
+        sinks: sinks.iter().map(|s| s.name.as_str()).collect(),
+    };
+    let specs = load_watchlists(&wpath, &wsrc, Some(&known), syntax)?;
+    Ok((Some(wpath), specs))
 }
 
 /// Reads a watchlist file's text (`path` is only used in messages): every term, query and
 /// setting is checked (terms and queries by `syntax`), but not the feed and sink names it refers
-/// to (see [`load`]).
+/// to (see [`load`](super::load)).
 pub fn parse_watchlists(
     path: &Path,
     src: &str,
@@ -157,173 +188,212 @@ pub fn parse_watchlists(
     load_watchlists(path, src, None, syntax)
 }
 
-pub(super) fn load_watchlists(
+/// A watchlist file's text; names of feeds and sinks are checked when `known` is given.
+fn load_watchlists(
     path: &Path,
-    src: &str,
+    text: &str,
     known: Option<&Known>,
     syntax: &dyn TermSyntax,
 ) -> Result<Vec<WatchlistSpec>, ConfigError> {
-    let raw: RawWatchlists = from_toml(path, src)?;
-    let invalid = |span: Range<usize>, key: &str, message: String| ConfigError::Invalid {
-        at: Location::at(path, src, Some(span)),
-        key: key.into(),
-        message,
-    };
+    let raw: RawWatchlists = from_toml(path, text)?;
+    let src = Source { path, text };
     let mut specs: Vec<WatchlistSpec> = Vec::new();
     for w in &raw.watchlists {
-        let w = w.get_ref();
-        let name = w.name.get_ref().trim();
-        if name.is_empty() || name.chars().any(|c| c.is_control()) {
-            return Err(invalid(
-                w.name.span(),
-                "watchlist.name",
-                "must be non-empty printable text".into(),
-            ));
-        }
-        if specs.iter().any(|s| s.name == name) {
-            return Err(invalid(
-                w.name.span(),
-                "watchlist.name",
-                format!("duplicate watchlist name {name:?}"),
-            ));
-        }
-        let mut spec = WatchlistSpec {
-            name: name.to_string(),
-            description: w.description.clone(),
-            ..Default::default()
-        };
-        let lists = [
-            (&w.terms, "watchlist.terms"),
-            (&w.any, "watchlist.any"),
-            (&w.all, "watchlist.all"),
-            (&w.not, "watchlist.not"),
-            (&w.exclude, "watchlist.exclude"),
-        ];
-        for (list, key) in lists {
-            let Some(list) = list else { continue };
-            if list.get_ref().is_empty() && matches!(key, "watchlist.terms" | "watchlist.all") {
-                return Err(invalid(
-                    list.span(),
-                    key,
-                    format!("watchlist {name:?} has no terms"),
-                ));
-            }
-            for t in list.get_ref() {
-                let term = match t.get_ref() {
-                    RawTerm::One(one) => {
-                        check_term(syntax, src, t.span(), one).map_err(|(at, m)| {
-                            invalid(at, key, format!("watchlist {name:?}: {m}"))
-                        })?;
-                        TermSpec::One(one.clone())
-                    }
-                    RawTerm::Group(members) => {
-                        if members.is_empty() {
-                            return Err(invalid(
-                                t.span(),
-                                key,
-                                format!("watchlist {name:?}: empty alias group"),
-                            ));
-                        }
-                        for m in members {
-                            check_term(syntax, src, m.span(), m.get_ref()).map_err(
-                                |(at, msg)| invalid(at, key, format!("watchlist {name:?}: {msg}")),
-                            )?;
-                        }
-                        TermSpec::Group(members.iter().map(|m| m.get_ref().clone()).collect())
-                    }
-                };
-                match key {
-                    "watchlist.terms" | "watchlist.any" => spec.terms.push(term),
-                    "watchlist.all" => spec.all.push(term),
-                    _ => spec.not.push(term),
-                }
-            }
-        }
-        if let Some(q) = &w.query {
-            if let Err(e) = syntax.check_query(q.get_ref()) {
-                let at = offset_in_string(src, q.span(), q.get_ref(), e.offset);
-                return Err(invalid(
-                    at..at,
-                    "watchlist.query",
-                    format!("watchlist {name:?}: {}", e.message),
-                ));
-            }
-            spec.query = Some(q.get_ref().clone());
-        }
-        if spec.terms.is_empty() && spec.all.is_empty() && spec.query.is_none() {
-            return Err(invalid(
-                w.name.span(),
-                "watchlist.terms",
-                format!("watchlist {name:?} has no terms (give terms, any, all or query)"),
-            ));
-        }
-        for f in w.fields.iter().flatten() {
-            let field = Field::parse(f.get_ref().trim()).ok_or_else(|| {
-                invalid(
-                    f.span(),
-                    "watchlist.fields",
-                    format!(
-                        "watchlist {name:?}: unknown field {:?} (title, summary, author, feed, link)",
-                        f.get_ref()
-                    ),
-                )
-            })?;
-            spec.fields.push(field);
-        }
-        for f in w.feeds.iter().flatten() {
-            let feed = f.get_ref().trim();
-            if let Some(k) = known
-                && !k.feeds.contains(&feed)
-            {
-                return Err(invalid(
-                    f.span(),
-                    "watchlist.feeds",
-                    format!("watchlist {name:?}: no feed is named {feed:?}"),
-                ));
-            }
-            spec.feeds.push(feed.to_string());
-        }
-        if let Some(p) = &w.priority {
-            spec.priority = Priority::parse(p.get_ref().trim()).ok_or_else(|| {
-                invalid(
-                    p.span(),
-                    "watchlist.priority",
-                    format!(
-                        "watchlist {name:?}: unknown priority {:?} (low, normal, high, urgent)",
-                        p.get_ref()
-                    ),
-                )
-            })?;
-        }
-        for a in w.alerts.iter().flatten() {
-            let sink = a.get_ref().trim();
-            if let Some(k) = known
-                && !k.sinks.contains(&sink)
-            {
-                return Err(invalid(
-                    a.span(),
-                    "watchlist.alerts",
-                    format!("watchlist {name:?}: no [[sink]] is named {sink:?} in the main config"),
-                ));
-            }
-            spec.alerts.push(sink.to_string());
-        }
+        let spec = watchlist(w.get_ref(), &specs, known, syntax, src)?;
         specs.push(spec);
     }
     Ok(specs)
 }
 
-/// Checks one term's syntax; on error, the byte offset in `src` it points at.
-fn check_term(
+/// One `[[watchlist]]` (`earlier` are the ones before it): its name, its terms and query, then
+/// the fields, feeds, priority and sinks it names.
+fn watchlist(
+    w: &RawWatchlist,
+    earlier: &[WatchlistSpec],
+    known: Option<&Known>,
     syntax: &dyn TermSyntax,
-    src: &str,
+    src: Source,
+) -> Result<WatchlistSpec, ConfigError> {
+    let name = w.name.get_ref().trim();
+    if name.is_empty() || name.chars().any(|c| c.is_control()) {
+        return Err(src.invalid(
+            w.name.span(),
+            "watchlist.name",
+            "must be non-empty printable text".into(),
+        ));
+    }
+    if earlier.iter().any(|s| s.name == name) {
+        return Err(src.invalid(
+            w.name.span(),
+            "watchlist.name",
+            format!("duplicate watchlist name {name:?}"),
+        ));
+    }
+    let mut spec = WatchlistSpec {
+        name: name.to_string(),
+        description: w.description.clone(),
+        ..Default::default()
+    };
+    term_lists(w, name, &mut spec, syntax, src)?;
+    if let Some(q) = &w.query {
+        syntax
+            .check_query(q.get_ref())
+            .map_err(|e| rejected(src, q.span(), q.get_ref(), "watchlist.query", name, e))?;
+        spec.query = Some(q.get_ref().clone());
+    }
+    if spec.terms.is_empty() && spec.all.is_empty() && spec.query.is_none() {
+        return Err(src.invalid(
+            w.name.span(),
+            "watchlist.terms",
+            format!("watchlist {name:?} has no terms (give terms, any, all or query)"),
+        ));
+    }
+    references(w, name, &mut spec, known, src)?;
+    Ok(spec)
+}
+
+/// `terms`, `any`, `all`, `not` and `exclude`, each term checked by `syntax`.
+fn term_lists(
+    w: &RawWatchlist,
+    name: &str,
+    spec: &mut WatchlistSpec,
+    syntax: &dyn TermSyntax,
+    src: Source,
+) -> Result<(), ConfigError> {
+    let lists = [
+        (&w.terms, "watchlist.terms"),
+        (&w.any, "watchlist.any"),
+        (&w.all, "watchlist.all"),
+        (&w.not, "watchlist.not"),
+        (&w.exclude, "watchlist.exclude"),
+    ];
+    for (list, key) in lists {
+        let Some(list) = list else { continue };
+        if list.get_ref().is_empty() && matches!(key, "watchlist.terms" | "watchlist.all") {
+            return Err(src.invalid(list.span(), key, format!("watchlist {name:?} has no terms")));
+        }
+        for t in list.get_ref() {
+            let term = term(t, key, name, syntax, src)?;
+            match key {
+                "watchlist.terms" | "watchlist.any" => spec.terms.push(term),
+                "watchlist.all" => spec.all.push(term),
+                _ => spec.not.push(term),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One entry of a term list: a term, or an alias group whose every member is checked.
+fn term(
+    t: &Spanned<RawTerm>,
+    key: &str,
+    name: &str,
+    syntax: &dyn TermSyntax,
+    src: Source,
+) -> Result<TermSpec, ConfigError> {
+    let check = |span: Range<usize>, term: &str| {
+        syntax
+            .check_term(term)
+            .map_err(|e| rejected(src, span, term, key, name, e))
+    };
+    match t.get_ref() {
+        RawTerm::One(one) => {
+            check(t.span(), one)?;
+            Ok(TermSpec::One(one.clone()))
+        }
+        RawTerm::Group(members) => {
+            if members.is_empty() {
+                return Err(src.invalid(
+                    t.span(),
+                    key,
+                    format!("watchlist {name:?}: empty alias group"),
+                ));
+            }
+            for m in members {
+                check(m.span(), m.get_ref())?;
+            }
+            Ok(TermSpec::Group(
+                members.iter().map(|m| m.get_ref().clone()).collect(),
+            ))
+        }
+    }
+}
+
+/// What `syntax` said about the term or query whose literal spans `span`, placed where in the
+/// file its error points.
+fn rejected(
+    src: Source,
     span: Range<usize>,
-    term: &str,
-) -> Result<(), (Range<usize>, String)> {
-    syntax.check_term(term).map_err(|e| {
-        let at = offset_in_string(src, span.clone(), term, e.offset);
-        (at..at, e.message)
-    })
+    value: &str,
+    key: &str,
+    name: &str,
+    e: TermError,
+) -> ConfigError {
+    let at = offset_in_string(src.text, span, value, e.offset);
+    src.invalid(at..at, key, format!("watchlist {name:?}: {}", e.message))
+}
+
+/// `fields`, `feeds`, `priority` and `alerts`: feed and sink names are checked when `known`.
+fn references(
+    w: &RawWatchlist,
+    name: &str,
+    spec: &mut WatchlistSpec,
+    known: Option<&Known>,
+    src: Source,
+) -> Result<(), ConfigError> {
+    for f in w.fields.iter().flatten() {
+        let field = Field::parse(f.get_ref().trim()).ok_or_else(|| {
+            src.invalid(
+                f.span(),
+                "watchlist.fields",
+                format!(
+                    "watchlist {name:?}: unknown field {:?} (title, summary, author, feed, link)",
+                    f.get_ref()
+                ),
+            )
+        })?;
+        spec.fields.push(field);
+    }
+    for f in w.feeds.iter().flatten() {
+        let feed = f.get_ref().trim();
+        if let Some(k) = known
+            && !k.feeds.contains(&feed)
+        {
+            return Err(src.invalid(
+                f.span(),
+                "watchlist.feeds",
+                format!("watchlist {name:?}: no feed is named {feed:?}"),
+            ));
+        }
+        spec.feeds.push(feed.to_string());
+    }
+    if let Some(p) = &w.priority {
+        spec.priority = Priority::parse(p.get_ref().trim()).ok_or_else(|| {
+            src.invalid(
+                p.span(),
+                "watchlist.priority",
+                format!(
+                    "watchlist {name:?}: unknown priority {:?} (low, normal, high, urgent)",
+                    p.get_ref()
+                ),
+            )
+        })?;
+    }
+    for a in w.alerts.iter().flatten() {
+        let sink = a.get_ref().trim();
+        if let Some(k) = known
+            && !k.sinks.contains(&sink)
+        {
+            return Err(src.invalid(
+                a.span(),
+                "watchlist.alerts",
+                format!("watchlist {name:?}: no [[sink]] is named {sink:?} in the main config"),
+            ));
+        }
+        spec.alerts.push(sink.to_string());
+    }
+    Ok(())
 }
 
 /// The byte offset in `src` of byte `offset` of the string value whose literal spans `span`;
