@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::alert::dispatch::Dispatcher;
 use crate::budget::{Budget, HostKey, Wait};
-use crate::config::{self, Config, ConfigError, FeedConfig};
+use crate::config::{Config, ConfigError, FeedConfig};
 use crate::refresh::{FeedOutcome, FeedReport, PollError, Refresher, seed_pauses};
 use crate::store::{FeedState, Store, StoreError, StoreOptions, Writer};
 
@@ -120,7 +120,7 @@ impl Running {
         writer: Arc<Writer>,
         previous: Option<&Running>,
     ) -> Result<Self, DaemonError> {
-        let watch = Arc::new(config.watch_set()?);
+        let watch = Arc::new(crate::watch::WatchSet::from_config(&config)?);
         let mut refresher = Refresher::new(&config, watch, writer).map_err(PollError::from)?;
         let d = &config.defaults;
         let kept = previous.and_then(|p| {
@@ -155,7 +155,7 @@ pub async fn run(
     mut reload: mpsc::Receiver<()>,
     notifier: Arc<dyn Notifier>,
 ) -> Result<RunSummary, DaemonError> {
-    let config = config::load(&config_path)?;
+    let config = crate::watch::load_config(&config_path)?;
     let store = Store::open(&config.database, StoreOptions::from_config(&config))?;
     let writer = Arc::new(Writer::spawn(store));
     // Beside the scheduler: the alert delivery loop and the Atom files, each woken when the
@@ -163,16 +163,20 @@ pub async fn run(
     let (bg_stop, bg_stopped) = watch::channel(false);
     let alerts_due = Arc::new(Notify::new());
     let matches_changed = Arc::new(Notify::new());
-    let (routing_tx, routing_rx) = watch::channel(config.routing());
+    let (routing_tx, routing_rx) =
+        watch::channel(crate::alert::dispatch::Routing::from_config(&config));
     let (atom_tx, atom_rx) = watch::channel(crate::export::atom_files(&config));
     let dispatcher = Dispatcher::new(
         writer.clone(),
-        config.routing(),
+        crate::alert::dispatch::Routing::from_config(&config),
         &config.defaults.user_agent,
     )?;
     let mut background = JoinSet::new();
     background.spawn(dispatcher.run(alerts_due.clone(), routing_rx, bg_stopped.clone()));
-    let (recheck_tx, recheck_rx) = watch::channel((config.clone(), Arc::new(config.watch_set()?)));
+    let (recheck_tx, recheck_rx) = watch::channel((
+        config.clone(),
+        Arc::new(crate::watch::WatchSet::from_config(&config)?),
+    ));
     background.spawn(crate::recheck::keep_matches_current(
         writer.clone(),
         recheck_rx,
@@ -275,7 +279,7 @@ pub async fn run(
             () = &mut shutdown => break,
             Some(()) = reload.recv() => {
                 notifier.reloading();
-                let attempt = config::load(&config_path)
+                let attempt = crate::watch::load_config(&config_path)
                     .map_err(DaemonError::from)
                     .and_then(|c| Running::new(c, writer.clone(), Some(&running)));
                 match attempt {
@@ -289,7 +293,7 @@ pub async fn run(
                         // A new story window takes effect for items stored from now on.
                         let options = StoreOptions::from_config(&next.config);
                         let _ = writer.call(move |s| s.reconfigure(options)).await;
-                        let _ = routing_tx.send(next.config.routing());
+                        let _ = routing_tx.send(crate::alert::dispatch::Routing::from_config(&next.config));
                         let _ = atom_tx.send(crate::export::atom_files(&next.config));
                         let _ = recheck_tx.send((next.config.clone(), next.refresher.watch()));
                         let _ = retention_tx.send(next.config.retention.clone());

@@ -2,6 +2,8 @@
 //!
 //! The architecture in a few lines:
 //! - [`config`] reads the two TOML files (main config, watchlists) into typed, validated values.
+//!   It depends on no other module; the syntax of terms and queries comes from [`watch`], and
+//!   [`watch::load_config`] is how everything loads a config.
 //! - [`fetch`] turns a feed URL into bytes: conditional GET, timeouts, size cap, `file://`.
 //! - [`parse`] turns bytes into normalised [`model::ParsedFeed`]s (encoding, dates, links, text); pure.
 //! - [`dedup`] derives each item's identity keys (guid, canonical link, content hash); pure.

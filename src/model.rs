@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::Field;
+
 /// A feed after parsing and normalisation, before anything is stored.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedFeed {
@@ -66,42 +68,6 @@ pub struct Hit {
     pub text: String,
     /// A short excerpt of the field around the match ("…" where cut).
     pub snippet: String,
-}
-
-/// The parts of an item a watchlist term can be scoped to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Field {
-    Title,
-    Summary,
-    Author,
-    /// The feed's configured name.
-    Feed,
-    Link,
-}
-
-impl Field {
-    pub const ALL: [Field; 5] = [
-        Field::Title,
-        Field::Summary,
-        Field::Author,
-        Field::Feed,
-        Field::Link,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Title => "title",
-            Field::Summary => "summary",
-            Field::Author => "author",
-            Field::Feed => "feed",
-            Field::Link => "link",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|f| f.as_str() == s)
-    }
 }
 
 /// An item ready for the store: parsed, identified, fingerprinted and matched.

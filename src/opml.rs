@@ -491,7 +491,7 @@ pub fn replace_config(path: &Path, text: &str) -> Result<(), OpmlError> {
         let _ = std::fs::remove_file(&tmp);
         return Err(write_err(e));
     }
-    if let Err(e) = crate::config::load(&tmp) {
+    if let Err(e) = crate::watch::load_config(&tmp) {
         let _ = std::fs::remove_file(&tmp);
         let message = e
             .to_string()

@@ -1211,7 +1211,7 @@ fn a_watchlist_changed_while_stopped_is_rechecked_once_at_start() {
     ok(&setup, &["poll", "--once"]);
     let check = |setup: &Setup| {
         let config = setup.config();
-        let set = Arc::new(config.watch_set().unwrap());
+        let set = Arc::new(aggregator::watch::WatchSet::from_config(&config).unwrap());
         // Through a writer, as the daemon runs it.
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -250,7 +250,7 @@ fn shipped_configs_are_valid() {
         let out = run_bin(Some(&root.join("config").join(name)), &["config", "check"]);
         assert!(out.status.success(), "{name}: {}", stderr(&out));
     }
-    let c = aggregator::config::load(&root.join("config/aggregator.toml")).unwrap();
+    let c = aggregator::watch::load_config(&root.join("config/aggregator.toml")).unwrap();
     let urls: Vec<&str> = c.feeds.iter().map(|f| f.url.as_str()).collect();
     for u in [
         "https://en.yna.co.kr/RSS/news.xml",

@@ -391,7 +391,7 @@ fn bare_ampersands_and_versionless_rss_are_recovered() {
 fn bundled_demo_runs_offline() {
     // The demo config as shipped, with its database moved into a temp dir.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut config = aggregator::config::load(&root.join("config/demo.toml")).unwrap();
+    let mut config = aggregator::watch::load_config(&root.join("config/demo.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     config.database = dir.path().join("demo.db");
     let s = poll(&config);

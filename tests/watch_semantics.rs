@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use aggregator::config::parse_watchlists;
 use aggregator::model::{Field, Match};
+use aggregator::watch::parse_watchlists;
 use aggregator::watch::{ItemText, WatchSet};
 
 // ---------------------------------------------------------------------------------------------

@@ -1,20 +1,20 @@
-//! The config loaders: `config::load` (the main file, which also reads the watchlist file it
-//! names) and `config::parse_watchlists` (a watchlist file's text), both on the same input.
+//! The config loaders: `watch::load_config` (the main file, which also reads the watchlist file
+//! it names) and `watch::parse_watchlists` (a watchlist file's text), both on the same input.
 //!
-//! `load` needs a file: the input is written to `aggregator.toml` in a directory made once per
-//! process, beside a fixed, valid `watchlists.toml` (no feed or sink names, so any config can
+//! `load_config` needs a file: the input is written to `aggregator.toml` in a directory made once
+//! per process, beside a fixed, valid `watchlists.toml` (no feed or sink names, so any config can
 //! name it). An input whose `watchlists` key leaves that directory (absolute, `..`) is skipped:
 //! reading `/dev/zero` or `/dev/stdin` would be the fuzzer's doing, not a bug.
 //!
-//! Oracle: no panic; a loaded config has the invariants `load` validates (a compiled watch set,
-//! unique feed names, min_interval ≤ max_interval, stories window ≤ 30 days).
+//! Oracle: no panic; a loaded config has the invariants `load_config` validates (a compiled watch
+//! set, unique feed names, min_interval ≤ max_interval, stories window ≤ 30 days).
 #![no_main]
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use aggregator::config::{load, parse_watchlists};
+use aggregator::watch::{WatchSet, load_config, parse_watchlists};
 use libfuzzer_sys::fuzz_target;
 
 const WATCHLISTS: &str = r#"
@@ -43,7 +43,7 @@ fn dir() -> &'static PathBuf {
 /// Whether the config's `watchlists` names a file outside the fuzzing directory.
 fn escapes(text: &str) -> bool {
     let Ok(table) = toml::from_str::<toml::Table>(text) else {
-        return false; // `load` stops at the same syntax error, before any read
+        return false; // `load_config` stops at the same syntax error, before any read
     };
     let Some(w) = table.get("watchlists").and_then(|w| w.as_str()) else {
         return false;
@@ -67,10 +67,10 @@ fuzz_target!(
         }
         let path = dir().join("aggregator.toml");
         std::fs::write(&path, text).expect("write config");
-        let Ok(config) = load(&path) else {
+        let Ok(config) = load_config(&path) else {
             return;
         };
-        config.watch_set().expect("a loaded config compiles");
+        WatchSet::from_config(&config).expect("a loaded config compiles");
         let mut names: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();

@@ -59,7 +59,7 @@ const OFFSETS: [i32; 16] = [
 fn watch() -> &'static WatchSet {
     static WATCH: OnceLock<WatchSet> = OnceLock::new();
     WATCH.get_or_init(|| {
-        let specs = aggregator::config::parse_watchlists(
+        let specs = aggregator::watch::parse_watchlists(
             Path::new("config/watchlists.toml"),
             include_str!("../../config/watchlists.toml"),
         )

@@ -198,22 +198,7 @@ fn slack_escape(s: &str) -> String {
 /// What a sink is, for logs: `"webhook https://hooks.example.com"` (`scheme://host[:port]` only)
 /// or `"command /usr/local/bin/notify"` (argv\[0\] only).
 pub fn describe(sink: &SinkConfig) -> String {
-    match &sink.kind {
-        SinkKind::Webhook { url, .. } => format!("webhook {}", origin(url)),
-        SinkKind::Command { argv } => format!("command {}", program(argv)),
-    }
-}
-
-/// `scheme://host[:port]`: none of the URL's userinfo, path, query or fragment.
-fn origin(url: &Url) -> String {
-    let mut s = format!("{}://", url.scheme());
-    if let Some(host) = url.host_str() {
-        s.push_str(host);
-    }
-    if let Some(port) = url.port() {
-        s.push_str(&format!(":{port}"));
-    }
-    s
+    sink.describe()
 }
 
 fn program(argv: &[String]) -> &str {

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 
 use super::deliver::{self, DeliveryError};
 use super::{AlertPayload, RetryPolicy, SinkConfig};
+use crate::config::Config;
 use crate::store::outbox::Delivery;
 use crate::store::{Store, StoreError, Writer};
 
@@ -37,6 +38,16 @@ pub struct PassStats {
 pub struct Routing {
     pub sinks: Vec<SinkConfig>,
     pub policy: RetryPolicy,
+}
+
+impl Routing {
+    /// The configured sinks and retry policy for the delivery loop.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            sinks: config.sinks.clone(),
+            policy: config.retry,
+        }
+    }
 }
 
 /// Sends due alerts to their sinks; the outbox is read and written through the writer.

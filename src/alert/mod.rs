@@ -10,52 +10,11 @@
 pub mod deliver;
 pub mod dispatch;
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::{Priority, RetryPolicy, SinkConfig, SinkKind, WebhookFormat};
 use crate::model::Hit;
-
-/// How urgent a watchlist's alerts are; higher priorities are delivered first.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Priority {
-    Low,
-    #[default]
-    Normal,
-    High,
-    Urgent,
-}
-
-impl Priority {
-    pub const ALL: [Priority; 4] = [
-        Priority::Low,
-        Priority::Normal,
-        Priority::High,
-        Priority::Urgent,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Low => "low",
-            Priority::Normal => "normal",
-            Priority::High => "high",
-            Priority::Urgent => "urgent",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Priority> {
-        Priority::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    /// The number stored in the outbox (delivery order).
-    pub fn rank(self) -> i64 {
-        self as i64
-    }
-}
 
 /// The JSON document a sink receives for one alert. Field names are part of the interface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,78 +49,4 @@ pub struct AlertStory {
     pub published: Option<DateTime<Utc>>,
     pub first_seen: DateTime<Utc>,
     pub summary: Option<String>,
-}
-
-/// A configured alert destination. Its `Debug` form leaves out the URL's path and query and
-/// every header value: they are secrets.
-#[derive(Clone, PartialEq)]
-pub struct SinkConfig {
-    pub name: String,
-    pub kind: SinkKind,
-    /// Longest a single delivery may take.
-    pub timeout: Duration,
-}
-
-/// What a sink is.
-#[derive(Clone, PartialEq)]
-pub enum SinkKind {
-    /// HTTP POST of the payload.
-    Webhook {
-        url: url::Url,
-        /// Extra request headers (e.g. `Authorization`); values are secrets, never logged.
-        headers: Vec<(String, String)>,
-        format: WebhookFormat,
-    },
-    /// A program run without a shell, the payload JSON on its stdin; exit status 0 is success.
-    Command { argv: Vec<String> },
-}
-
-/// The body a webhook sink posts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum WebhookFormat {
-    /// The [`AlertPayload`] as JSON.
-    #[default]
-    Json,
-    /// A Slack incoming-webhook message (`{"text": …}`), also understood by Mattermost and
-    /// Rocket.Chat.
-    Slack,
-}
-
-/// Retry policy for deliveries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Wait after the first failure; doubled after each further one.
-    pub backoff: Duration,
-    /// Longest wait between attempts.
-    pub max_backoff: Duration,
-    /// Attempts before a delivery is marked failed.
-    pub max_attempts: u32,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            backoff: Duration::from_secs(30),
-            max_backoff: Duration::from_secs(3600),
-            max_attempts: 12,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait after the `attempts`-th failed attempt (1-based).
-    pub fn delay(&self, attempts: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(30));
-        self.backoff.saturating_mul(factor).min(self.max_backoff)
-    }
-}
-
-impl std::fmt::Debug for SinkConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SinkConfig")
-            .field("name", &self.name)
-            .field("target", &deliver::describe(self))
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
 }

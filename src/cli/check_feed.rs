@@ -11,7 +11,7 @@ use url::Url;
 
 use super::output::{self, add_row, local_time, safe};
 use super::{CheckFeedArgs, CliError, CliResult, Format};
-use crate::config::{self, Defaults};
+use crate::config::Defaults;
 use crate::fetch::{FetchOptions, Fetched, Fetcher, Validators};
 use crate::parse::{ParseOptions, parse_feed};
 use crate::refresh::display_url;
@@ -49,12 +49,12 @@ struct ItemInfo {
 pub fn run(explicit_config: Option<&Path>, config_path: &Path, args: &CheckFeedArgs) -> CliResult {
     // An explicitly named config must load; the default one is used when it exists.
     let config = if explicit_config.is_some() || config_path.exists() {
-        Some(config::load(config_path).map_err(|e| CliError::Usage(e.into()))?)
+        Some(crate::watch::load_config(config_path).map_err(|e| CliError::Usage(e.into()))?)
     } else {
         None
     };
     let watch = match &config {
-        Some(c) => c.watch_set().map_err(|e| CliError::Usage(e.into()))?,
+        Some(c) => WatchSet::from_config(c).map_err(|e| CliError::Usage(e.into()))?,
         None => WatchSet::empty(),
     };
     let defaults = config

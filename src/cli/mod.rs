@@ -425,5 +425,5 @@ fn man_subcommands(
 }
 
 pub(crate) fn load(path: &std::path::Path) -> Result<Config, CliError> {
-    config::load(path).map_err(|e| CliError::Usage(e.into()))
+    crate::watch::load_config(path).map_err(|e| CliError::Usage(e.into()))
 }

@@ -12,7 +12,9 @@ use crate::refresh::{self, FeedOutcome};
 use crate::store::{Store, StoreOptions, Writer};
 
 pub fn run(config: &Config) -> CliResult {
-    let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
+    let watch = Arc::new(
+        crate::watch::WatchSet::from_config(config).map_err(|e| CliError::Usage(e.into()))?,
+    );
     let store = Store::open(&config.database, StoreOptions::from_config(config))?;
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let writer = {
@@ -83,7 +85,7 @@ pub fn deliver_due(config: &Config) -> Result<PassStats, CliError> {
     let stats = runtime.block_on(async {
         let d = Dispatcher::new(
             writer.clone(),
-            config.routing(),
+            crate::alert::dispatch::Routing::from_config(config),
             &config.defaults.user_agent,
         )?;
         d.pass().await

@@ -28,7 +28,9 @@ pub fn run(config: &Config, args: &RematchArgs) -> CliResult {
             config.database.display()
         )));
     }
-    let watch = Arc::new(config.watch_set().map_err(|e| CliError::Usage(e.into()))?);
+    let watch = Arc::new(
+        crate::watch::WatchSet::from_config(config).map_err(|e| CliError::Usage(e.into()))?,
+    );
     let store = Store::open(&config.database, StoreOptions::from_config(config))?;
     let opts = RematchOptions {
         since: since.timestamp(),

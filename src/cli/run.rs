@@ -9,13 +9,12 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::{CliError, CliResult};
-use crate::config;
 use crate::daemon::{self, DaemonError, Systemd};
 use crate::refresh;
 
 pub fn run(config_path: &Path) -> CliResult {
     // A broken config is a usage error (exit 2) before anything starts.
-    config::load(config_path).map_err(|e| CliError::Usage(e.into()))?;
+    crate::watch::load_config(config_path).map_err(|e| CliError::Usage(e.into()))?;
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
         let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;

@@ -15,6 +15,7 @@
 //! - `/regex/` terms run on the folded text of a field.
 //! - A term may be scoped to a field (`title:Kishida`); fields never run into each other.
 
+mod load;
 pub mod query;
 
 use std::collections::HashMap;
@@ -23,92 +24,12 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexSet};
 
-use crate::alert::Priority;
+use crate::config::{Config, ConfigError, Location};
+pub use crate::config::{TermError, TermSpec, WatchlistSpec};
 use crate::model::{Field, Hit, Match, ParsedItem};
 pub use crate::text::fold;
+pub use load::{Syntax, load_config, parse_watchlists};
 use query::Expr;
-
-/// One watchlist as configured.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WatchlistSpec {
-    pub name: String,
-    pub description: Option<String>,
-    /// At least one must appear (`terms` and `any`).
-    pub terms: Vec<TermSpec>,
-    /// Every one must appear.
-    pub all: Vec<TermSpec>,
-    /// None may appear (`not` and `exclude`).
-    pub not: Vec<TermSpec>,
-    /// The one-line boolean form, which must also hold.
-    pub query: Option<String>,
-    /// The fields terms look at when they name none; empty means title and summary.
-    pub fields: Vec<Field>,
-    /// The feeds (configured names) the watchlist applies to; empty means all.
-    pub feeds: Vec<String>,
-    pub priority: Priority,
-    /// Names of the sinks its alerts go to.
-    pub alerts: Vec<String>,
-}
-
-/// A term, or an alias group whose members count as one term.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(untagged)]
-pub enum TermSpec {
-    One(String),
-    Group(Vec<String>),
-}
-
-impl WatchlistSpec {
-    /// A digest of what decides which items the watchlist matches (terms, `all`, `not`,
-    /// `query`, `fields`, `feeds`; not its description, priority or sinks): equal digests,
-    /// equal matches.
-    pub fn fingerprint(&self) -> String {
-        let key = format!(
-            "{:?}",
-            (
-                &self.terms,
-                &self.all,
-                &self.not,
-                &self.query,
-                &self.fields,
-                &self.feeds
-            )
-        );
-        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
-    }
-}
-
-impl TermSpec {
-    pub fn members(&self) -> &[String] {
-        match self {
-            TermSpec::One(t) => std::slice::from_ref(t),
-            TermSpec::Group(g) => g,
-        }
-    }
-}
-
-impl std::fmt::Display for TermSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TermSpec::One(t) => f.write_str(t),
-            TermSpec::Group(g) => write!(f, "[{}]", g.join(" | ")),
-        }
-    }
-}
-
-impl From<&str> for TermSpec {
-    fn from(s: &str) -> Self {
-        TermSpec::One(s.to_string())
-    }
-}
-
-/// Why a term or query cannot be used: a message and the byte offset in its source text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct TermError {
-    pub offset: usize,
-    pub message: String,
-}
 
 /// Why a watchlist set cannot be compiled.
 #[derive(Debug, thiserror::Error)]
@@ -528,6 +449,16 @@ impl WatchSet {
             set.regex_set = Some(RegexSet::new(set.regexes.iter().map(|r| r.regex.as_str()))?);
         }
         Ok(set)
+    }
+
+    /// Compiles a loaded config's watchlists. Terms were validated at load, so this only fails
+    /// on automaton limits.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        Self::compile(&config.watchlists).map_err(|e| ConfigError::Invalid {
+            at: Location::file(config.watchlists_path.as_deref().unwrap_or(&config.path)),
+            key: "watchlist".into(),
+            message: e.to_string(),
+        })
     }
 
     /// Names of the compiled watchlists, in config order.

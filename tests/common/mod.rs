@@ -326,7 +326,7 @@ impl Setup {
     }
 
     pub fn config(&self) -> aggregator::config::Config {
-        aggregator::config::load(&self.config_path()).unwrap()
+        aggregator::watch::load_config(&self.config_path()).unwrap()
     }
 
     /// Runs the binary with this config.
@@ -378,7 +378,7 @@ pub fn rss(title: &str, items: &[(Option<&str>, Option<&str>, &str, &str)]) -> S
 /// Runs one poll through the library.
 pub fn poll(config: &aggregator::config::Config) -> aggregator::refresh::PollSummary {
     use std::sync::Arc;
-    let watch = Arc::new(config.watch_set().unwrap());
+    let watch = Arc::new(aggregator::watch::WatchSet::from_config(config).unwrap());
     let store = aggregator::store::Store::open(
         &config.database,
         aggregator::store::StoreOptions::from_config(config),
