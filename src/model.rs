@@ -35,7 +35,7 @@ pub struct ParsedItem {
     pub categories: Vec<String>,
 }
 
-/// The keys that decide whether two items are the same item (see [`crate::dedup`]).
+/// The keys that decide whether two items are the same item (see `dedup`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     /// Same guid in the same feed ⇒ same item.
@@ -70,12 +70,15 @@ pub struct Hit {
     pub snippet: String,
 }
 
-/// An item ready for the store: parsed, identified, fingerprinted and matched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReadyItem {
-    pub item: ParsedItem,
-    pub identity: Identity,
-    /// What story comparison looks at (see [`crate::dedup::story`]).
-    pub fingerprint: crate::dedup::story::Fingerprint,
-    pub matches: Vec<Match>,
+/// The story an alert is about, as it was when the alert was raised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertStory {
+    pub id: i64,
+    pub title: String,
+    pub link: Option<String>,
+    /// The configured name of the feed the matching item came from.
+    pub feed: String,
+    pub published: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
+    pub summary: Option<String>,
 }

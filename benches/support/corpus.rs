@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aggregator::config::FeedConfig;
-use aggregator::model::{ParsedItem, ReadyItem};
+use aggregator::dedup::ReadyItem;
+use aggregator::model::ParsedItem;
 use aggregator::store::{FetchRecord, Writer};
 use chrono::{DateTime, Utc};
 

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use super::deliver::{self, DeliveryError};
 use super::{AlertPayload, RetryPolicy, SinkConfig};
 use crate::config::Config;
+use crate::store::alerts::AlertFacts;
 use crate::store::outbox::Delivery;
 use crate::store::{Store, StoreError, Writer};
 
@@ -231,8 +232,10 @@ async fn send(
     let Some(sink) = sink else {
         return Err(SendError::NoSink(d.sink.clone()));
     };
-    let payload: AlertPayload =
-        serde_json::from_str(&d.payload).map_err(|e| SendError::Payload(e.to_string()))?;
+    let facts: AlertFacts =
+        serde_json::from_str(&d.facts).map_err(|e| SendError::Payload(e.to_string()))?;
+    let created_at = chrono::DateTime::from_timestamp(d.created_at, 0).unwrap_or_default();
+    let payload = AlertPayload::new(d.alert_id, d.watchlist.clone(), created_at, facts);
     deliver::deliver(client, sink, &payload)
         .await
         .map_err(SendError::Delivery)

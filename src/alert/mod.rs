@@ -5,7 +5,7 @@
 //!   from it).
 //! - [`deliver`] sends one payload to one sink; it never logs or reports secrets.
 //! - [`dispatch`] is the delivery loop: it claims due deliveries from the outbox
-//!   ([`crate::store::alerts::Outbox`]), sends them, and records each attempt.
+//!   ([`crate::store::outbox`]), sends them, and records each attempt.
 
 pub mod deliver;
 pub mod dispatch;
@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::config::{Priority, RetryPolicy, SinkConfig, SinkKind, WebhookFormat};
+pub use crate::model::AlertStory;
 use crate::model::Hit;
+use crate::store::alerts::AlertFacts;
 
 /// The JSON document a sink receives for one alert. Field names are part of the interface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,15 +40,26 @@ pub struct AlertPayload {
     pub created_at: DateTime<Utc>,
 }
 
-/// The story an alert is about, as it was when the alert was raised.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlertStory {
-    pub id: i64,
-    pub title: String,
-    pub link: Option<String>,
-    /// The configured name of the feed the matching item came from.
-    pub feed: String,
-    pub published: Option<DateTime<Utc>>,
-    pub first_seen: DateTime<Utc>,
-    pub summary: Option<String>,
+impl AlertPayload {
+    /// The document for alert `alert_id` of `watchlist`, raised at `created_at`, from what the
+    /// store recorded when it was raised.
+    pub fn new(
+        alert_id: i64,
+        watchlist: String,
+        created_at: DateTime<Utc>,
+        facts: AlertFacts,
+    ) -> Self {
+        Self {
+            kind: "aggregator.alert".into(),
+            version: 1,
+            alert_id,
+            watchlist,
+            description: facts.description,
+            priority: facts.priority,
+            story: facts.story,
+            terms: facts.terms,
+            hits: facts.hits,
+            created_at,
+        }
+    }
 }

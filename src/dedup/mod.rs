@@ -13,8 +13,18 @@ use sha2::{Digest, Sha256};
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{Identity, ParsedItem, ReadyItem};
+use crate::model::{Identity, Match, ParsedItem};
 use crate::text::fold;
+
+/// An item ready for the store: parsed, identified, fingerprinted and matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadyItem {
+    pub item: ParsedItem,
+    pub identity: Identity,
+    /// What story comparison looks at (see [`story`]).
+    pub fingerprint: story::Fingerprint,
+    pub matches: Vec<Match>,
+}
 
 /// Longest guid kept as a key; longer ones are hashed (some feeds put whole URLs with session
 /// tokens or even text in the guid).

@@ -10,9 +10,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::alert::{AlertPayload, AlertStory, Priority};
+use crate::config::Priority;
+use crate::model::AlertStory;
 use crate::model::{Hit, Match};
 
 /// Where a watchlist's alerts go, and how urgent they are.
@@ -27,12 +28,26 @@ pub struct AlertRoute {
 /// Alert routes by watchlist name.
 pub type Routes = HashMap<String, AlertRoute>;
 
-/// Raises the alert of story `story_id` for `m.watchlist`, matched by item `item_id`, unless
-/// the story was alerted for that watchlist before. Returns whether it raised one.
+/// What an alert says, recorded when it is raised (the `alerts.payload` column): the delivery
+/// loop builds each sink's document from it (`alert::AlertPayload::new`). The field
+/// names are the payload's, so alerts that earlier versions recorded as whole payloads read
+/// the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertFacts {
+    pub description: Option<String>,
+    pub priority: Priority,
+    pub story: AlertStory,
+    /// Terms of the watchlist that matched, and where.
+    pub terms: Vec<String>,
+    pub hits: Vec<Hit>,
+}
+
+/// Raises the alert of `story` for `m.watchlist`, matched by item `item_id`, unless the story
+/// was alerted for that watchlist before. Returns whether it raised one.
 pub(super) fn raise(
     conn: &Connection,
     routes: &Routes,
-    story_id: i64,
+    story: AlertStory,
     item_id: i64,
     m: &Match,
     now: i64,
@@ -43,48 +58,28 @@ pub(super) fn raise(
                 JOIN alerts a ON a.item_id = i.id AND a.watchlist = ?2
                 WHERE i.story_id = ?1)",
         )?
-        .query_row(params![story_id, m.watchlist], |r| r.get(0))?;
+        .query_row(params![story.id, m.watchlist], |r| r.get(0))?;
     if alerted {
         return Ok(false);
     }
     let route = routes.get(&m.watchlist).cloned().unwrap_or_default();
-    let story = conn
-        .prepare_cached(
-            "SELECT i.title, i.link, i.summary, i.published, i.first_seen, f.name
-             FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?1",
-        )?
-        .query_row([item_id], |r| {
-            Ok(AlertStory {
-                id: story_id,
-                title: r.get(0)?,
-                link: r.get(1)?,
-                summary: r.get(2)?,
-                published: r.get::<_, Option<i64>>(3)?.and_then(ts),
-                first_seen: ts(r.get(4)?).unwrap_or_default(),
-                feed: r.get(5)?,
-            })
-        })?;
-    let alert_id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO alerts (watchlist, story_id, item_id, created_at, payload)
-             VALUES (?1, ?2, ?3, ?4, '{}') RETURNING id",
-        )?
-        .query_row(params![m.watchlist, story_id, item_id, now], |r| r.get(0))?;
-    let payload = AlertPayload {
-        kind: "aggregator.alert".into(),
-        version: 1,
-        alert_id,
-        watchlist: m.watchlist.clone(),
+    let story_id = story.id;
+    let facts = AlertFacts {
         description: route.description.clone(),
         priority: route.priority,
         story,
         terms: m.terms.clone(),
         hits: m.hits.clone(),
-        created_at: ts(now).unwrap_or_default(),
     };
-    let json = serde_json::to_string(&payload).unwrap_or_else(|_| "{}".into());
-    conn.prepare_cached("UPDATE alerts SET payload = ?2 WHERE id = ?1")?
-        .execute(params![alert_id, json])?;
+    let json = serde_json::to_string(&facts).unwrap_or_else(|_| "{}".into());
+    let alert_id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO alerts (watchlist, story_id, item_id, created_at, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        )?
+        .query_row(params![m.watchlist, story_id, item_id, now, json], |r| {
+            r.get(0)
+        })?;
     let mut queue = conn.prepare_cached(
         "INSERT INTO outbox (alert_id, sink, priority, next_attempt_ms) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -97,6 +92,25 @@ pub(super) fn raise(
         ])?;
     }
     Ok(true)
+}
+
+/// Story `story_id` as its stored item `item_id` shows it (for an alert a re-check raises).
+fn story_of(conn: &Connection, story_id: i64, item_id: i64) -> rusqlite::Result<AlertStory> {
+    conn.prepare_cached(
+        "SELECT i.title, i.link, i.summary, i.published, i.first_seen, f.name
+         FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?1",
+    )?
+    .query_row([item_id], |r| {
+        Ok(AlertStory {
+            id: story_id,
+            title: r.get(0)?,
+            link: r.get(1)?,
+            summary: r.get(2)?,
+            published: r.get::<_, Option<i64>>(3)?.and_then(ts),
+            first_seen: ts(r.get(4)?).unwrap_or_default(),
+            feed: r.get(5)?,
+        })
+    })
 }
 
 fn ts(secs: i64) -> Option<DateTime<Utc>> {
@@ -312,7 +326,14 @@ fn sync_story(
                 terms: serde_json::from_str(&terms).unwrap_or_default(),
                 hits: serde_json::from_str::<Vec<Hit>>(&hits).unwrap_or_default(),
             };
-            if raise(conn, routes, story, item_id, &m, now)? {
+            if raise(
+                conn,
+                routes,
+                story_of(conn, story, item_id)?,
+                item_id,
+                &m,
+                now,
+            )? {
                 stats.alerts += 1;
             }
         }

@@ -524,7 +524,7 @@ mod tests {
     use crate::model::{Match, ParsedItem};
     use crate::store::{FetchRecord, Store};
 
-    fn item(guid: &str, title: &str, watchlist: Option<&str>) -> crate::model::ReadyItem {
+    fn item(guid: &str, title: &str, watchlist: Option<&str>) -> crate::dedup::ReadyItem {
         let mut r = crate::dedup::ready(ParsedItem {
             guid: Some(guid.into()),
             link: Some(format!("https://x.example/{guid}")),
@@ -543,7 +543,7 @@ mod tests {
         r
     }
 
-    fn fetched(items: Vec<crate::model::ReadyItem>) -> FetchRecord {
+    fn fetched(items: Vec<crate::dedup::ReadyItem>) -> FetchRecord {
         FetchRecord::Fetched {
             http_status: 200,
             validators: Default::default(),

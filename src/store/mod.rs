@@ -18,8 +18,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::config::FeedConfig;
+use crate::dedup::ReadyItem;
 use crate::fetch::Validators;
-use crate::model::{Identity, ReadyItem};
+use crate::model::Identity;
 
 pub use query::Reader;
 pub use stories::RestoryStats;
@@ -528,7 +529,15 @@ impl Store {
         rec: FetchRecord,
         now: DateTime<Utc>,
     ) -> Result<ApplyStats, StoreError> {
-        self.record_fetch(feed_id, "", rec, now, |_| None)
+        let name: String = self
+            .conn
+            .query_row("SELECT name FROM feeds WHERE id = ?1", [feed_id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sqlite_err(&self.path))?
+            .unwrap_or_default();
+        self.record_fetch(feed_id, &name, rec, now, |_| None)
             .map(|r| r.stats)
     }
 
@@ -667,7 +676,7 @@ impl Store {
                         &mut self.stories,
                         &self.options.routes,
                         keep,
-                        feed_id,
+                        (feed_id, name),
                         item,
                         t,
                         &mut ids,
@@ -926,7 +935,7 @@ fn apply_item(
     stories: &mut Stories,
     routes: &Routes,
     keep: Keep,
-    feed_id: i64,
+    (feed_id, feed): (i64, &str),
     ready: &ReadyItem,
     now: i64,
     ids: &mut NewIds,
@@ -937,7 +946,7 @@ fn apply_item(
     let updated = it.updated.map(|d| d.timestamp());
     let mut stats = ApplyStats::default();
     let existing = find_existing(tx, feed_id, &ready.identity)?;
-    let (item_id, story_id) = match existing {
+    let (item_id, story_id, first_seen) = match existing {
         Some(e) => {
             let unchanged = e.link == it.link
                 && e.title == it.title
@@ -977,7 +986,7 @@ fn apply_item(
                 .execute([e.id])?;
             stats.updated = 1;
             let member = member(e.id, feed_id, ready, sort_ts, now);
-            (e.id, stories.revise(tx, &member, e.story_id)?)
+            (e.id, stories.revise(tx, &member, e.story_id)?, e.first_seen)
         }
         None => {
             // An item dated before what retention keeps is not stored anew: it was pruned, and
@@ -999,7 +1008,7 @@ fn apply_item(
             insert_item(tx, id, feed_id, story_id, ready, &categories, sort_ts, now)?;
             stories.remember(&member, story_id);
             stats.new = 1;
-            (id, story_id)
+            (id, story_id, now)
         }
     };
     for m in &ready.matches {
@@ -1018,8 +1027,19 @@ fn apply_item(
                  VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![story_id, m.watchlist, item_id, now])?;
-        if first == 1 && alerts::raise(tx, routes, story_id, item_id, m, now)? {
-            stats.alerts += 1;
+        if first == 1 {
+            let story = crate::model::AlertStory {
+                id: story_id,
+                title: it.title.clone(),
+                link: it.link.clone(),
+                feed: feed.to_string(),
+                published: it.published,
+                first_seen: DateTime::from_timestamp(first_seen, 0).unwrap_or_default(),
+                summary: it.summary.clone(),
+            };
+            if alerts::raise(tx, routes, story, item_id, m, now)? {
+                stats.alerts += 1;
+            }
         }
         stats.matches += 1;
     }
@@ -1330,16 +1350,16 @@ mod tests {
         assert_eq!(third.alerts, 0);
         assert_eq!(count(&s, "SELECT count(*) FROM alerts"), 2);
         assert_eq!(count(&s, "SELECT count(*) FROM outbox"), 3);
-        let payload: String = s
+        let (payload, watchlist): (String, String) = s
             .conn
             .query_row(
-                "SELECT payload FROM alerts WHERE watchlist = 'w2'",
+                "SELECT payload, watchlist FROM alerts WHERE watchlist = 'w2'",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        let p: crate::alert::AlertPayload = serde_json::from_str(&payload).unwrap();
-        assert_eq!((p.story.feed.as_str(), p.watchlist.as_str()), ("b", "w2"));
+        let p: alerts::AlertFacts = serde_json::from_str(&payload).unwrap();
+        assert_eq!((p.story.feed.as_str(), watchlist.as_str()), ("b", "w2"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The alert outbox: one row per alert and sink, worked through by the delivery loop
-//! ([`crate::alert::dispatch`]) as jobs of the writer. A delivery is claimed for a lease (so
+//! (`alert::dispatch`) as jobs of the writer. A delivery is claimed for a lease (so
 //! another process does not send it meanwhile, and a dead one's claims lapse), then recorded as
 //! delivered, retried with backoff, or given up.
 
@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{Store, StoreError, sqlite_err};
-use crate::alert::RetryPolicy;
+use crate::config::RetryPolicy;
 
 /// One delivery the loop should attempt now.
 #[derive(Debug, Clone)]
@@ -21,7 +21,11 @@ pub struct Delivery {
     pub attempts: u32,
     /// The claim: when it lapses (ms). Recording an outcome checks it is still this process's.
     pub lease: i64,
-    pub payload: String,
+    pub watchlist: String,
+    /// When the alert was raised (seconds).
+    pub created_at: i64,
+    /// What the alert says ([`super::alerts::AlertFacts`] as JSON).
+    pub facts: String,
 }
 
 /// Delivery state per sink, for `status`. Field names are part of `status --format json`.
@@ -64,7 +68,9 @@ impl Store {
                       AND sink IN (SELECT value FROM json_each(?4))
                     ORDER BY priority DESC, id LIMIT ?3)
                  RETURNING id, alert_id, sink, attempts, next_attempt_ms,
-                    (SELECT payload FROM alerts WHERE alerts.id = outbox.alert_id)",
+                    (SELECT payload FROM alerts WHERE alerts.id = outbox.alert_id),
+                    (SELECT watchlist FROM alerts WHERE alerts.id = outbox.alert_id),
+                    (SELECT created_at FROM alerts WHERE alerts.id = outbox.alert_id)",
                 )
                 .and_then(|mut st| {
                     st.query_map(params![due_ms, until, limit as i64, sinks], |r| {
@@ -74,7 +80,9 @@ impl Store {
                             sink: r.get(2)?,
                             attempts: r.get(3)?,
                             lease: r.get(4)?,
-                            payload: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                            facts: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                            watchlist: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                            created_at: r.get::<_, Option<i64>>(7)?.unwrap_or_default(),
                         })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()
