@@ -342,7 +342,7 @@ fn fetch_and_prepare(feed: &FeedConfig, watch: &WatchSet) -> Prepared {
         http_charset: None,
         default_offset: feed.timezone,
     };
-    let (record, items) = match prepare(&bytes, &opts, watch, &feed.name) {
+    let (record, items) = match prepare(&bytes, &opts, watch, &feed.name, &[]) {
         Ok(p) => {
             let n = p.items.len();
             (

@@ -22,6 +22,7 @@ use crate::budget::{Budget, HostKey, Wait};
 use crate::config::{Config, ConfigError, FeedConfig};
 use crate::refresh::{FeedOutcome, FeedReport, PollError, Refresher, seed_pauses};
 use crate::store::{FeedState, Store, StoreError, StoreOptions, Writer};
+use crate::watch::WatchSet;
 
 /// How often the scheduler loop wakes when nothing is due (for the watchdog and status).
 const TICK: Duration = Duration::from_secs(5);
@@ -116,11 +117,10 @@ struct Running {
 
 impl Running {
     fn new(
-        config: Config,
+        (config, watch): (Config, Arc<WatchSet>),
         writer: Arc<Writer>,
         previous: Option<&Running>,
     ) -> Result<Self, DaemonError> {
-        let watch = Arc::new(crate::watch::WatchSet::from_config(&config)?);
         let mut refresher = Refresher::new(&config, watch, writer).map_err(PollError::from)?;
         let d = &config.defaults;
         let kept = previous.and_then(|p| {
@@ -155,7 +155,8 @@ pub async fn run(
     mut reload: mpsc::Receiver<()>,
     notifier: Arc<dyn Notifier>,
 ) -> Result<RunSummary, DaemonError> {
-    let config = crate::watch::load_config(&config_path)?;
+    let (config, watch_set) = crate::watch::load(&config_path)?;
+    let watch_set = Arc::new(watch_set);
     let store = Store::open(&config.database, StoreOptions::from_config(&config))?;
     let writer = Arc::new(Writer::spawn(store));
     // Beside the scheduler: the alert delivery loop and the Atom files, each woken when the
@@ -173,10 +174,7 @@ pub async fn run(
     )?;
     let mut background = JoinSet::new();
     background.spawn(dispatcher.run(alerts_due.clone(), routing_rx, bg_stopped.clone()));
-    let (recheck_tx, recheck_rx) = watch::channel((
-        config.clone(),
-        Arc::new(crate::watch::WatchSet::from_config(&config)?),
-    ));
+    let (recheck_tx, recheck_rx) = watch::channel((config.clone(), watch_set.clone()));
     background.spawn(crate::recheck::keep_matches_current(
         writer.clone(),
         recheck_rx,
@@ -211,7 +209,7 @@ pub async fn run(
         matches_changed.clone(),
         bg_stopped.clone(),
     ));
-    let mut running = Running::new(config, writer.clone(), None)?;
+    let mut running = Running::new((config, watch_set), writer.clone(), None)?;
     // Feeds with a fetch in flight, by name: a feed is never fetched twice at once, even when a
     // reload removes and re-adds it or changes its URL meanwhile.
     let mut busy: HashSet<String> = HashSet::new();
@@ -279,9 +277,9 @@ pub async fn run(
             () = &mut shutdown => break,
             Some(()) = reload.recv() => {
                 notifier.reloading();
-                let attempt = crate::watch::load_config(&config_path)
+                let attempt = crate::watch::load(&config_path)
                     .map_err(DaemonError::from)
-                    .and_then(|c| Running::new(c, writer.clone(), Some(&running)));
+                    .and_then(|(c, set)| Running::new((c, Arc::new(set)), writer.clone(), Some(&running)));
                 match attempt {
                     Ok(next) => {
                         if next.config.metrics != running.config.metrics {

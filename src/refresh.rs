@@ -28,7 +28,14 @@ use crate::watch::{ItemText, WatchSet};
 pub struct Prepared {
     pub title: Option<String>,
     pub site_link: Option<String>,
+    /// The body's items the store must look at: all of them, but those `known` says the last
+    /// stored body carried unchanged.
     pub items: Vec<ReadyItem>,
+    /// Items in the body (repeats within it settled), known ones included.
+    pub body_items: usize,
+    /// The body's items as [`dedup::revision`]s, sorted: what to pass as `known` next time,
+    /// once this body is stored.
+    pub revisions: Vec<u64>,
     /// The typical gap between the body's items (see [`schedule::cadence`]).
     pub cadence: Option<Duration>,
     /// The feed's own refresh hint (`<ttl>`, `sy:updatePeriod`).
@@ -36,29 +43,38 @@ pub struct Prepared {
 }
 
 /// The pure part of a refresh: parse, identify and match one body of the feed named `feed`.
-/// CPU only.
+/// Items whose [`dedup::revision`] is in `known` (sorted; the last stored body's) are items the
+/// store already holds unchanged: they are neither fingerprinted nor matched, nor sent. CPU only.
 pub fn prepare(
     bytes: &[u8],
     opts: &ParseOptions,
     watch: &WatchSet,
     feed: &str,
+    known: &[u64],
 ) -> Result<Prepared, ParseError> {
+    struct Identified {
+        item: crate::model::ParsedItem,
+        identity: crate::model::Identity,
+        title: String,
+        summary: String,
+    }
     let parsed = parse::parse_feed(bytes, opts)?;
-    let mut items: Vec<ReadyItem> = parsed
+    let mut items: Vec<Identified> = parsed
         .items
         .into_iter()
         .map(|item| {
             let title = fold(&item.title);
             let summary = fold(item.summary.as_deref().unwrap_or_default());
-            ReadyItem {
+            Identified {
                 identity: dedup::identify_folded(&item, &title, &summary),
-                fingerprint: dedup::story::Fingerprint::from_folded(&title, &summary),
-                matches: watch.match_with(&ItemText::of(&item, feed), &title, &summary),
                 item,
+                title,
+                summary,
             }
         })
         .collect();
-    let dropped = dedup::settle_batch(&mut items);
+    // Repeats within the body are settled first: nothing is fingerprinted or matched twice.
+    let dropped = dedup::settle_batch(&mut items, |i| &mut i.identity);
     if dropped > 0 {
         tracing::debug!(dropped, "items repeated within one body");
     }
@@ -69,10 +85,31 @@ pub fn prepare(
             .map(|t| t.timestamp())
             .collect(),
     );
+    let body_items = items.len();
+    let mut revisions = Vec::with_capacity(items.len());
+    let items: Vec<ReadyItem> = items
+        .into_iter()
+        .filter_map(|i| {
+            let revision = dedup::revision(&i.item, &i.identity);
+            revisions.push(revision);
+            if known.binary_search(&revision).is_ok() {
+                return None;
+            }
+            Some(ReadyItem {
+                fingerprint: dedup::story::Fingerprint::from_folded(&i.title, &i.summary),
+                matches: watch.match_with(&ItemText::of(&i.item, feed), &i.title, &i.summary),
+                identity: i.identity,
+                item: i.item,
+            })
+        })
+        .collect();
+    revisions.sort_unstable();
     Ok(Prepared {
         title: parsed.title,
         site_link: parsed.link,
         items,
+        body_items,
+        revisions,
         cadence,
         feed_hint: schedule::feed_hint(parsed.ttl_minutes, parsed.sy_update),
     })
@@ -368,6 +405,10 @@ pub struct Refresher {
     /// [`PARSE_BYTES`] before it downloads, so large bodies are not fetched, parsed and stored
     /// several at once.
     body_sizes: Arc<std::sync::Mutex<HashMap<i64, u32>>>,
+    /// Each feed's last stored body as item revisions (sorted; see [`prepare`]): the items a
+    /// new body still carries unchanged are neither fingerprinted nor matched again. A few
+    /// hundred bytes per feed; empty after a start, so the first fetch does the whole work.
+    known: Arc<std::sync::Mutex<HashMap<i64, Arc<[u64]>>>>,
     defaults: Defaults,
 }
 
@@ -385,6 +426,7 @@ impl Refresher {
             cpu: Arc::new(Semaphore::new(cores)),
             parse_bytes: Arc::new(Semaphore::new(PARSE_BYTES as usize)),
             body_sizes: Arc::default(),
+            known: Arc::default(),
             defaults: config.defaults.clone(),
         })
     }
@@ -400,6 +442,7 @@ impl Refresher {
         self.cpu = other.cpu.clone();
         self.parse_bytes = other.parse_bytes.clone();
         self.body_sizes = other.body_sizes.clone();
+        self.known = other.known.clone();
     }
 
     /// The scheduling bounds for `feed` (widened to include its configured interval).
@@ -433,6 +476,8 @@ impl Refresher {
             .lock()
             .map_or(1, |sizes| sizes.get(&id).copied().unwrap_or(1));
         let mut memory = self.reserve(expected).await;
+        // The body's item revisions, remembered once the body is stored.
+        let mut seen: Option<Vec<u64>> = None;
         let (record, outcome, sched) = match self.fetcher.fetch(&url, &state.validators).await {
             Err(e) => {
                 // Error texts can carry server-supplied bytes: clean them before they reach a
@@ -490,9 +535,14 @@ impl Refresher {
                     drop(memory);
                     memory = self.reserve(size).await;
                 }
-                let (record, outcome, parsed) = self.process_body(feed, body).await;
+                let (record, outcome, parsed) = self.process_body(id, feed, body).await;
                 let sched = match parsed {
-                    Some((cadence, feed_hint)) => {
+                    Some(BodyFacts {
+                        cadence,
+                        feed_hint,
+                        revisions,
+                    }) => {
+                        seen = Some(revisions);
                         after.cadence = cadence;
                         after.feed_hint = feed_hint;
                         hint = feed_hint.max(fresh_for);
@@ -538,6 +588,9 @@ impl Refresher {
             })
             .await??;
         drop(memory);
+        if let (Some(revisions), Ok(mut known)) = (seen, self.known.lock()) {
+            known.insert(id, revisions.into());
+        }
         let stats = recorded.stats;
         let after = recorded
             .after
@@ -575,17 +628,14 @@ impl Refresher {
             .expect("semaphore never closed")
     }
 
-    /// Parses a body off the runtime. On success also returns the feed's rhythm and its own
-    /// refresh hint.
+    /// Parses a body of feed `id` off the runtime. On success also returns what the body says
+    /// about the feed.
     async fn process_body(
         &self,
+        id: i64,
         feed: &FeedConfig,
         body: Body,
-    ) -> (
-        FetchRecord,
-        FeedOutcome,
-        Option<(Option<Duration>, Option<Duration>)>,
-    ) {
+    ) -> (FetchRecord, FeedOutcome, Option<BodyFacts>) {
         let opts = ParseOptions {
             base_url: Some(body.final_url.clone()),
             http_charset: body.charset.clone(),
@@ -602,14 +652,25 @@ impl Refresher {
         let size = bytes.len() as u64;
         let watch = self.watch.clone();
         let feed_name = feed.name.clone();
+        let known = self
+            .known
+            .lock()
+            .ok()
+            .and_then(|k| k.get(&id).cloned())
+            .unwrap_or_default();
         let prepared = {
             let _core = self.cpu.acquire().await.expect("semaphore never closed");
-            tokio::task::spawn_blocking(move || prepare(&bytes, &opts, &watch, &feed_name)).await
+            tokio::task::spawn_blocking(move || prepare(&bytes, &opts, &watch, &feed_name, &known))
+                .await
         };
         let error = match prepared {
             Ok(Ok(p)) => {
-                let items = p.items.len();
-                let extra = Some((p.cadence, p.feed_hint));
+                let items = p.body_items;
+                let extra = Some(BodyFacts {
+                    cadence: p.cadence,
+                    feed_hint: p.feed_hint,
+                    revisions: p.revisions,
+                });
                 let record = FetchRecord::Fetched {
                     http_status: status,
                     validators,
@@ -635,6 +696,15 @@ impl Refresher {
         let (record, outcome) = failed(Some(status), error, elapsed);
         (record, outcome, None)
     }
+}
+
+/// What a parsed body says about its feed.
+struct BodyFacts {
+    /// The typical gap between its items, and the feed's own refresh hint.
+    cadence: Option<Duration>,
+    feed_hint: Option<Duration>,
+    /// Its items' revisions (see [`Prepared::revisions`]).
+    revisions: Vec<u64>,
 }
 
 /// What decides a feed's next poll once its fetch is stored (see [`NextPoll::plan`]).
@@ -722,5 +792,38 @@ pub fn display_url(url: &Url) -> String {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| url.to_string()),
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(items: &[(&str, &str)]) -> Vec<u8> {
+        let mut s = String::from("<rss version=\"2.0\"><channel><title>t</title>");
+        for (guid, title) in items {
+            s.push_str(&format!(
+                "<item><guid>{guid}</guid><title>{title}</title><description>{title} in full</description></item>"
+            ));
+        }
+        s.push_str("</channel></rss>");
+        s.into_bytes()
+    }
+
+    #[test]
+    fn items_the_last_stored_body_carried_unchanged_are_not_prepared_again() {
+        let watch = WatchSet::compile(&[]).unwrap();
+        let opts = ParseOptions::default();
+        let first = body(&[("a", "Alpha"), ("b", "Bravo"), ("c", "Charlie")]);
+        let p = prepare(&first, &opts, &watch, "f", &[]).unwrap();
+        assert_eq!((p.items.len(), p.body_items, p.revisions.len()), (3, 3, 3));
+        // The next body: one item gone, one edited, one new, one as it was.
+        let next = body(&[("b", "Bravo, revised"), ("c", "Charlie"), ("d", "Delta")]);
+        let q = prepare(&next, &opts, &watch, "f", &p.revisions).unwrap();
+        let sent: Vec<&str> = q.items.iter().map(|r| r.item.title.as_str()).collect();
+        assert_eq!(sent, ["Bravo, revised", "Delta"]);
+        assert_eq!(q.body_items, 3, "the body's size counts every item");
+        // Without what was stored, every item is prepared.
+        assert_eq!(prepare(&next, &opts, &watch, "f", &[]).unwrap().items.len(), 3);
     }
 }

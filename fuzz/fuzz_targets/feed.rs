@@ -140,7 +140,12 @@ fuzz_target!(
             check_line("feed title", t);
         }
         feed.items.iter().for_each(check_item);
-        let prepared = prepare(body, &opts, watch(), "yonhap-en").expect("parsed once, parses again");
+        let prepared =
+            prepare(body, &opts, watch(), "yonhap-en", &[]).expect("parsed once, parses again");
         assert!(prepared.items.len() <= feed.items.len());
+        // A second body with the same items, given the first's revisions, sends none of them.
+        let again = prepare(body, &opts, watch(), "yonhap-en", &prepared.revisions)
+            .expect("parsed once, parses again");
+        assert!(again.items.is_empty() && again.body_items == prepared.body_items);
     }
 );

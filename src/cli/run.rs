@@ -13,8 +13,10 @@ use crate::daemon::{self, DaemonError, Systemd};
 use crate::refresh;
 
 pub fn run(config_path: &Path) -> CliResult {
-    // A broken config is a usage error (exit 2) before anything starts.
-    crate::watch::load_config(config_path).map_err(|e| CliError::Usage(e.into()))?;
+    // A broken config is a usage error (exit 2) before anything starts (the daemon loads it
+    // again, and compiles the watchlists, as it starts).
+    crate::config::load(config_path, &crate::watch::Syntax)
+        .map_err(|e| CliError::Usage(e.into()))?;
     let runtime = refresh::runtime().context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
         let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;

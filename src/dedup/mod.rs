@@ -70,6 +70,31 @@ pub fn ready(item: ParsedItem) -> ReadyItem {
     }
 }
 
+/// What identifies an item within its feed and what the store compares to decide that it is
+/// unchanged, in one hash: two bodies carrying an item with the same value carry the same item,
+/// unchanged (see `refresh::Refresher`, which skips such items' fingerprint and matching).
+pub fn revision(item: &ParsedItem, identity: &Identity) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut field = |s: &str| {
+        h.update(s.as_bytes());
+        h.update(&[0xff]);
+    };
+    match (&identity.guid, &identity.link) {
+        (Some(g), _) => field(g),
+        (None, Some(l)) => field(l),
+        (None, None) => field(&identity.content_hash),
+    }
+    field(&item.title);
+    field(item.summary.as_deref().unwrap_or("\u{0}"));
+    field(item.author.as_deref().unwrap_or("\u{0}"));
+    field(item.link.as_deref().unwrap_or("\u{0}"));
+    for c in &item.categories {
+        field(c);
+    }
+    field(&format!("{:?}|{:?}", item.published, item.updated));
+    h.digest()
+}
+
 /// Hash of the folded title and summary (see [`fold`]): stable across whitespace, case, width
 /// and Unicode form differences, so a re-poll of a guid-less, link-less item finds the same row.
 pub fn content_hash(folded_title: &str, folded_summary: &str) -> String {
@@ -88,14 +113,14 @@ pub fn content_hash(folded_title: &str, folded_summary: &str) -> String {
 ///
 /// Without this, two rows of one body would update each other on every poll. Returns how many
 /// items were dropped.
-pub fn settle_batch(items: &mut Vec<ReadyItem>) -> usize {
+pub fn settle_batch<T>(items: &mut Vec<T>, identity: fn(&mut T) -> &mut Identity) -> usize {
     let before = items.len();
     let mut guids: HashSet<String> = HashSet::new();
     let mut hashes: HashSet<String> = HashSet::new();
     // link → the guids of the items kept with it (None for a kept item without guid).
     let mut links: HashMap<String, Vec<Option<String>>> = HashMap::new();
-    items.retain(|r| {
-        let id = &r.identity;
+    items.retain_mut(|r| {
+        let id = identity(r);
         if let Some(g) = &id.guid
             && !guids.insert(g.clone())
         {
@@ -117,10 +142,11 @@ pub fn settle_batch(items: &mut Vec<ReadyItem>) -> usize {
         }
     });
     for r in items.iter_mut() {
-        if let Some(link) = &r.identity.link
+        let id = identity(r);
+        if let Some(link) = &id.link
             && links.get(link).is_some_and(|k| k.len() > 1)
         {
-            r.identity.link = None;
+            id.link = None;
         }
     }
     before - items.len()
@@ -194,7 +220,7 @@ mod tests {
             ready(None, None, "bare"),
             ready(None, None, "bare"),
         ];
-        assert_eq!(settle_batch(&mut b), 4);
+        assert_eq!(settle_batch(&mut b, |r| &mut r.identity), 4);
         assert_eq!(titles(&b), vec!["first d1", "link only", "bare"]);
         assert_eq!(b[0].identity.link.as_deref(), Some("https://s/1"));
     }
@@ -206,7 +232,7 @@ mod tests {
             ready(Some("b"), Some("https://home/"), "story b"),
             ready(Some("c"), Some("https://s/c"), "story c"),
         ];
-        assert_eq!(settle_batch(&mut b), 0);
+        assert_eq!(settle_batch(&mut b, |r| &mut r.identity), 0);
         assert_eq!(b[0].identity.link, None);
         assert_eq!(b[1].identity.link, None);
         assert_eq!(

@@ -25,9 +25,15 @@ impl TermSyntax for Syntax {
 /// Reads and validates the main config file and the watchlist file it names, every term and
 /// query included ([`config::load`] with [`Syntax`]), and checks that the watchlists compile.
 pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
+    load(path).map(|(config, _)| config)
+}
+
+/// [`load_config`], also returning the watchlists compiled (once per load: the daemon keeps
+/// them).
+pub fn load(path: &Path) -> Result<(Config, WatchSet), ConfigError> {
     let config = config::load(path, &Syntax)?;
-    WatchSet::from_config(&config)?;
-    Ok(config)
+    let set = WatchSet::from_config(&config)?;
+    Ok((config, set))
 }
 
 /// Reads a watchlist file's text (`path` is only used in messages): every term, query and

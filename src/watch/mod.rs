@@ -28,7 +28,7 @@ use crate::config::{Config, ConfigError, Location};
 pub use crate::config::{TermError, TermSpec, WatchlistSpec};
 use crate::model::{Field, Hit, Match, ParsedItem};
 pub use crate::text::fold;
-pub use load::{Syntax, load_config, parse_watchlists};
+pub use load::{Syntax, load, load_config, parse_watchlists};
 use query::Expr;
 
 /// Why a watchlist set cannot be compiled.
