@@ -11,6 +11,8 @@
 #   bash benches/cycle.sh            # 1,000 feeds
 #   FEEDS=10000 bash benches/cycle.sh
 #   SKIP_NEWSBOAT=1 bash benches/cycle.sh
+#   BASELINE=/path/to/older/aggregator bash benches/cycle.sh   # an earlier build beside this
+#                                    # one, in the same run (each on a database of its own)
 #
 # Installs nginx and newsboat from Debian if missing. Starts nginx on 127.0.0.1 and stops it
 # (by its own pid file) on exit. Everything lives in a temp dir, removed on exit.
@@ -104,7 +106,13 @@ echo "cycle benchmark: $n feeds × 30 items from nginx on 127.0.0.1:$port, $PAR 
 measure "floor cold" curl -s --parallel --parallel-max $PAR -K "$curlcfg"
 measure "floor warm (304)" curl -s --parallel --parallel-max $PAR -z "$(date -u -R -d '+1 day')" -K "$curlcfg"
 measure "aggregator cold" "$bin" --config "$cfg" poll --once
+if [ -n "${BASELINE:-}" ]; then
+  AGGREGATOR_DATABASE="$work/baseline.db" measure "baseline cold" "$BASELINE" --config "$cfg" poll --once
+fi
 measure "aggregator warm" "$bin" --config "$cfg" poll --once
+if [ -n "${BASELINE:-}" ]; then
+  AGGREGATOR_DATABASE="$work/baseline.db" measure "baseline warm" "$BASELINE" --config "$cfg" poll --once
+fi
 "$bin" --config "$cfg" poll --once | sed 's/^/  (third poll) /'
 
 # The daemon itself: `aggregator run` on a fresh database until every feed has been fetched once

@@ -824,6 +824,9 @@ mod tests {
         assert_eq!(sent, ["Bravo, revised", "Delta"]);
         assert_eq!(q.body_items, 3, "the body's size counts every item");
         // Without what was stored, every item is prepared.
-        assert_eq!(prepare(&next, &opts, &watch, "f", &[]).unwrap().items.len(), 3);
+        assert_eq!(
+            prepare(&next, &opts, &watch, "f", &[]).unwrap().items.len(),
+            3
+        );
     }
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
+use super::{StoreError, sqlite_err};
 use crate::config::Priority;
 use crate::model::AlertStory;
 use crate::model::{Hit, Match};
@@ -339,4 +340,43 @@ fn sync_story(
         }
     }
     Ok(())
+}
+
+impl super::Store {
+    /// The fingerprint of each watchlist as last re-checked (see
+    /// [`crate::watch::WatchlistSpec::fingerprint`]).
+    pub fn watchlist_checks(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        self.conn
+            .prepare("SELECT name, fingerprint FROM watchlist_checks")
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(sqlite_err(&self.path))
+    }
+
+    /// Records that stored items were re-checked against watchlist `name` as it is now
+    /// (`fingerprint`), or with `None`, that it is gone.
+    pub fn record_watchlist_check(
+        &mut self,
+        name: &str,
+        fingerprint: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|s| {
+            let result = match fingerprint {
+                Some(f) => s.conn.execute(
+                    "INSERT OR REPLACE INTO watchlist_checks (name, fingerprint, checked_at)
+                     VALUES (?1, ?2, ?3)",
+                    params![name, f, now.timestamp()],
+                ),
+                None => s
+                    .conn
+                    .execute("DELETE FROM watchlist_checks WHERE name = ?1", [name]),
+            };
+            result.map(|_| ()).map_err(sqlite_err(&s.path))
+        })
+    }
 }
