@@ -159,116 +159,29 @@ pub async fn run(
     let watch_set = Arc::new(watch_set);
     let store = Store::open(&config.database, StoreOptions::from_config(&config))?;
     let writer = Arc::new(Writer::spawn(store));
-    // Beside the scheduler: the alert delivery loop and the Atom files, each woken when the
-    // writer stored something for them.
-    let (bg_stop, bg_stopped) = watch::channel(false);
-    let alerts_due = Arc::new(Notify::new());
-    let matches_changed = Arc::new(Notify::new());
-    let (routing_tx, routing_rx) =
-        watch::channel(crate::alert::dispatch::Routing::from_config(&config));
-    let (atom_tx, atom_rx) = watch::channel(crate::export::atom_files(&config));
-    let dispatcher = Dispatcher::new(
-        writer.clone(),
-        crate::alert::dispatch::Routing::from_config(&config),
-        &config.defaults.user_agent,
-    )?;
-    let mut background = JoinSet::new();
-    background.spawn(dispatcher.run(alerts_due.clone(), routing_rx, bg_stopped.clone()));
-    let (recheck_tx, recheck_rx) = watch::channel((config.clone(), watch_set.clone()));
-    background.spawn(crate::recheck::keep_matches_current(
-        writer.clone(),
-        recheck_rx,
-        alerts_due.clone(),
-        matches_changed.clone(),
-        bg_stopped.clone(),
-    ));
-    // Counters live for the process; the endpoint, when configured, serves them with gauges
-    // read from the database at each scrape.
-    let metrics = crate::metrics::Metrics::new();
-    if let Some(addr) = config.metrics {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| DaemonError::Metrics { addr, source })?;
-        background.spawn(crate::metrics::serve(
-            listener,
-            metrics.clone(),
-            config.database.clone(),
-            bg_stopped.clone(),
-        ));
-    }
-    let (retention_tx, retention_rx) = watch::channel(config.retention.clone());
-    background.spawn(crate::store::maintenance::prune_daily(
-        writer.clone(),
-        config.database.clone(),
-        retention_rx,
-        bg_stopped.clone(),
-    ));
-    background.spawn(crate::export::keep_atom_files(
-        config.database.clone(),
-        atom_rx,
-        matches_changed.clone(),
-        bg_stopped.clone(),
-    ));
+    let background = Background::start(&config, watch_set.clone(), &writer).await?;
     let mut running = Running::new((config, watch_set), writer.clone(), None)?;
-    // Feeds with a fetch in flight, by name: a feed is never fetched twice at once, even when a
-    // reload removes and re-adds it or changes its URL meanwhile.
-    let mut busy: HashSet<String> = HashSet::new();
-    let mut entries: HashMap<String, Entry> = HashMap::new();
-    sync_entries(&running.config, &writer, &mut entries, &busy).await?;
-    // Feeds waiting for their time, by due time (feeds in flight are not in it).
-    let mut queue = rebuild_queue(&entries, &busy);
+    let mut sched = Schedule::default();
+    sync_entries(&running.config, &writer, &mut sched.entries, &sched.busy).await?;
+    sched.queue = rebuild_queue(&sched.entries, &sched.busy);
     notifier.ready();
-    tracing::info!(feeds = entries.len(), db = %running.config.database.display(), "daemon started");
+    tracing::info!(feeds = sched.entries.len(), db = %running.config.database.display(), "daemon started");
 
     let mut summary = RunSummary::default();
-    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
-    // The feed and host of each running task, by task id.
-    let mut task_names: HashMap<tokio::task::Id, (String, Option<HostKey>)> = HashMap::new();
-    // Due feeds whose host had no free slot, by host: they queue again when a fetch there ends.
-    let mut parked: HashMap<HostKey, Vec<String>> = HashMap::new();
+    let mut tasks = Tasks::default();
     let mut shutdown = pin!(shutdown);
     let mut last_status = Instant::now() - TICK;
     loop {
         let now = Instant::now();
-        if running.fresh_budget {
-            seed_pauses(
-                &running.budget,
-                entries
-                    .values()
-                    .map(|e| (&e.state, HostKey::of(&e.state.url))),
-            );
-            running.fresh_budget = false;
-        }
-        // Start what is due and allowed, from the head of the queue (ordered by due time). A
-        // feed whose host must wait goes back into the queue (or is parked), never into a task.
-        let full = start_due(
-            &mut Launch {
-                entries: &mut entries,
-                queue: &mut queue,
-                parked: &mut parked,
-                busy: &mut busy,
-            },
-            &running,
-            now,
-            |feed, state, host, permit| {
-                let (refresher, budget) = (running.refresher.clone(), running.budget.clone());
-                let metrics = metrics.clone();
-                let name = feed.name.clone();
-                let handle = tasks.spawn(async move {
-                    let result = fetch_one(&refresher, &budget, &metrics, &feed, &state).await;
-                    drop(permit);
-                    (feed.name, result)
-                });
-                task_names.insert(handle.id(), (name, host));
-            },
-        );
+        let full = tasks.start_due(&mut sched, &mut running, &background.metrics, now);
         if now.duration_since(last_status) >= TICK {
             notifier.watchdog();
-            notifier.status(&status_line(&entries, &busy, &summary));
+            notifier.status(&status_line(&sched.entries, &sched.busy, &summary));
             last_status = now;
         }
         // While the budget is full only an ending fetch can start another.
-        let next_due = queue
+        let next_due = sched
+            .queue
             .first()
             .filter(|_| !full)
             .map_or(now + TICK, |(at, _)| *at)
@@ -277,90 +190,11 @@ pub async fn run(
             () = &mut shutdown => break,
             Some(()) = reload.recv() => {
                 notifier.reloading();
-                let attempt = crate::watch::load(&config_path)
-                    .map_err(DaemonError::from)
-                    .and_then(|(c, set)| Running::new((c, Arc::new(set)), writer.clone(), Some(&running)));
-                match attempt {
-                    Ok(next) => {
-                        if next.config.metrics != running.config.metrics {
-                            tracing::warn!("a new [metrics] setting takes effect at restart");
-                        }
-                        if next.config.database != running.config.database {
-                            tracing::warn!(database = %running.config.database.display(), "a new database path takes effect at restart; still writing to the current one");
-                        }
-                        // A new story window takes effect for items stored from now on.
-                        let options = StoreOptions::from_config(&next.config);
-                        let _ = writer.call(move |s| s.reconfigure(options)).await;
-                        let _ = routing_tx.send(crate::alert::dispatch::Routing::from_config(&next.config));
-                        let _ = atom_tx.send(crate::export::atom_files(&next.config));
-                        let _ = recheck_tx.send((next.config.clone(), next.refresher.watch()));
-                        let _ = retention_tx.send(next.config.retention.clone());
-                        running = next;
-                        let synced = sync_entries(&running.config, &writer, &mut entries, &busy).await;
-                        queue = rebuild_queue(&entries, &busy);
-                        parked.clear();
-                        match synced {
-                            Ok(()) => {
-                                summary.reloads += 1;
-                                tracing::info!(feeds = entries.len(), "configuration reloaded");
-                            }
-                            Err(e) => tracing::error!(error = %e, "reload could not update the feed table"),
-                        }
-                    }
-                    Err(e) => {
-                        summary.failed_reloads += 1;
-                        tracing::error!(error = %e, "reload failed; keeping the running configuration");
-                    }
-                }
+                reload_config(&config_path, &writer, &mut running, &mut sched, &background, &mut summary).await;
                 notifier.ready();
             }
-            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                let (name, host, report) = match joined {
-                    Ok((id, (name, report))) => {
-                        let host = task_names.remove(&id).and_then(|(_, h)| h);
-                        (name, host, report)
-                    }
-                    Err(e) => {
-                        let (name, host) = task_names.remove(&e.id()).unwrap_or_default();
-                        tracing::error!(feed = %name, error = %e, "feed task ended abnormally");
-                        (name, host, Err(StoreError::WriterGone))
-                    }
-                };
-                busy.remove(&name);
-                // A slot on this host is free: the feeds that waited for one queue again.
-                if let Some(waiting) = host.and_then(|h| parked.remove(&h)) {
-                    let now = Instant::now();
-                    for waiting in waiting {
-                        if let Some(e) = entries.get_mut(&waiting) {
-                            e.due = now;
-                            queue.insert((now, waiting));
-                        }
-                    }
-                }
-                summary.fetches += 1;
-                match report {
-                    Ok((report, fresh)) => {
-                        if matches!(report.outcome, FeedOutcome::Failed { .. }) {
-                            summary.failures += 1;
-                        }
-                        if let FeedOutcome::Fetched { stats, .. } = &report.outcome {
-                            if stats.alerts > 0 {
-                                alerts_due.notify_one();
-                            }
-                            if stats.matches > 0 {
-                                matches_changed.notify_one();
-                            }
-                        }
-                        finish(&mut entries, &mut queue, &name, &report, fresh);
-                    }
-                    Err(e) => {
-                        // A database problem (locked, disk full) on one feed's results: keep
-                        // running and try that feed again; the fetch itself will be repeated.
-                        summary.failures += 1;
-                        tracing::error!(feed = %name, error = %e, "storing the feed failed; will retry");
-                        retry_later(&mut entries, &mut queue, &name);
-                    }
-                }
+            Some(joined) = tasks.set.join_next_with_id(), if !tasks.set.is_empty() => {
+                tasks.ended(joined, &mut sched, &background, &mut summary);
             }
             () = tokio::time::sleep_until(next_due) => {}
         }
@@ -369,60 +203,8 @@ pub async fn run(
     // Shutdown: no new work; in-flight fetches finish or time out; then commit and close.
     notifier.stopping();
     let deadline = Instant::now() + running.config.defaults.timeout + DRAIN_GRACE;
-    tracing::info!(
-        in_flight = tasks.len(),
-        "shutting down: finishing fetches in flight"
-    );
-    while !tasks.is_empty() {
-        match tokio::time::timeout_at(deadline, tasks.join_next()).await {
-            Ok(Some(Ok((name, report)))) => {
-                summary.fetches += 1;
-                match report {
-                    Ok((r, _)) if matches!(r.outcome, FeedOutcome::Failed { .. }) => {
-                        summary.failures += 1
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        summary.failures += 1;
-                        tracing::error!(feed = %name, error = %e, "storing the feed failed at shutdown");
-                    }
-                }
-            }
-            Ok(Some(Err(e))) => tracing::error!(error = %e, "feed task ended abnormally"),
-            Ok(None) => break,
-            Err(_) => {
-                summary.abandoned = tasks.len() as u64;
-                tasks.abort_all();
-                while tasks.join_next().await.is_some() {}
-                tracing::warn!(
-                    abandoned = summary.abandoned,
-                    "fetches in flight outlived the grace period"
-                );
-                break;
-            }
-        }
-    }
-    // The delivery loop finishes the deliveries it has started (each within its sink's
-    // timeout); what is not sent stays in the outbox for the next start.
-    let _ = bg_stop.send(true);
-    let grace = running
-        .config
-        .sinks
-        .iter()
-        .map(|s| s.timeout)
-        .max()
-        .unwrap_or_default()
-        + DRAIN_GRACE;
-    if tokio::time::timeout(grace, async {
-        while background.join_next().await.is_some() {}
-    })
-    .await
-    .is_err()
-    {
-        background.abort_all();
-        while background.join_next().await.is_some() {}
-        tracing::warn!("alert deliveries in flight outlived the grace period; they stay queued");
-    }
+    tasks.drain(deadline, &mut summary).await;
+    background.stop(&running.config).await;
     drop(running);
     match Arc::try_unwrap(writer) {
         Ok(w) => w.close(),
@@ -434,6 +216,328 @@ pub async fn run(
         "daemon stopped"
     );
     Ok(summary)
+}
+
+/// What runs beside the scheduler (alert delivery, re-checks, the metrics endpoint, daily
+/// prunes, the Atom files), each woken when the writer stored something for it, and how a
+/// reload reaches them.
+struct Background {
+    set: JoinSet<()>,
+    stop: watch::Sender<bool>,
+    alerts_due: Arc<Notify>,
+    matches_changed: Arc<Notify>,
+    metrics: Arc<crate::metrics::Metrics>,
+    routing: watch::Sender<crate::alert::dispatch::Routing>,
+    atom: watch::Sender<crate::export::AtomFiles>,
+    recheck: watch::Sender<(Config, Arc<WatchSet>)>,
+    retention: watch::Sender<crate::config::RetentionConfig>,
+}
+
+impl Background {
+    async fn start(
+        config: &Config,
+        watch_set: Arc<WatchSet>,
+        writer: &Arc<Writer>,
+    ) -> Result<Self, DaemonError> {
+        let (stop, stopped) = watch::channel(false);
+        let alerts_due = Arc::new(Notify::new());
+        let matches_changed = Arc::new(Notify::new());
+        let routing = crate::alert::dispatch::Routing::from_config(config);
+        let (routing_tx, routing_rx) = watch::channel(routing.clone());
+        let (atom_tx, atom_rx) = watch::channel(crate::export::atom_files(config));
+        let dispatcher = Dispatcher::new(writer.clone(), routing, &config.defaults.user_agent)?;
+        let mut set = JoinSet::new();
+        set.spawn(dispatcher.run(alerts_due.clone(), routing_rx, stopped.clone()));
+        let (recheck_tx, recheck_rx) = watch::channel((config.clone(), watch_set));
+        set.spawn(crate::recheck::keep_matches_current(
+            writer.clone(),
+            recheck_rx,
+            alerts_due.clone(),
+            matches_changed.clone(),
+            stopped.clone(),
+        ));
+        // Counters live for the process; the endpoint, when configured, serves them with
+        // gauges read from the database at each scrape.
+        let metrics = crate::metrics::Metrics::new();
+        if let Some(addr) = config.metrics {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| DaemonError::Metrics { addr, source })?;
+            set.spawn(crate::metrics::serve(
+                listener,
+                metrics.clone(),
+                config.database.clone(),
+                stopped.clone(),
+            ));
+        }
+        let (retention_tx, retention_rx) = watch::channel(config.retention.clone());
+        set.spawn(crate::store::maintenance::prune_daily(
+            writer.clone(),
+            config.database.clone(),
+            retention_rx,
+            stopped.clone(),
+        ));
+        set.spawn(crate::export::keep_atom_files(
+            config.database.clone(),
+            atom_rx,
+            matches_changed.clone(),
+            stopped,
+        ));
+        Ok(Self {
+            set,
+            stop,
+            alerts_due,
+            matches_changed,
+            metrics,
+            routing: routing_tx,
+            atom: atom_tx,
+            recheck: recheck_tx,
+            retention: retention_tx,
+        })
+    }
+
+    /// Hands a reloaded configuration to every background task.
+    fn reconfigure(&self, next: &Running) {
+        let config = &next.config;
+        let _ = self
+            .routing
+            .send(crate::alert::dispatch::Routing::from_config(config));
+        let _ = self.atom.send(crate::export::atom_files(config));
+        let _ = self.recheck.send((config.clone(), next.refresher.watch()));
+        let _ = self.retention.send(config.retention.clone());
+    }
+
+    /// Stops every background task. The delivery loop finishes the deliveries it has started
+    /// (each within its sink's timeout); what is not sent stays in the outbox for the next
+    /// start.
+    async fn stop(mut self, config: &Config) {
+        let _ = self.stop.send(true);
+        let grace = config
+            .sinks
+            .iter()
+            .map(|s| s.timeout)
+            .max()
+            .unwrap_or_default()
+            + DRAIN_GRACE;
+        if tokio::time::timeout(grace, async {
+            while self.set.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
+            self.set.abort_all();
+            while self.set.join_next().await.is_some() {}
+            tracing::warn!(
+                "alert deliveries in flight outlived the grace period; they stay queued"
+            );
+        }
+    }
+}
+
+/// The scheduler's feeds: every configured one by name, those waiting for their time, those
+/// waiting for a slot on their host, and those with a fetch in flight.
+#[derive(Default)]
+struct Schedule {
+    entries: HashMap<String, Entry>,
+    /// Feeds waiting for their time, by due time (feeds in flight are not in it).
+    queue: Queue,
+    /// Due feeds whose host had no free slot, by host: they queue again when a fetch there
+    /// ends.
+    parked: HashMap<HostKey, Vec<String>>,
+    /// Feeds with a fetch in flight, by name: a feed is never fetched twice at once, even when
+    /// a reload removes and re-adds it or changes its URL meanwhile.
+    busy: HashSet<String>,
+}
+
+/// The fetches in flight, one task each, with the feed and host of each task.
+#[derive(Default)]
+struct Tasks {
+    set: JoinSet<TaskResult>,
+    names: HashMap<tokio::task::Id, (String, Option<HostKey>)>,
+}
+
+impl Tasks {
+    /// Starts what is due and allowed, from the head of the queue (ordered by due time). A
+    /// feed whose host must wait goes back into the queue (or is parked), never into a task.
+    /// Returns whether the budget is full.
+    fn start_due(
+        &mut self,
+        sched: &mut Schedule,
+        running: &mut Running,
+        metrics: &Arc<crate::metrics::Metrics>,
+        now: Instant,
+    ) -> bool {
+        if running.fresh_budget {
+            seed_pauses(
+                &running.budget,
+                sched
+                    .entries
+                    .values()
+                    .map(|e| (&e.state, HostKey::of(&e.state.url))),
+            );
+            running.fresh_budget = false;
+        }
+        start_due(
+            &mut Launch {
+                entries: &mut sched.entries,
+                queue: &mut sched.queue,
+                parked: &mut sched.parked,
+                busy: &mut sched.busy,
+            },
+            running,
+            now,
+            |feed, state, host, permit| {
+                let (refresher, budget) = (running.refresher.clone(), running.budget.clone());
+                let metrics = metrics.clone();
+                let name = feed.name.clone();
+                let handle = self.set.spawn(async move {
+                    let result = fetch_one(&refresher, &budget, &metrics, &feed, &state).await;
+                    drop(permit);
+                    (feed.name, result)
+                });
+                self.names.insert(handle.id(), (name, host));
+            },
+        )
+    }
+
+    /// A fetch ended: its feed is scheduled again, its host's waiting feeds queue again, and
+    /// the background tasks hear of what it stored.
+    fn ended(
+        &mut self,
+        joined: Result<(tokio::task::Id, TaskResult), tokio::task::JoinError>,
+        sched: &mut Schedule,
+        background: &Background,
+        summary: &mut RunSummary,
+    ) {
+        let (name, host, report) = match joined {
+            Ok((id, (name, report))) => {
+                let host = self.names.remove(&id).and_then(|(_, h)| h);
+                (name, host, report)
+            }
+            Err(e) => {
+                let (name, host) = self.names.remove(&e.id()).unwrap_or_default();
+                tracing::error!(feed = %name, error = %e, "feed task ended abnormally");
+                (name, host, Err(StoreError::WriterGone))
+            }
+        };
+        sched.busy.remove(&name);
+        // A slot on this host is free: the feeds that waited for one queue again.
+        if let Some(waiting) = host.and_then(|h| sched.parked.remove(&h)) {
+            let now = Instant::now();
+            for waiting in waiting {
+                if let Some(e) = sched.entries.get_mut(&waiting) {
+                    e.due = now;
+                    sched.queue.insert((now, waiting));
+                }
+            }
+        }
+        summary.fetches += 1;
+        match report {
+            Ok((report, fresh)) => {
+                if matches!(report.outcome, FeedOutcome::Failed { .. }) {
+                    summary.failures += 1;
+                }
+                if let FeedOutcome::Fetched { stats, .. } = &report.outcome {
+                    if stats.alerts > 0 {
+                        background.alerts_due.notify_one();
+                    }
+                    if stats.matches > 0 {
+                        background.matches_changed.notify_one();
+                    }
+                }
+                finish(&mut sched.entries, &mut sched.queue, &name, &report, fresh);
+            }
+            Err(e) => {
+                // A database problem (locked, disk full) on one feed's results: keep running
+                // and try that feed again; the fetch itself will be repeated.
+                summary.failures += 1;
+                tracing::error!(feed = %name, error = %e, "storing the feed failed; will retry");
+                retry_later(&mut sched.entries, &mut sched.queue, &name);
+            }
+        }
+    }
+
+    /// At shutdown: lets the fetches in flight finish until `deadline`, then abandons the rest.
+    async fn drain(&mut self, deadline: Instant, summary: &mut RunSummary) {
+        tracing::info!(
+            in_flight = self.set.len(),
+            "shutting down: finishing fetches in flight"
+        );
+        while !self.set.is_empty() {
+            match tokio::time::timeout_at(deadline, self.set.join_next()).await {
+                Ok(Some(Ok((name, report)))) => {
+                    summary.fetches += 1;
+                    match report {
+                        Ok((r, _)) if matches!(r.outcome, FeedOutcome::Failed { .. }) => {
+                            summary.failures += 1
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            summary.failures += 1;
+                            tracing::error!(feed = %name, error = %e, "storing the feed failed at shutdown");
+                        }
+                    }
+                }
+                Ok(Some(Err(e))) => tracing::error!(error = %e, "feed task ended abnormally"),
+                Ok(None) => break,
+                Err(_) => {
+                    summary.abandoned = self.set.len() as u64;
+                    self.set.abort_all();
+                    while self.set.join_next().await.is_some() {}
+                    tracing::warn!(
+                        abandoned = summary.abandoned,
+                        "fetches in flight outlived the grace period"
+                    );
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Re-reads both config files and, when they load, runs on them: the store's options, the
+/// background tasks and the feed schedule follow. A broken config is reported and the running
+/// one kept.
+async fn reload_config(
+    config_path: &std::path::Path,
+    writer: &Arc<Writer>,
+    running: &mut Running,
+    sched: &mut Schedule,
+    background: &Background,
+    summary: &mut RunSummary,
+) {
+    let attempt = crate::watch::load(config_path)
+        .map_err(DaemonError::from)
+        .and_then(|(c, set)| Running::new((c, Arc::new(set)), writer.clone(), Some(running)));
+    let next = match attempt {
+        Ok(next) => next,
+        Err(e) => {
+            summary.failed_reloads += 1;
+            tracing::error!(error = %e, "reload failed; keeping the running configuration");
+            return;
+        }
+    };
+    if next.config.metrics != running.config.metrics {
+        tracing::warn!("a new [metrics] setting takes effect at restart");
+    }
+    if next.config.database != running.config.database {
+        tracing::warn!(database = %running.config.database.display(), "a new database path takes effect at restart; still writing to the current one");
+    }
+    // A new story window takes effect for items stored from now on.
+    let options = StoreOptions::from_config(&next.config);
+    let _ = writer.call(move |s| s.reconfigure(options)).await;
+    background.reconfigure(&next);
+    *running = next;
+    let synced = sync_entries(&running.config, writer, &mut sched.entries, &sched.busy).await;
+    sched.queue = rebuild_queue(&sched.entries, &sched.busy);
+    sched.parked.clear();
+    match synced {
+        Ok(()) => {
+            summary.reloads += 1;
+            tracing::info!(feeds = sched.entries.len(), "configuration reloaded");
+        }
+        Err(e) => tracing::error!(error = %e, "reload could not update the feed table"),
+    }
 }
 
 /// The scheduler's waiting feeds, as [`start_due`] changes them.
