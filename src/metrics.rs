@@ -53,12 +53,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
-use rusqlite::{Connection, OpenFlags};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::store::outbox::{SinkStatus, sink_status};
+use crate::store::query::{DatabaseGauges, database_gauges};
 
 /// The content type of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE_OPENMETRICS: &str =
@@ -232,9 +231,9 @@ impl Metrics {
     /// It blocks on SQLite: call it off the async runtime.
     pub fn render(&self, db: &Path) -> String {
         let mut scrape = Registry::with_prefix("aggregator");
-        let up = match read_database(db) {
+        let up = match database_gauges(db, BUSY_TIMEOUT) {
             Ok(state) => {
-                state.register(&mut scrape);
+                register(state, &mut scrape);
                 1
             }
             Err(e) => {
@@ -263,76 +262,32 @@ fn gauge(v: i64) -> Gauge {
     g
 }
 
-/// The database's state at one scrape.
-#[derive(Debug, Default)]
-struct DatabaseState {
-    feeds: i64,
-    backoff: i64,
-    stale: i64,
-    retired: i64,
-    last_fetch: Option<i64>,
-    items: i64,
-    stories: i64,
-    sinks: Vec<SinkStatus>,
-}
-
-/// Reads every database gauge in one read transaction, so they agree with each other.
-fn read_database(db: &Path) -> rusqlite::Result<DatabaseState> {
-    // Read-only, and never created: a missing database is reported, not made.
-    let conn = Connection::open_with_flags(
-        db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    let tx = conn.unchecked_transaction()?;
-    let mut state = tx.query_row(
-        "SELECT count(*), coalesce(sum(error_streak > 0), 0), coalesce(sum(stale = 1), 0),
-            count(retired_at), max(last_fetch_at)
-         FROM feeds",
-        [],
-        |r| {
-            Ok(DatabaseState {
-                feeds: r.get(0)?,
-                backoff: r.get(1)?,
-                stale: r.get(2)?,
-                retired: r.get(3)?,
-                last_fetch: r.get(4)?,
-                ..DatabaseState::default()
-            })
-        },
-    )?;
-    // count(*) rather than max(id) or the feeds' item counts: exact after pruning, and about
-    // 50 ms on a million items, which a scrape can afford.
-    state.items = tx.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
-    state.stories = tx.query_row("SELECT count(*) FROM stories", [], |r| r.get(0))?;
-    state.sinks = sink_status(&tx)?;
-    Ok(state)
-}
-
-impl DatabaseState {
-    fn register(self, r: &mut Registry) {
-        r.register("feeds", "Feeds in the database", gauge(self.feeds));
+/// The database gauges of one scrape, registered.
+fn register(state: DatabaseGauges, r: &mut Registry) {
+    {
+        let s = state;
+        r.register("feeds", "Feeds in the database", gauge(s.feeds));
         r.register(
             "feeds_backoff",
             "Feeds whose last fetch failed (error streak > 0), polled with backoff",
-            gauge(self.backoff),
+            gauge(s.backoff),
         );
         r.register(
             "feeds_stale",
             "Feeds marked stale (silent for ten of their usual gaps)",
-            gauge(self.stale),
+            gauge(s.stale),
         );
         r.register(
             "feeds_retired",
             "Feeds retired after 410 Gone",
-            gauge(self.retired),
+            gauge(s.retired),
         );
-        r.register("items", "Items in the database", gauge(self.items));
-        r.register("stories", "Stories in the database", gauge(self.stories));
+        r.register("items", "Items in the database", gauge(s.items));
+        r.register("stories", "Stories in the database", gauge(s.stories));
         let pending = Family::<SinkLabel, Gauge>::default();
         let failed = Family::<SinkLabel, Gauge>::default();
         let delivered = Family::<SinkLabel, Gauge>::default();
-        for s in &self.sinks {
+        for s in &s.sinks {
             let sink = SinkLabel {
                 sink: Value::new(&s.sink),
             };
@@ -351,7 +306,7 @@ impl DatabaseState {
             "last_fetch_timestamp",
             "Unix time of the latest fetch of any feed (0 before the first)",
             Unit::Seconds,
-            gauge(self.last_fetch.unwrap_or(0)),
+            gauge(s.last_fetch.unwrap_or(0)),
         );
     }
 }
@@ -524,7 +479,7 @@ mod tests {
 
     /// Queues one alert delivery per sink, as the writer would.
     fn queue(db: &Path, sinks: &[&str]) {
-        let conn = Connection::open(db).unwrap();
+        let conn = rusqlite::Connection::open(db).unwrap();
         conn.execute(
             "INSERT INTO alerts (id, watchlist, story_id, item_id, created_at, payload)
              VALUES (1, 'w', 1, 1, 0, '{}')",
@@ -636,7 +591,7 @@ mod tests {
     fn gauges_read_the_feeds_items_and_stories() {
         let d = tempfile::tempdir().unwrap();
         let db = fresh(d.path());
-        let conn = Connection::open(&db).unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
             "INSERT INTO feeds (id, name, url, error_streak, stale, retired_at, last_fetch_at, created_at)
              VALUES (1, 'a', 'http://a/', 0, 0, NULL, 1700000000, 0),
