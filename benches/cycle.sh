@@ -125,7 +125,8 @@ daemon_cycle() {
   for _ in $(seq 100); do pid=$(pgrep -P "$timer" || true); [ -n "$pid" ] && break; sleep 0.05; done
   local fetched=0
   for _ in $(seq 6000); do
-    fetched=$(AGGREGATOR_DATABASE="$work/daemon.db" "$bin" --config "$cfg" feeds --format csv 2>/dev/null \
+    # (Before the daemon has created its database, `feeds` fails: not fetched yet.)
+    fetched=$( (AGGREGATOR_DATABASE="$work/daemon.db" "$bin" --config "$cfg" feeds --format csv 2>/dev/null || true) \
       | awk -F, 'NR > 1 && $3 != ""' | wc -l)
     [ "$fetched" -ge "$n" ] && break
     sleep 0.1

@@ -6,25 +6,31 @@
 //!   [`watch::load_config`] is how everything loads a config.
 //! - [`fetch`] turns a feed URL into bytes: conditional GET, timeouts, size cap, `file://`.
 //! - [`parse`] turns bytes into normalised [`model::ParsedFeed`]s (encoding, dates, links, text); pure.
-//! - [`dedup`] derives each item's identity keys (guid, canonical link, content hash); pure.
+//! - [`dedup`] derives each item's identity keys (guid, canonical link, content hash), its story
+//!   fingerprint, and decides which story a new item joins from the candidates it is given; pure.
 //! - [`watch`] compiles watchlists once into one automaton and matches items against it; pure.
-//! - [`alert`] delivers each story's alert (once per story and watchlist) from the SQLite outbox
-//!   to webhooks and commands, with retries.
+//! - [`alert`] builds each alert's payload from what the store recorded and delivers it (once per
+//!   story and watchlist) from the outbox to webhooks and commands, with retries.
 //! - [`export`] writes Atom feeds of a watchlist's stories.
 //! - [`opml`] moves the feed list in and out as OPML, editing the config file in place.
-//! - [`recheck`] re-checks stored items when watchlists change (daemon start and reload).
+//! - [`recheck`] re-checks stored items when watchlists change (daemon start and reload): it
+//!   composes the matching, the store only reads and writes.
 //! - [`schedule`] decides when each feed is polled next (adaptive, hints, backoff); pure.
 //! - [`budget`] says whether a fetch may start now (global and per-host slots, spacing,
 //!   `Retry-After` pauses) or when to ask again; it never waits, so no task waits on a host.
-//! - [`store`] owns SQLite: migrations, the single writer thread, and read-only report queries.
+//! - [`store`] owns SQLite and all its SQL: migrations, one write path (every write a job of the
+//!   single writer thread; one fetch, one transaction), read-only report queries. Opened with one
+//!   value ([`store::StoreOptions`]); it persists and queries, it does not match or cluster.
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
 //! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
 //! - [`daemon`] runs every feed on its own schedule with bounded concurrency, reload, shutdown.
 //! - [`metrics`] counts fetches and stored results, and serves them with database gauges to Prometheus.
 //! - [`cli`] holds one file per subcommand; `main.rs` only maps errors to exit codes.
 //!
-//! Data flow: poll picks feeds → bounded workers run `refresh` → the writer commits → reports read
-//! through their own connection.
+//! Data flow: poll picks feeds → bounded workers run `refresh` → the writer commits (each fetch one
+//! transaction; re-checks, prunes and deliveries are jobs of the same writer) → reports read
+//! through their own connection. Dependencies point down: `config` imports nothing of ours, and
+//! there are no import cycles.
 
 pub mod alert;
 pub mod budget;

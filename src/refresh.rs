@@ -479,27 +479,7 @@ impl Refresher {
         // The body's item revisions, remembered once the body is stored.
         let mut seen: Option<Vec<u64>> = None;
         let (record, outcome, sched) = match self.fetcher.fetch(&url, &state.validators).await {
-            Err(e) => {
-                // Error texts can carry server-supplied bytes: clean them before they reach a
-                // log line, the feed row or a terminal.
-                let msg = clean_line(&e.to_string());
-                let retry_after = match &e {
-                    FetchError::Status { retry_after, .. } => *retry_after,
-                    _ => None,
-                };
-                if let FetchError::Gone { .. } = e {
-                    tracing::warn!(feed = %name, url = %url, "feed is gone (HTTP 410): retired until its URL changes in the config");
-                    after.retire = true;
-                } else {
-                    tracing::warn!(feed = %name, url = %url, error = %msg, "fetch failed");
-                }
-                let (record, outcome) = failed(e.http_status(), msg, Duration::ZERO);
-                let sched = schedule::Outcome::Failure {
-                    streak: state.error_streak.saturating_add(1),
-                    retry_after,
-                };
-                (record, outcome, sched)
-            }
+            Err(e) => fetch_failed(&name, &url, e, state, &mut after),
             Ok(Fetched::NotModified {
                 status,
                 elapsed,
@@ -563,8 +543,27 @@ impl Refresher {
         if let Some(to) = &after.moved_to {
             tracing::info!(feed = %name, from = %url, to = %to, "feed moved permanently; using the new URL");
         }
-        // The items and the plan for the next poll are one transaction: the plan depends on
-        // what was new, so the writer decides it (pure, from this fetch's values) in between.
+        let report = self
+            .store(feed, state, (record, outcome, sched), after)
+            .await?;
+        drop(memory);
+        if let (Some(revisions), Ok(mut known)) = (seen, self.known.lock()) {
+            known.insert(id, revisions.into());
+        }
+        Ok(report)
+    }
+
+    /// Stores one fetch's result and the feed's next poll, in one job of the writer (one
+    /// transaction: the plan depends on what was new, so the writer decides it, pure, from this
+    /// fetch's values in between), and reports it.
+    async fn store(
+        &self,
+        feed: &FeedConfig,
+        state: &FeedState,
+        (record, outcome, sched): (FetchRecord, FeedOutcome, schedule::Outcome),
+        after: AfterFetch,
+    ) -> Result<FeedReport, StoreError> {
+        let (id, name) = (state.id, feed.name.clone());
         let items = match &outcome {
             FeedOutcome::Fetched { items, .. } => Some(*items),
             _ => None,
@@ -587,10 +586,6 @@ impl Refresher {
                 })
             })
             .await??;
-        drop(memory);
-        if let (Some(revisions), Ok(mut known)) = (seen, self.known.lock()) {
-            known.insert(id, revisions.into());
-        }
         let stats = recorded.stats;
         let after = recorded
             .after
@@ -767,6 +762,36 @@ impl NextPoll {
         }
         after
     }
+}
+
+/// A fetch that failed: recorded on the feed (a 410 retires it), the next poll backed off or
+/// held to the server's `Retry-After`.
+fn fetch_failed(
+    name: &str,
+    url: &Url,
+    e: FetchError,
+    state: &FeedState,
+    after: &mut AfterFetch,
+) -> (FetchRecord, FeedOutcome, schedule::Outcome) {
+    // Error texts can carry server-supplied bytes: clean them before they reach a log line, the
+    // feed row or a terminal.
+    let msg = clean_line(&e.to_string());
+    let retry_after = match &e {
+        FetchError::Status { retry_after, .. } => *retry_after,
+        _ => None,
+    };
+    if let FetchError::Gone { .. } = e {
+        tracing::warn!(feed = %name, url = %url, "feed is gone (HTTP 410): retired until its URL changes in the config");
+        after.retire = true;
+    } else {
+        tracing::warn!(feed = %name, url = %url, error = %msg, "fetch failed");
+    }
+    let (record, outcome) = failed(e.http_status(), msg, Duration::ZERO);
+    let sched = schedule::Outcome::Failure {
+        streak: state.error_streak.saturating_add(1),
+        retry_after,
+    };
+    (record, outcome, sched)
 }
 
 fn failed(
