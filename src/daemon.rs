@@ -391,8 +391,8 @@ impl Tasks {
                 let metrics = metrics.clone();
                 let name = feed.name.clone();
                 let handle = self.set.spawn(async move {
-                    let result = fetch_one(&refresher, &budget, &metrics, &feed, &state).await;
-                    drop(permit);
+                    let result =
+                        fetch_one(&refresher, &budget, &metrics, (&feed, &state), permit).await;
                     (feed.name, result)
                 });
                 self.names.insert(handle.id(), (name, host));
@@ -598,17 +598,20 @@ fn start_due(
     false
 }
 
-/// One fetch of one feed, in its own task: refresh, count, pass a host's `Retry-After` to the
-/// budget, and return the feed's state as the fetch's transaction left it.
+/// One fetch of one feed, in its own task: refresh (the budget's `permit` is let go when the
+/// download ends, after a host's `Retry-After` is passed to the budget), count, and return the
+/// feed's state as the fetch's transaction left it.
 async fn fetch_one(
     refresher: &Refresher,
     budget: &Budget,
     metrics: &crate::metrics::Metrics,
-    feed: &FeedConfig,
-    state: &FeedState,
+    (feed, state): (&FeedConfig, &FeedState),
+    permit: crate::budget::Permit,
 ) -> Result<(FeedReport, Option<FeedState>), StoreError> {
     let started = Instant::now();
-    let report = refresher.refresh(feed, state).await?;
+    let host = HostKey::of(&state.url);
+    let slot = crate::refresh::Slot::new(permit, budget.clone(), host);
+    let report = refresher.refresh(feed, state, slot).await?;
     let label = match &report.outcome {
         FeedOutcome::Fetched { stats, .. } => {
             metrics.stored(
@@ -623,9 +626,6 @@ async fn fetch_one(
         FeedOutcome::Failed { .. } => "error",
     };
     metrics.fetched(label, started.elapsed());
-    if let (Some(pause), Some(host)) = (report.retry_after, HostKey::of(&state.url)) {
-        budget.pause(&host, Instant::now() + pause);
-    }
     let fresh = report.state.clone();
     Ok((report, fresh))
 }

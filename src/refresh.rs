@@ -271,19 +271,8 @@ pub async fn poll_once(
                     let (refresher, budget) = (refresher.clone(), budget.clone());
                     let (feed, state, host) = (feed.clone(), state.clone(), host.clone());
                     let handle = tasks.spawn(async move {
-                        let report = refresher.refresh(&feed, &state).await;
-                        if let (
-                            Ok(FeedReport {
-                                retry_after: Some(pause),
-                                ..
-                            }),
-                            Some(host),
-                        ) = (&report, &host)
-                        {
-                            budget.pause(host, Instant::now() + *pause);
-                        }
-                        drop(permit);
-                        report
+                        let slot = Slot::new(permit, budget, host);
+                        refresher.refresh(&feed, &state, slot).await
                     });
                     running.insert(handle.id(), i);
                 }
@@ -384,6 +373,42 @@ pub fn seed_pauses<'a>(
     }
 }
 
+/// A fetch's place in the budget (see [`Refresher::refresh`]).
+pub struct Slot {
+    permit: Option<crate::budget::Permit>,
+    budget: Option<Budget>,
+    host: Option<HostKey>,
+}
+
+impl Slot {
+    /// The place `permit` holds in `budget`, for a feed of `host`.
+    pub fn new(permit: crate::budget::Permit, budget: Budget, host: Option<HostKey>) -> Self {
+        Self {
+            permit: Some(permit),
+            budget: Some(budget),
+            host,
+        }
+    }
+
+    /// No place in any budget (a fetch outside a poll, as `check-feed` or a test runs it).
+    pub fn none() -> Self {
+        Self {
+            permit: None,
+            budget: None,
+            host: None,
+        }
+    }
+
+    /// Lets the place go, after pausing the host for `retry_after` (a 429/503's
+    /// `Retry-After`): no fetch of the host starts in between.
+    fn release(self, retry_after: Option<Duration>) {
+        if let (Some(pause), Some(budget), Some(host)) = (retry_after, &self.budget, &self.host) {
+            budget.pause(host, Instant::now() + pause);
+        }
+        drop(self.permit);
+    }
+}
+
 /// Body bytes parsed at once (see [`Refresher`]): a few megabytes of feed text take a few tens
 /// of megabytes while they parse.
 pub const PARSE_BYTES: u32 = 6 * 1024 * 1024;
@@ -457,10 +482,16 @@ impl Refresher {
 
     /// Refreshes one feed: fetch → parse/identify/match (off the runtime) → store, then decides
     /// when to poll it next.
+    ///
+    /// `slot` (this fetch's place in the budget) is let go as soon as the download ends, the
+    /// server's `Retry-After` applied to its host first: the budget bounds requests to servers,
+    /// not parsing and storing, which the memory budget ([`PARSE_BYTES`]) bounds. So the next
+    /// fetches start while this one is stored, and the writer commits many feeds together.
     pub async fn refresh(
         &self,
         feed: &FeedConfig,
         state: &FeedState,
+        slot: Slot,
     ) -> Result<FeedReport, StoreError> {
         let name = feed.name.clone();
         let id = state.id;
@@ -478,7 +509,12 @@ impl Refresher {
         let mut memory = self.reserve(expected).await;
         // The body's item revisions, remembered once the body is stored.
         let mut seen: Option<Vec<u64>> = None;
-        let (record, outcome, sched) = match self.fetcher.fetch(&url, &state.validators).await {
+        let fetched = self.fetcher.fetch(&url, &state.validators).await;
+        slot.release(match &fetched {
+            Err(FetchError::Status { retry_after, .. }) => *retry_after,
+            _ => None,
+        });
+        let (record, outcome, sched) = match fetched {
             Err(e) => fetch_failed(&name, &url, e, state, &mut after),
             Ok(Fetched::NotModified {
                 status,
