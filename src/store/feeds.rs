@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::{Store, StoreError, sqlite_err};
 use crate::config::FeedConfig;
@@ -56,14 +56,6 @@ pub struct AfterFetch {
 }
 
 impl Store {
-    /// The stored state of one feed (as [`Store::sync_feeds`] returns it), without writing.
-    pub fn feed_state(&mut self, id: i64, name: &str) -> Result<Option<FeedState>, StoreError> {
-        self.conn
-            .prepare_cached(&format!("SELECT {STATE_COLUMNS} FROM feeds WHERE id = ?1"))
-            .and_then(|mut stmt| stmt.query_row([id], |r| state_from_row(r, name)).optional())
-            .map_err(sqlite_err(&self.path))
-    }
-
     /// Makes sure every configured feed has a row (updating its URL if the config changed it,
     /// which also drops validators issued for the old URL) and returns their states.
     pub fn sync_feeds(
