@@ -17,6 +17,7 @@
 
 mod load;
 pub mod query;
+mod script;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -30,6 +31,7 @@ use crate::model::{Field, Hit, Match, ParsedItem};
 pub use crate::text::fold;
 pub use load::{Syntax, load, load_config, parse_watchlists};
 use query::Expr;
+use script::{is_hangul, is_latin_word, is_particles, is_squeezed};
 
 /// Why a watchlist set cannot be compiled.
 #[derive(Debug, thiserror::Error)]
@@ -682,88 +684,6 @@ fn fits(folded: &str, start: usize, end: usize, s: Edge, e: End) -> bool {
     }
 }
 
-/// Korean particles (and the plural 들) a noun may carry; a word may stack up to three
-/// (`북한에서는`, `북한과의`, `당국자들은`).
-const PARTICLES: &[&str] = &[
-    "은",
-    "는",
-    "이",
-    "가",
-    "을",
-    "를",
-    "의",
-    "에",
-    "에서",
-    "에게",
-    "에게서",
-    "께",
-    "께서",
-    "한테",
-    "와",
-    "과",
-    "도",
-    "만",
-    "로",
-    "으로",
-    "로서",
-    "으로서",
-    "로써",
-    "으로써",
-    "까지",
-    "부터",
-    "보다",
-    "처럼",
-    "같이",
-    "마저",
-    "조차",
-    "밖에",
-    "뿐",
-    "이나",
-    "나",
-    "이라",
-    "라",
-    "이라도",
-    "라도",
-    "이란",
-    "란",
-    "이든",
-    "든",
-    "이며",
-    "며",
-    "이고",
-    "고",
-    "이다",
-    "다",
-    "였다",
-    "이었다",
-    "입니다",
-    "랑",
-    "이랑",
-    "하고",
-    "들",
-    "요",
-    "이요",
-    "인",
-    "엔",
-    "에선",
-    "서",
-    "선",
-    "ㄴ",
-    "야",
-    "이야",
-];
-
-fn is_particles(s: &str, depth: usize) -> bool {
-    if s.is_empty() {
-        return true;
-    }
-    depth > 0
-        && PARTICLES.iter().any(|p| {
-            s.strip_prefix(p)
-                .is_some_and(|rest| is_particles(rest, depth - 1))
-        })
-}
-
 /// Builds the explanation of one hit: the original text and a snippet around it.
 fn explain(term: &str, h: &Found, original: &str, map: &[Range<u32>]) -> Hit {
     let (from, to) = if h.at.end <= map.len() && h.at.start < h.at.end {
@@ -817,36 +737,6 @@ pub fn snippet(text: &str, from: usize, to: usize) -> String {
         out.push('…');
     }
     out
-}
-
-/// Characters removed before matching: spaces and (folded) hyphens.
-fn is_squeezed(c: char) -> bool {
-    c == ' ' || c == '-'
-}
-
-/// Letters and digits of scripts that separate words with spaces (not Hangul, Han or Kana).
-fn is_latin_word(c: char) -> bool {
-    c.is_alphanumeric() && !is_cjk(c)
-}
-
-fn is_hangul(c: char) -> bool {
-    matches!(c,
-        '\u{1100}'..='\u{11FF}'
-        | '\u{3130}'..='\u{318F}'
-        | '\u{A960}'..='\u{A97F}'
-        | '\u{AC00}'..='\u{D7AF}'
-        | '\u{D7B0}'..='\u{D7FF}')
-}
-
-fn is_cjk(c: char) -> bool {
-    is_hangul(c)
-        || matches!(c,
-        '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
-        | '\u{3400}'..='\u{4DBF}' // CJK extension A
-        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
-        | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
-        | '\u{FF66}'..='\u{FF9F}' // half-width Katakana
-        | '\u{20000}'..='\u{2FFFF}')
 }
 
 fn one_line(s: &str) -> String {
