@@ -15,6 +15,7 @@
 //! - `/regex/` terms run on the folded text of a field.
 //! - A term may be scoped to a field (`title:Kishida`); fields never run into each other.
 
+mod compile;
 mod explain;
 mod load;
 pub mod query;
@@ -24,19 +25,18 @@ mod term;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, MatchKind};
-use regex::{Regex, RegexSet};
+use aho_corasick::AhoCorasick;
+use regex::RegexSet;
 
-use crate::config::{Config, ConfigError, Location};
 pub use crate::config::{TermError, TermSpec, WatchlistSpec};
 use crate::model::{Field, Match, ParsedItem};
 pub use crate::text::fold;
+use compile::{List, Occurrence, RegexTerm, Role, Slot, bit};
 use explain::explain;
 pub use explain::snippet;
 pub use load::{Syntax, load, load_config, parse_watchlists};
-use query::Expr;
 use script::{is_hangul, is_latin_word, is_particles};
-use term::{Edge, End, TermKind};
+use term::{Edge, End};
 pub use term::{ParsedTerm, parse_query, parse_term};
 
 /// Why a watchlist set cannot be compiled.
@@ -91,53 +91,6 @@ impl<'a> ItemText<'a> {
     }
 }
 
-/// The role of a term slot in its watchlist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Any,
-    All,
-    Not,
-    /// A query term; `negated` when it sits under a NOT (not shown in explanations).
-    Query {
-        negated: bool,
-    },
-}
-
-/// One term of one watchlist (an alias group is one slot with several needles).
-#[derive(Debug, Clone)]
-struct Slot {
-    list: u32,
-    role: Role,
-    display: String,
-}
-
-/// One needle's use by one slot.
-#[derive(Debug, Clone, Copy)]
-struct Occurrence {
-    slot: u32,
-    fields: u8,
-    start: Edge,
-    end: End,
-}
-
-#[derive(Debug, Clone)]
-struct RegexTerm {
-    slot: u32,
-    fields: u8,
-    regex: Regex,
-}
-
-#[derive(Debug, Clone)]
-struct List {
-    name: String,
-    feeds: Vec<String>,
-    any: Vec<u32>,
-    all: Vec<u32>,
-    not: Vec<u32>,
-    /// The query, and the slot of each of its terms by the term's offset.
-    query: Option<(Expr, HashMap<usize, u32>)>,
-}
-
 /// All watchlists of a config, compiled.
 #[derive(Debug, Clone)]
 pub struct WatchSet {
@@ -152,12 +105,6 @@ pub struct WatchSet {
     fields: u8,
 }
 
-fn bit(f: Field) -> u8 {
-    1 << (f as u8)
-}
-
-const DEFAULT_FIELDS: u8 = 1 << (Field::Title as u8) | 1 << (Field::Summary as u8);
-
 impl WatchSet {
     /// A set with no watchlists: matches nothing.
     pub fn empty() -> Self {
@@ -170,140 +117,6 @@ impl WatchSet {
             regex_set: None,
             fields: 0,
         }
-    }
-
-    /// Compiles every watchlist into one automaton.
-    pub fn compile(specs: &[WatchlistSpec]) -> Result<Self, WatchError> {
-        let mut set = Self::empty();
-        let mut by_needle: HashMap<String, usize> = HashMap::new();
-        let mut needles: Vec<String> = Vec::new();
-        for (w, spec) in specs.iter().enumerate() {
-            let list_fields = if spec.fields.is_empty() {
-                DEFAULT_FIELDS
-            } else {
-                spec.fields.iter().fold(0, |m, f| m | bit(*f))
-            };
-            let mut list = List {
-                name: spec.name.clone(),
-                feeds: spec.feeds.clone(),
-                any: Vec::new(),
-                all: Vec::new(),
-                not: Vec::new(),
-                query: None,
-            };
-            let mut add = |set: &mut WatchSet, role: Role, members: Vec<ParsedTerm>| -> u32 {
-                let slot = set.slots.len() as u32;
-                set.slots.push(Slot {
-                    list: w as u32,
-                    role,
-                    display: members[0].display.clone(),
-                });
-                for term in members {
-                    let fields = term.field.map_or(list_fields, bit);
-                    set.fields |= fields;
-                    match term.kind {
-                        TermKind::Regex(pattern) => set.regexes.push(RegexTerm {
-                            slot,
-                            fields,
-                            // Validated by `parse_term`.
-                            regex: Regex::new(&pattern).expect("regex checked at parse"),
-                        }),
-                        TermKind::Text { needle, start, end } => {
-                            let id = *by_needle.entry(needle.clone()).or_insert_with(|| {
-                                needles.push(needle);
-                                set.needles.push(Vec::new());
-                                set.needles.len() - 1
-                            });
-                            set.needles[id].push(Occurrence {
-                                slot,
-                                fields,
-                                start,
-                                end,
-                            });
-                        }
-                    }
-                }
-                slot
-            };
-            let groups = [
-                (Role::Any, &spec.terms),
-                (Role::All, &spec.all),
-                (Role::Not, &spec.not),
-            ];
-            for (role, terms) in groups {
-                for t in terms {
-                    let members = t
-                        .members()
-                        .iter()
-                        .map(|m| {
-                            parse_term(m).map_err(|error| WatchError::Term {
-                                watchlist: spec.name.clone(),
-                                term: m.clone(),
-                                error,
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    if members.is_empty() {
-                        return Err(WatchError::Term {
-                            watchlist: spec.name.clone(),
-                            term: "[]".into(),
-                            error: TermError {
-                                offset: 0,
-                                message: "empty alias group".into(),
-                            },
-                        });
-                    }
-                    let slot = add(&mut set, role, members);
-                    match role {
-                        Role::Any => list.any.push(slot),
-                        Role::All => list.all.push(slot),
-                        _ => list.not.push(slot),
-                    }
-                }
-            }
-            if let Some(q) = &spec.query {
-                let (expr, terms) = parse_query(q).map_err(|error| WatchError::Query {
-                    watchlist: spec.name.clone(),
-                    error,
-                })?;
-                let negated = negated_offsets(&expr);
-                let mut slots = HashMap::new();
-                for (token, term) in expr.terms().into_iter().zip(terms) {
-                    let role = Role::Query {
-                        negated: negated.contains(&token.offset),
-                    };
-                    slots.insert(token.offset, add(&mut set, role, vec![term]));
-                }
-                list.query = Some((expr, slots));
-            }
-            if list.any.is_empty() && list.all.is_empty() && list.query.is_none() {
-                return Err(WatchError::NoTerms {
-                    watchlist: spec.name.clone(),
-                });
-            }
-            set.lists.push(list);
-        }
-        if !needles.is_empty() {
-            set.automaton = Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&needles)?,
-            );
-        }
-        if !set.regexes.is_empty() {
-            set.regex_set = Some(RegexSet::new(set.regexes.iter().map(|r| r.regex.as_str()))?);
-        }
-        Ok(set)
-    }
-
-    /// Compiles a loaded config's watchlists. Terms were validated at load, so this only fails
-    /// on automaton limits.
-    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        Self::compile(&config.watchlists).map_err(|e| ConfigError::Invalid {
-            at: Location::file(config.watchlists_path.as_deref().unwrap_or(&config.path)),
-            key: "watchlist".into(),
-            message: e.to_string(),
-        })
     }
 
     /// Names of the compiled watchlists, in config order.
@@ -482,24 +295,6 @@ struct Found {
     slot: u32,
     field: Field,
     at: Range<usize>,
-}
-
-/// Offsets of the query terms that sit under a NOT.
-fn negated_offsets(expr: &Expr) -> Vec<usize> {
-    fn walk(e: &Expr, neg: bool, out: &mut Vec<usize>) {
-        match e {
-            Expr::Term(t) => {
-                if neg {
-                    out.push(t.offset)
-                }
-            }
-            Expr::And(v) | Expr::Or(v) => v.iter().for_each(|c| walk(c, neg, out)),
-            Expr::Not(c) => walk(c, !neg, out),
-        }
-    }
-    let mut out = Vec::new();
-    walk(expr, false, &mut out);
-    out
 }
 
 /// Whether a match at `start..end` of the folded text respects the term's edges.
