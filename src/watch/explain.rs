@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::Found;
+use super::matcher::Found;
 use crate::model::Hit;
 
 /// Builds the explanation of one hit: the original text and a snippet around it.
