@@ -11,7 +11,7 @@ use regex::{Regex, RegexSet};
 use super::query::Expr;
 use super::term::{Edge, End, ParsedTerm, TermKind, parse_query, parse_term};
 use super::{WatchError, WatchSet};
-use crate::config::{Config, ConfigError, Location, TermError, WatchlistSpec};
+use crate::config::{Config, ConfigError, Location, TermError, TermSpec, WatchlistSpec};
 use crate::model::Field;
 
 /// The role of a term slot in its watchlist.
@@ -73,126 +73,12 @@ const DEFAULT_FIELDS: u8 = 1 << (Field::Title as u8) | 1 << (Field::Summary as u
 impl WatchSet {
     /// Compiles every watchlist into one automaton.
     pub fn compile(specs: &[WatchlistSpec]) -> Result<Self, WatchError> {
-        let mut set = Self::empty();
-        let mut by_needle: HashMap<String, usize> = HashMap::new();
-        let mut needles: Vec<String> = Vec::new();
+        let mut builder = Builder::new();
         for (w, spec) in specs.iter().enumerate() {
-            let list_fields = if spec.fields.is_empty() {
-                DEFAULT_FIELDS
-            } else {
-                spec.fields.iter().fold(0, |m, f| m | bit(*f))
-            };
-            let mut list = List {
-                name: spec.name.clone(),
-                feeds: spec.feeds.clone(),
-                any: Vec::new(),
-                all: Vec::new(),
-                not: Vec::new(),
-                query: None,
-            };
-            let mut add = |set: &mut WatchSet, role: Role, members: Vec<ParsedTerm>| -> u32 {
-                let slot = set.slots.len() as u32;
-                set.slots.push(Slot {
-                    list: w as u32,
-                    role,
-                    display: members[0].display.clone(),
-                });
-                for term in members {
-                    let fields = term.field.map_or(list_fields, bit);
-                    set.fields |= fields;
-                    match term.kind {
-                        TermKind::Regex(pattern) => set.regexes.push(RegexTerm {
-                            slot,
-                            fields,
-                            // Validated by `parse_term`.
-                            regex: Regex::new(&pattern).expect("regex checked at parse"),
-                        }),
-                        TermKind::Text { needle, start, end } => {
-                            let id = *by_needle.entry(needle.clone()).or_insert_with(|| {
-                                needles.push(needle);
-                                set.needles.push(Vec::new());
-                                set.needles.len() - 1
-                            });
-                            set.needles[id].push(Occurrence {
-                                slot,
-                                fields,
-                                start,
-                                end,
-                            });
-                        }
-                    }
-                }
-                slot
-            };
-            let groups = [
-                (Role::Any, &spec.terms),
-                (Role::All, &spec.all),
-                (Role::Not, &spec.not),
-            ];
-            for (role, terms) in groups {
-                for t in terms {
-                    let members = t
-                        .members()
-                        .iter()
-                        .map(|m| {
-                            parse_term(m).map_err(|error| WatchError::Term {
-                                watchlist: spec.name.clone(),
-                                term: m.clone(),
-                                error,
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    if members.is_empty() {
-                        return Err(WatchError::Term {
-                            watchlist: spec.name.clone(),
-                            term: "[]".into(),
-                            error: TermError {
-                                offset: 0,
-                                message: "empty alias group".into(),
-                            },
-                        });
-                    }
-                    let slot = add(&mut set, role, members);
-                    match role {
-                        Role::Any => list.any.push(slot),
-                        Role::All => list.all.push(slot),
-                        _ => list.not.push(slot),
-                    }
-                }
-            }
-            if let Some(q) = &spec.query {
-                let (expr, terms) = parse_query(q).map_err(|error| WatchError::Query {
-                    watchlist: spec.name.clone(),
-                    error,
-                })?;
-                let negated = negated_offsets(&expr);
-                let mut slots = HashMap::new();
-                for (token, term) in expr.terms().into_iter().zip(terms) {
-                    let role = Role::Query {
-                        negated: negated.contains(&token.offset),
-                    };
-                    slots.insert(token.offset, add(&mut set, role, vec![term]));
-                }
-                list.query = Some((expr, slots));
-            }
-            if list.any.is_empty() && list.all.is_empty() && list.query.is_none() {
-                return Err(WatchError::NoTerms {
-                    watchlist: spec.name.clone(),
-                });
-            }
-            set.lists.push(list);
+            let list = builder.list(w as u32, spec)?;
+            builder.set.lists.push(list);
         }
-        if !needles.is_empty() {
-            set.automaton = Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&needles)?,
-            );
-        }
-        if !set.regexes.is_empty() {
-            set.regex_set = Some(RegexSet::new(set.regexes.iter().map(|r| r.regex.as_str()))?);
-        }
-        Ok(set)
+        builder.finish()
     }
 
     /// Compiles a loaded config's watchlists. Terms were validated at load, so this only fails
@@ -204,6 +90,180 @@ impl WatchSet {
             message: e.to_string(),
         })
     }
+}
+
+/// A set being compiled: its slots, occurrences and regexes so far, and every distinct needle
+/// once (the automaton's patterns, in pattern id order).
+struct Builder {
+    set: WatchSet,
+    /// Pattern id by needle.
+    by_needle: HashMap<String, usize>,
+    /// Needles by pattern id.
+    needles: Vec<String>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Self {
+            set: WatchSet::empty(),
+            by_needle: HashMap::new(),
+            needles: Vec::new(),
+        }
+    }
+
+    /// Compiles watchlist number `w`: each term (or alias group) of `terms`/`any`, `all` and
+    /// `not`, then the query's terms, become slots of the set; the list names them.
+    fn list(&mut self, w: u32, spec: &WatchlistSpec) -> Result<List, WatchError> {
+        let list_fields = list_fields(spec);
+        let mut list = List {
+            name: spec.name.clone(),
+            feeds: spec.feeds.clone(),
+            any: Vec::new(),
+            all: Vec::new(),
+            not: Vec::new(),
+            query: None,
+        };
+        let groups = [
+            (Role::Any, &spec.terms),
+            (Role::All, &spec.all),
+            (Role::Not, &spec.not),
+        ];
+        for (role, terms) in groups {
+            for t in terms {
+                let members = parse_members(spec, t)?;
+                let slot = self.add(w, list_fields, role, members);
+                match role {
+                    Role::Any => list.any.push(slot),
+                    Role::All => list.all.push(slot),
+                    _ => list.not.push(slot),
+                }
+            }
+        }
+        if let Some(q) = &spec.query {
+            list.query = Some(self.query(w, list_fields, spec, q)?);
+        }
+        if list.any.is_empty() && list.all.is_empty() && list.query.is_none() {
+            return Err(WatchError::NoTerms {
+                watchlist: spec.name.clone(),
+            });
+        }
+        Ok(list)
+    }
+
+    /// Compiles a watchlist's query: the query, and a slot for each of its terms by the
+    /// term's offset (marked `negated` when it sits under a NOT).
+    fn query(
+        &mut self,
+        w: u32,
+        list_fields: u8,
+        spec: &WatchlistSpec,
+        q: &str,
+    ) -> Result<(Expr, HashMap<usize, u32>), WatchError> {
+        let (expr, terms) = parse_query(q).map_err(|error| WatchError::Query {
+            watchlist: spec.name.clone(),
+            error,
+        })?;
+        let negated = negated_offsets(&expr);
+        let mut slots = HashMap::new();
+        for (token, term) in expr.terms().into_iter().zip(terms) {
+            let role = Role::Query {
+                negated: negated.contains(&token.offset),
+            };
+            slots.insert(token.offset, self.add(w, list_fields, role, vec![term]));
+        }
+        Ok((expr, slots))
+    }
+
+    /// Adds one slot of watchlist `w` (a term, or an alias group's members): each text member
+    /// as an occurrence of its needle (added to the automaton's patterns if new), each regex
+    /// member compiled. Returns the slot's number.
+    fn add(&mut self, w: u32, list_fields: u8, role: Role, members: Vec<ParsedTerm>) -> u32 {
+        let set = &mut self.set;
+        let slot = set.slots.len() as u32;
+        set.slots.push(Slot {
+            list: w,
+            role,
+            display: members[0].display.clone(),
+        });
+        for term in members {
+            let fields = term.field.map_or(list_fields, bit);
+            set.fields |= fields;
+            match term.kind {
+                TermKind::Regex(pattern) => set.regexes.push(RegexTerm {
+                    slot,
+                    fields,
+                    // Validated by `parse_term`.
+                    regex: Regex::new(&pattern).expect("regex checked at parse"),
+                }),
+                TermKind::Text { needle, start, end } => {
+                    let id = *self.by_needle.entry(needle.clone()).or_insert_with(|| {
+                        self.needles.push(needle);
+                        set.needles.push(Vec::new());
+                        set.needles.len() - 1
+                    });
+                    set.needles[id].push(Occurrence {
+                        slot,
+                        fields,
+                        start,
+                        end,
+                    });
+                }
+            }
+        }
+        slot
+    }
+
+    /// The set with its automaton (over every distinct needle) and its regex set built.
+    fn finish(self) -> Result<WatchSet, WatchError> {
+        let mut set = self.set;
+        if !self.needles.is_empty() {
+            set.automaton = Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&self.needles)?,
+            );
+        }
+        if !set.regexes.is_empty() {
+            set.regex_set = Some(RegexSet::new(set.regexes.iter().map(|r| r.regex.as_str()))?);
+        }
+        Ok(set)
+    }
+}
+
+/// The fields a watchlist's unscoped terms look at: its `fields`, or title and summary.
+fn list_fields(spec: &WatchlistSpec) -> u8 {
+    if spec.fields.is_empty() {
+        DEFAULT_FIELDS
+    } else {
+        spec.fields.iter().fold(0, |m, f| m | bit(*f))
+    }
+}
+
+/// The members of one term (one, or an alias group's several), parsed; an empty alias group
+/// is an error.
+fn parse_members(spec: &WatchlistSpec, t: &TermSpec) -> Result<Vec<ParsedTerm>, WatchError> {
+    let members = t
+        .members()
+        .iter()
+        .map(|m| {
+            parse_term(m).map_err(|error| WatchError::Term {
+                watchlist: spec.name.clone(),
+                term: m.clone(),
+                error,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if members.is_empty() {
+        return Err(WatchError::Term {
+            watchlist: spec.name.clone(),
+            term: "[]".into(),
+            error: TermError {
+                offset: 0,
+                message: "empty alias group".into(),
+            },
+        });
+    }
+    Ok(members)
 }
 
 /// Offsets of the query terms that sit under a NOT.
