@@ -1,15 +1,62 @@
-//! Explanations: what a match shows the user for each hit, the original (unfolded) text that
-//! matched and a short [`snippet`] around it. Matching works on folded text; this maps a hit back
-//! to the field as written, so it is kept apart from the matcher's hot path and runs only for
-//! watchlists that matched.
+//! Explanations: what a match shows the user. The terms that matched, in config order, and for
+//! each hit the original (unfolded) text that matched and a short [`snippet`] around it.
+//! Matching works on folded text; this maps a hit back to the field as written. It runs only for
+//! watchlists that matched, so it is kept apart from the matcher's scan.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
+use super::compile::{List, Role};
 use super::matcher::Found;
-use crate::model::Hit;
+use super::{ItemText, WatchSet};
+use crate::model::{Field, Hit, Match};
+
+/// Each field's original text folded, with the span in the original of each folded byte: made
+/// once per item, for the fields a hit is explained in.
+pub(super) type Spans = HashMap<Field, (String, Vec<Range<u32>>)>;
+
+impl WatchSet {
+    /// The match of watchlist `list` on `item`, explained from its `hits` (sorted by slot,
+    /// field and position): the terms that matched, in config order, and one hit per term and
+    /// field; `not` terms and terms under a NOT in the query are not shown.
+    pub(super) fn explain_match(
+        &self,
+        list: &List,
+        hits: &[Found],
+        item: &ItemText,
+        spans: &mut Spans,
+    ) -> Match {
+        let mut m = Match {
+            watchlist: list.name.clone(),
+            terms: Vec::new(),
+            hits: Vec::new(),
+        };
+        let mut last: Option<(u32, Field)> = None;
+        for h in hits {
+            let slot = &self.slots[h.slot as usize];
+            if matches!(slot.role, Role::Not | Role::Query { negated: true }) {
+                continue;
+            }
+            // Terms in config order (hits are sorted by slot), one hit per term and field.
+            if !m.terms.contains(&slot.display) {
+                m.terms.push(slot.display.clone());
+            }
+            if last == Some((h.slot, h.field)) {
+                continue;
+            }
+            last = Some((h.slot, h.field));
+            let original = item.get(h.field);
+            let (_, map) = spans
+                .entry(h.field)
+                .or_insert_with(|| crate::text::fold_with_spans(original));
+            m.hits.push(explain(&slot.display, h, original, map));
+        }
+        m
+    }
+}
 
 /// Builds the explanation of one hit: the original text and a snippet around it.
-pub(super) fn explain(term: &str, h: &Found, original: &str, map: &[Range<u32>]) -> Hit {
+fn explain(term: &str, h: &Found, original: &str, map: &[Range<u32>]) -> Hit {
     let (from, to) = if h.at.end <= map.len() && h.at.start < h.at.end {
         (
             map[h.at.start].start as usize,

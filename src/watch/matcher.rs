@@ -4,11 +4,10 @@
 //! slots found, and the watchlists that match are explained ([`super::explain`]). This is the
 //! per-item hot path: it reads the compiled set and allocates only per item.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
-use super::compile::{Role, bit};
-use super::explain::explain;
+use super::compile::{List, bit};
+use super::explain::Spans;
 use super::script::{is_hangul, is_latin_word, is_particles};
 use super::term::{Edge, End};
 use super::{ItemText, WatchSet};
@@ -36,6 +35,32 @@ impl WatchSet {
         if self.lists.is_empty() {
             return Vec::new();
         }
+        let found = self.find(item, title, summary);
+        if found.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut spans = Spans::new();
+        let mut i = 0;
+        while i < found.len() {
+            let list_id = self.slots[found[i].slot as usize].list;
+            let j = found[i..]
+                .iter()
+                .position(|f| self.slots[f.slot as usize].list != list_id)
+                .map_or(found.len(), |n| i + n);
+            let hits = &found[i..j];
+            i = j;
+            let list = &self.lists[list_id as usize];
+            if list.accepts(item.feed, hits) {
+                out.push(self.explain_match(list, hits, item, &mut spans));
+            }
+        }
+        out
+    }
+
+    /// Every term slot found in the fields any watchlist looks at, sorted by watchlist, slot,
+    /// field and position (so each watchlist's hits are one run, its terms in config order).
+    fn find(&self, item: &ItemText, title: &str, summary: &str) -> Vec<Found> {
         let mut found: Vec<Found> = Vec::new();
         let mut squeezed = Vec::new();
         let mut map = Vec::new();
@@ -57,9 +82,6 @@ impl WatchSet {
             }
             self.scan(field, folded, &mut squeezed, &mut map, &mut found);
         }
-        if found.is_empty() {
-            return Vec::new();
-        }
         found.sort_unstable_by_key(|f| {
             (
                 self.slots[f.slot as usize].list,
@@ -68,59 +90,7 @@ impl WatchSet {
                 f.at.start,
             )
         });
-        let mut out = Vec::new();
-        let mut spans: HashMap<Field, (String, Vec<Range<u32>>)> = HashMap::new();
-        let mut i = 0;
-        while i < found.len() {
-            let list_id = self.slots[found[i].slot as usize].list;
-            let j = found[i..]
-                .iter()
-                .position(|f| self.slots[f.slot as usize].list != list_id)
-                .map_or(found.len(), |n| i + n);
-            let hits = &found[i..j];
-            i = j;
-            let list = &self.lists[list_id as usize];
-            if !list.feeds.is_empty() && !list.feeds.iter().any(|f| f == item.feed) {
-                continue;
-            }
-            let has = |slot: u32| hits.iter().any(|h| h.slot == slot);
-            let ok = (list.any.is_empty() || list.any.iter().any(|s| has(*s)))
-                && list.all.iter().all(|s| has(*s))
-                && !list.not.iter().any(|s| has(*s))
-                && list.query.as_ref().is_none_or(|(expr, slots)| {
-                    expr.eval(&mut |t| slots.get(&t.offset).is_some_and(|s| has(*s)))
-                });
-            if !ok {
-                continue;
-            }
-            let mut m = Match {
-                watchlist: list.name.clone(),
-                terms: Vec::new(),
-                hits: Vec::new(),
-            };
-            let mut last: Option<(u32, Field)> = None;
-            for h in hits {
-                let slot = &self.slots[h.slot as usize];
-                if matches!(slot.role, Role::Not | Role::Query { negated: true }) {
-                    continue;
-                }
-                // Terms in config order (hits are sorted by slot), one hit per term and field.
-                if !m.terms.contains(&slot.display) {
-                    m.terms.push(slot.display.clone());
-                }
-                if last == Some((h.slot, h.field)) {
-                    continue;
-                }
-                last = Some((h.slot, h.field));
-                let original = item.get(h.field);
-                let (_, map) = spans
-                    .entry(h.field)
-                    .or_insert_with(|| crate::text::fold_with_spans(original));
-                m.hits.push(explain(&slot.display, h, original, map));
-            }
-            out.push(m);
-        }
-        out
+        found
     }
 
     /// Finds every term occurrence in one field's folded text.
@@ -182,6 +152,24 @@ pub(super) struct Found {
     pub(super) slot: u32,
     pub(super) field: Field,
     pub(super) at: Range<usize>,
+}
+
+impl List {
+    /// Whether the watchlist matches an item from the feed named `feed` on which `hits` (its
+    /// slots found) were found: the feed is one it watches, and its conditions hold (one of
+    /// `any`, every one of `all`, none of `not`, the query).
+    fn accepts(&self, feed: &str, hits: &[Found]) -> bool {
+        if !self.feeds.is_empty() && !self.feeds.iter().any(|f| f == feed) {
+            return false;
+        }
+        let has = |slot: u32| hits.iter().any(|h| h.slot == slot);
+        (self.any.is_empty() || self.any.iter().any(|s| has(*s)))
+            && self.all.iter().all(|s| has(*s))
+            && !self.not.iter().any(|s| has(*s))
+            && self.query.as_ref().is_none_or(|(expr, slots)| {
+                expr.eval(&mut |t| slots.get(&t.offset).is_some_and(|s| has(*s)))
+            })
+    }
 }
 
 /// Whether a match at `start..end` of the folded text respects the term's edges.
