@@ -14,6 +14,13 @@
 //!   `북한*` (or `missile*`) accepts any continuation. Han and kana terms match anywhere.
 //! - `/regex/` terms run on the folded text of a field.
 //! - A term may be scoped to a field (`title:Kishida`); fields never run into each other.
+//!
+//! What lives where: this file holds the public face (re-exports, [`WatchError`], [`ItemText`],
+//! the [`WatchSet`] type); `term` the syntax of one term ([`parse_term`], [`parse_query`]);
+//! `compile` building the automaton and the lists ([`WatchSet::compile`]); `matcher` matching
+//! an item ([`WatchSet::match_with`]); `explain` what a match shows ([`snippet`]); `script` the
+//! character and Korean particle rules both parsing and matching use; `query` the query form's
+//! parser; `load` loading a config with this syntax ([`load_config`]).
 
 mod compile;
 mod explain;
@@ -75,6 +82,7 @@ impl<'a> ItemText<'a> {
         }
     }
 
+    /// The text of field `f`.
     fn get(&self, f: Field) -> &'a str {
         match f {
             Field::Title => self.title,

@@ -175,6 +175,7 @@ pub fn parse_query(src: &str) -> Result<(Expr, Vec<ParsedTerm>), TermError> {
     Ok((expr, terms))
 }
 
+/// `s` on one line, runs of white space as single spaces (a regex error spans several).
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
