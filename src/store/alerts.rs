@@ -165,7 +165,7 @@ pub struct StoredItem {
 /// the write lock for long.
 pub const REMATCH_CHUNK: i64 = 2000;
 
-/// One chunk of a re-check (see [`Store::rematch_chunk`]).
+/// One chunk of a re-check (see [`super::Store::rematch_chunk`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RematchStep {
     pub stats: RematchStats,

@@ -120,7 +120,7 @@ fn prune_alerts(tx: &Connection) -> rusqlite::Result<usize> {
 }
 
 /// One step of a prune, each a job of the writer (its own transaction, so a large prune never
-/// holds the write lock, or the writer, for long). [`prune`] and [`prune_daily`] run the same
+/// holds the write lock, or the writer, for long). `aggregator prune` and [`prune_daily`] run the same
 /// steps in the same order: chunks until none is left, the alerts, merges of the search index,
 /// then space given back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +129,7 @@ pub enum PruneStep {
     Chunk,
     /// Alerts whose items are gone and whose deliveries are finished.
     Alerts,
-    /// One merge of the search index (see [`compact_search_index`]).
+    /// One merge of the search index (see `merge_search_index`).
     Merge,
     /// Free pages given back to the file system, and the log truncated.
     GiveBack,

@@ -1,5 +1,5 @@
 //! SQLite storage. One [`Store`] (the writer) owns the read-write connection and runs on its own
-//! thread behind [`Writer`]; every write is a job of it, through [`Store::write`]. Reports read
+//! thread behind [`Writer`]; every write is a job of it, through `Store::write`. Reports read
 //! through [`Reader`], a separate read-only connection, which WAL mode lets run while the writer
 //! works. The files, by what they own:
 //! - [`connection`](self): opening (identity check, pragmas, numbered migrations) and read-only
