@@ -102,7 +102,8 @@ impl Store {
         now: DateTime<Utc>,
         plan: impl FnOnce(&ApplyStats) -> Option<AfterFetch>,
     ) -> Result<Recorded, StoreError> {
-        let err = sqlite_err(&self.path);
+        let path = self.path.clone();
+        let err = sqlite_err(&path);
         let tx = &self.conn;
         let t = now.timestamp();
         let mut stats = ApplyStats::default();
@@ -111,42 +112,12 @@ impl Store {
             FetchRecord::NotModified {
                 http_status,
                 elapsed,
-            } => {
-                tx.prepare_cached(
-                    "UPDATE feeds SET last_fetch_at = ?2, last_result = 'not_modified',
-                        last_http_status = ?3, last_error = NULL, last_items_new = 0,
-                        last_items_updated = 0, last_bytes = 0, last_elapsed_ms = ?4,
-                        last_success_at = ?2, error_streak = 0
-                     WHERE id = ?1",
-                )
-                .and_then(|mut st| {
-                    st.execute(params![feed_id, t, http_status, elapsed.as_millis() as i64])
-                })
-                .map_err(&err)?;
-            }
+            } => not_modified(tx, feed_id, t, http_status, elapsed).map_err(&err)?,
             FetchRecord::Failed {
                 http_status,
                 error,
                 elapsed,
-            } => {
-                tx.prepare_cached(
-                    "UPDATE feeds SET last_fetch_at = ?2, last_result = 'error',
-                        last_http_status = ?3, last_error = ?4, last_items_new = 0,
-                        last_items_updated = 0, last_bytes = 0, last_elapsed_ms = ?5,
-                        error_streak = error_streak + 1
-                     WHERE id = ?1",
-                )
-                .and_then(|mut st| {
-                    st.execute(params![
-                        feed_id,
-                        t,
-                        http_status,
-                        error,
-                        elapsed.as_millis() as i64
-                    ])
-                })
-                .map_err(&err)?;
-            }
+            } => failed(tx, feed_id, t, http_status, &error, elapsed).map_err(&err)?,
             FetchRecord::Fetched {
                 http_status,
                 validators,
@@ -156,24 +127,9 @@ impl Store {
                 site_link,
                 items,
             } => {
-                let keep = Keep::at(&self.options.retention, t);
-                let mut ids = NewIds::next(tx).map_err(&err)?;
-                for item in &items {
-                    stats += apply_item(
-                        tx,
-                        &mut self.stories,
-                        &self.options.routes,
-                        keep,
-                        (feed_id, name),
-                        item,
-                        t,
-                        &mut ids,
-                    )
-                    .map_err(&err)?;
-                }
-                if ids.next > ids.first {
-                    new_run = Some((ids.first, ids.next));
-                }
+                let (body_stats, run) = self.store_items(feed_id, name, &items, t).map_err(&err)?;
+                (stats, new_run) = (body_stats, run);
+                let tx = &self.conn;
                 tx.prepare_cached(
                     "UPDATE feeds SET last_fetch_at = ?2, last_result = 'ok',
                         last_http_status = ?3, last_error = NULL, last_items_new = ?4,
@@ -201,6 +157,7 @@ impl Store {
                 .map_err(&err)?;
             }
         }
+        let tx = &self.conn;
         let after = plan(&stats);
         if let Some(a) = &after {
             apply_after(tx, feed_id, a, t).map_err(&err)?;
@@ -219,6 +176,84 @@ impl Store {
             state,
         })
     }
+}
+
+impl Store {
+    /// Stores a body's items (see `apply_item`); returns the counts and the run of new item ids
+    /// (`from..until`) to index for search.
+    fn store_items(
+        &mut self,
+        feed_id: i64,
+        name: &str,
+        items: &[ReadyItem],
+        t: i64,
+    ) -> rusqlite::Result<(ApplyStats, Option<(i64, i64)>)> {
+        let tx = &self.conn;
+        let keep = Keep::at(&self.options.retention, t);
+        let mut ids = NewIds::next(tx)?;
+        let mut stats = ApplyStats::default();
+        for item in items {
+            stats += apply_item(
+                tx,
+                &mut self.stories,
+                &self.options.routes,
+                keep,
+                (feed_id, name),
+                item,
+                t,
+                &mut ids,
+            )?;
+        }
+        Ok((
+            stats,
+            (ids.next > ids.first).then_some((ids.first, ids.next)),
+        ))
+    }
+}
+
+/// Records a fetch the server answered with 304 (or an unchanged file).
+fn not_modified(
+    tx: &Connection,
+    feed_id: i64,
+    t: i64,
+    http_status: u16,
+    elapsed: Duration,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE feeds SET last_fetch_at = ?2, last_result = 'not_modified',
+            last_http_status = ?3, last_error = NULL, last_items_new = 0,
+            last_items_updated = 0, last_bytes = 0, last_elapsed_ms = ?4,
+            last_success_at = ?2, error_streak = 0
+         WHERE id = ?1",
+    )?
+    .execute(params![feed_id, t, http_status, elapsed.as_millis() as i64])?;
+    Ok(())
+}
+
+/// Records a failed fetch: the error, and one more in the feed's error streak.
+fn failed(
+    tx: &Connection,
+    feed_id: i64,
+    t: i64,
+    http_status: Option<u16>,
+    error: &str,
+    elapsed: Duration,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE feeds SET last_fetch_at = ?2, last_result = 'error',
+            last_http_status = ?3, last_error = ?4, last_items_new = 0,
+            last_items_updated = 0, last_bytes = 0, last_elapsed_ms = ?5,
+            error_streak = error_streak + 1
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        feed_id,
+        t,
+        http_status,
+        error,
+        elapsed.as_millis() as i64
+    ])?;
+    Ok(())
 }
 
 /// What [`Store::record_fetch`] stored.
