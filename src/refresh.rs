@@ -239,7 +239,7 @@ pub async fn poll_once(
         .await??;
     let d = &config.defaults;
     let budget = Budget::new(d.concurrency, d.per_host, d.host_spacing);
-    let mut work: Vec<(FeedConfig, FeedState, Option<HostKey>)> = Vec::new();
+    let mut work: Vec<Work> = Vec::new();
     for (feed, state) in config.feeds.iter().cloned().zip(states) {
         if state.retired {
             tracing::info!(feed = %feed.name, "skipped: retired after HTTP 410 Gone");
@@ -250,100 +250,29 @@ pub async fn poll_once(
     }
     seed_pauses(&budget, work.iter().map(|(_, s, h)| (s, h.clone())));
 
-    let start = Instant::now();
-    let mut pending: BTreeSet<(Instant, usize)> = (0..work.len()).map(|i| (start, i)).collect();
-    let mut parked: HashMap<HostKey, Vec<usize>> = HashMap::new();
-    let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
-    let mut tasks = JoinSet::new();
-    let mut reports: Vec<Option<FeedReport>> = vec![None; work.len()];
-    let mut skipped = Vec::new();
+    let mut q = PollQueue::new(work.len());
     loop {
         let now = Instant::now();
-        let mut full = false;
-        while let Some(&(at, i)) = pending.first() {
-            if at > now {
-                break;
-            }
-            let (feed, state, host) = &work[i];
-            match budget.try_start(host.as_ref(), now) {
-                Ok(permit) => {
-                    pending.pop_first();
-                    let (refresher, budget) = (refresher.clone(), budget.clone());
-                    let (feed, state, host) = (feed.clone(), state.clone(), host.clone());
-                    let handle = tasks.spawn(async move {
-                        let slot = Slot::new(permit, budget, host);
-                        refresher.refresh(&feed, &state, slot).await
-                    });
-                    running.insert(handle.id(), i);
-                }
-                Err(Wait::Full) => {
-                    full = true;
-                    break;
-                }
-                Err(Wait::HostFull) => {
-                    pending.pop_first();
-                    if let Some(host) = host {
-                        parked.entry(host.clone()).or_default().push(i);
-                    }
-                }
-                Err(Wait::Spacing(t)) => {
-                    pending.pop_first();
-                    pending.insert((t, i));
-                }
-                Err(Wait::Paused(t)) => {
-                    pending.pop_first();
-                    if t.duration_since(now) <= POLL_WAIT_LIMIT {
-                        pending.insert((t, i));
-                    } else if let Some(host) = host {
-                        let until = Utc::now()
-                            + chrono::Duration::from_std(t.duration_since(now)).unwrap_or_default();
-                        tracing::info!(feed = %feed.name, host = %host, until = %until, "skipped: the host asked for a pause (Retry-After)");
-                        skipped.push(Skipped {
-                            feed: feed.name.clone(),
-                            host: host.clone(),
-                            until,
-                        });
-                    }
-                }
-            }
-        }
-        if tasks.is_empty() {
-            if pending.is_empty() && parked.is_empty() {
+        let full = q.start_due(&work, &budget, &refresher, now);
+        if q.tasks.is_empty() {
+            if q.pending.is_empty() && q.parked.is_empty() {
                 break;
             }
             // Nothing runs, so no host is full: whatever waited for a slot can go.
-            for (_, waiting) in parked.drain() {
-                pending.extend(waiting.into_iter().map(|i| (now, i)));
+            for (_, waiting) in q.parked.drain() {
+                q.pending.extend(waiting.into_iter().map(|i| (now, i)));
             }
         }
         // While the budget is full only an ending fetch can change anything.
-        let next = pending
+        let next = q
+            .pending
             .first()
             .map(|&(at, _)| at)
             .filter(|_| !full)
             .unwrap_or(now + Duration::from_secs(3600));
         tokio::select! {
-            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                let index = match joined {
-                    Ok((id, report)) => {
-                        let i = running.remove(&id);
-                        if let Some(i) = i {
-                            reports[i] = Some(report?);
-                        }
-                        i
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "feed task ended abnormally");
-                        running.remove(&e.id())
-                    }
-                };
-                // One of this host's slots is free: its waiting feeds queue again.
-                if let Some(host) = index.and_then(|i| work[i].2.as_ref())
-                    && let Some(waiting) = parked.remove(host)
-                {
-                    let now = Instant::now();
-                    pending.extend(waiting.into_iter().map(|i| (now, i)));
-                }
+            Some(joined) = q.tasks.join_next_with_id(), if !q.tasks.is_empty() => {
+                q.ended(joined, &work)?;
             }
             () = tokio::time::sleep_until(next) => {}
         }
@@ -353,9 +282,125 @@ pub async fn poll_once(
         tracing::warn!(error = %e, "wal checkpoint skipped");
     }
     Ok(PollSummary {
-        feeds: reports.into_iter().flatten().collect(),
-        skipped,
+        feeds: q.reports.into_iter().flatten().collect(),
+        skipped: q.skipped,
     })
+}
+
+/// One feed of a one-shot poll: its config, its stored state, its web host.
+type Work = (FeedConfig, FeedState, Option<HostKey>);
+
+/// A one-shot poll's feeds (by index into its work list): waiting for their time, parked until
+/// a slot on their host is free, running, reported, or skipped for a long pause.
+struct PollQueue {
+    pending: BTreeSet<(Instant, usize)>,
+    parked: HashMap<HostKey, Vec<usize>>,
+    running: HashMap<tokio::task::Id, usize>,
+    tasks: JoinSet<Result<FeedReport, StoreError>>,
+    reports: Vec<Option<FeedReport>>,
+    skipped: Vec<Skipped>,
+}
+
+impl PollQueue {
+    /// Every feed due now.
+    fn new(feeds: usize) -> Self {
+        let start = Instant::now();
+        Self {
+            pending: (0..feeds).map(|i| (start, i)).collect(),
+            parked: HashMap::new(),
+            running: HashMap::new(),
+            tasks: JoinSet::new(),
+            reports: vec![None; feeds],
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Starts what is due and allowed, from the head of the queue; a feed whose host must wait
+    /// goes back into the queue, is parked, or (a pause longer than [`POLL_WAIT_LIMIT`]) is
+    /// skipped. Returns whether the budget is full.
+    fn start_due(
+        &mut self,
+        work: &[Work],
+        budget: &Budget,
+        refresher: &Refresher,
+        now: Instant,
+    ) -> bool {
+        while let Some(&(at, i)) = self.pending.first() {
+            if at > now {
+                break;
+            }
+            let (feed, state, host) = &work[i];
+            match budget.try_start(host.as_ref(), now) {
+                Ok(permit) => {
+                    self.pending.pop_first();
+                    let (refresher, budget) = (refresher.clone(), budget.clone());
+                    let (feed, state, host) = (feed.clone(), state.clone(), host.clone());
+                    let handle = self.tasks.spawn(async move {
+                        let slot = Slot::new(permit, budget, host);
+                        refresher.refresh(&feed, &state, slot).await
+                    });
+                    self.running.insert(handle.id(), i);
+                }
+                Err(Wait::Full) => return true,
+                Err(Wait::HostFull) => {
+                    self.pending.pop_first();
+                    if let Some(host) = host {
+                        self.parked.entry(host.clone()).or_default().push(i);
+                    }
+                }
+                Err(Wait::Spacing(t)) => {
+                    self.pending.pop_first();
+                    self.pending.insert((t, i));
+                }
+                Err(Wait::Paused(t)) => {
+                    self.pending.pop_first();
+                    if t.duration_since(now) <= POLL_WAIT_LIMIT {
+                        self.pending.insert((t, i));
+                    } else if let Some(host) = host {
+                        let until = Utc::now()
+                            + chrono::Duration::from_std(t.duration_since(now)).unwrap_or_default();
+                        tracing::info!(feed = %feed.name, host = %host, until = %until, "skipped: the host asked for a pause (Retry-After)");
+                        self.skipped.push(Skipped {
+                            feed: feed.name.clone(),
+                            host: host.clone(),
+                            until,
+                        });
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// A feed's task ended: its report is kept, and its host's parked feeds queue again. A
+    /// database failure ends the poll.
+    fn ended(
+        &mut self,
+        joined: Result<(tokio::task::Id, Result<FeedReport, StoreError>), tokio::task::JoinError>,
+        work: &[Work],
+    ) -> Result<(), StoreError> {
+        let index = match joined {
+            Ok((id, report)) => {
+                let i = self.running.remove(&id);
+                if let Some(i) = i {
+                    self.reports[i] = Some(report?);
+                }
+                i
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "feed task ended abnormally");
+                self.running.remove(&e.id())
+            }
+        };
+        // One of this host's slots is free: its waiting feeds queue again.
+        if let Some(host) = index.and_then(|i| work[i].2.as_ref())
+            && let Some(waiting) = self.parked.remove(host)
+        {
+            let now = Instant::now();
+            self.pending.extend(waiting.into_iter().map(|i| (now, i)));
+        }
+        Ok(())
+    }
 }
 
 /// Pauses a host asked for earlier (stored with its feeds) hold in a new process too.
