@@ -98,14 +98,8 @@ pub async fn rematch(
             return Ok(total);
         };
         after = last;
-        let s = step.stats;
-        total.items += s.items;
-        total.added += s.added;
-        total.removed += s.removed;
-        total.changed += s.changed;
-        total.stories_added += s.stories_added;
-        total.stories_removed += s.stories_removed;
-        total.alerts += s.alerts;
+        total.items += step.stats.items;
+        total.add_changes(&step.stats);
     }
 }
 
@@ -159,12 +153,7 @@ pub async fn recheck(
         };
         let s = rematch(writer, set.clone(), &opts, stop.as_ref()).await?;
         total.items = total.items.max(s.items);
-        total.added += s.added;
-        total.removed += s.removed;
-        total.changed += s.changed;
-        total.stories_added += s.stories_added;
-        total.stories_removed += s.stories_removed;
-        total.alerts += s.alerts;
+        total.add_changes(&s);
         if s.cancelled {
             total.cancelled = true;
             return Ok(Some(total));

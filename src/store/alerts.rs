@@ -148,6 +148,19 @@ pub struct RematchStats {
     pub cancelled: bool,
 }
 
+impl RematchStats {
+    /// Adds what another pass or chunk changed (items and `cancelled` are the caller's to
+    /// combine: chunks add items, passes over the same items do not).
+    pub fn add_changes(&mut self, o: &RematchStats) {
+        self.added += o.added;
+        self.removed += o.removed;
+        self.changed += o.changed;
+        self.stories_added += o.stories_added;
+        self.stories_removed += o.stories_removed;
+        self.alerts += o.alerts;
+    }
+}
+
 /// A stored item as a re-check reads it, for the caller's matcher.
 #[derive(Debug, Clone)]
 pub struct StoredItem {
