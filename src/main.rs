@@ -65,6 +65,9 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             || c.downcast_ref::<csv::Error>().is_some_and(|e| {
                 matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
             })
+            // serde_json's error hides the io::Error it wraps from `source()`.
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }
 

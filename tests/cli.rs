@@ -485,6 +485,40 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
+/// Every report in JSON, written into a pipe whose reader is already gone: a quiet exit 0, as
+/// tables and CSV do (the reader went away, `aggregator list --format json | head -1`).
+#[test]
+fn json_into_a_closed_pipe_exits_quietly() {
+    use std::process::Command;
+    let srv = Server::start();
+    srv.route("/t", Route::rss(feed_with_escape()));
+    let setup = Setup::new(&[("t", &srv.url("/t"))], "");
+    assert!(setup.run(&["poll", "--once"]).status.success());
+    let commands: [&[&str]; 6] = [
+        &["list"],
+        &["show", "1"],
+        &["search", "Kimchi"],
+        &["stats"],
+        &["feeds"],
+        &["status"],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_aggregator"))
+            .env_remove("RUST_LOG")
+            .arg("--config")
+            .arg(setup.config_path())
+            .args(args)
+            .args(["--format", "json"])
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn status_shows_fetch_state_and_schedule() {
     let srv = Server::start();
