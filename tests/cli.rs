@@ -519,6 +519,47 @@ fn json_into_a_closed_pipe_exits_quietly() {
     }
 }
 
+/// A watchlist edited between two one-shot polls meets the items already stored (as the daemon
+/// does at start), and the poll says so: no silent `matches 0`.
+#[test]
+fn poll_rechecks_stored_items_after_a_watchlist_edit() {
+    let srv = Server::start();
+    srv.route("/t", Route::rss(feed_with_escape()).with_etag("\"v1\""));
+    let setup = Setup::new(&[("t", &srv.url("/t"))], "");
+    let out = setup.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("rematch"), "{}", stdout(&out));
+    let food = setup.run(&["list", "--watchlist", "food", "--format", "json"]);
+    assert_eq!(json(&food).as_array().map(Vec::len), Some(0));
+
+    let mut lists = std::fs::read_to_string(setup.dir.path().join("watchlists.toml")).unwrap();
+    lists.push_str("\n[[watchlist]]\nname = \"food\"\nterms = [\"Kimchi\"]\n");
+    std::fs::write(setup.dir.path().join("watchlists.toml"), lists).unwrap();
+    let out = setup.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("poll: feeds 1 ok (1 not modified)"), "{text}");
+    assert!(
+        text.contains("rematch: watchlists changed since the last run; 2 stored items re-checked: 1 matches added"),
+        "{text}"
+    );
+    let food = setup.run(&["list", "--watchlist", "food", "--format", "json"]);
+    assert_eq!(
+        json(&food).as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        stdout(&food)
+    );
+
+    // Nothing changed since: no second re-check.
+    let out = setup.run(&["poll", "--once"]);
+    assert!(!stdout(&out).contains("rematch"), "{}", stdout(&out));
+}
+
+fn json(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
 #[test]
 fn status_shows_fetch_state_and_schedule() {
     let srv = Server::start();

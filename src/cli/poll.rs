@@ -21,13 +21,38 @@ pub fn run(config: &Config) -> CliResult {
         let _in_runtime = runtime.enter();
         Arc::new(Writer::spawn(store))
     };
-    let summary = runtime.block_on(refresh::poll_once(config, watch, writer.clone()));
+    // Stored items first meet watchlists changed since the last poll or daemon run (as the
+    // daemon does at start); the items this poll brings are matched as they are stored.
+    let rechecked = runtime.block_on(crate::recheck::recheck(
+        config,
+        watch.clone(),
+        &writer,
+        None,
+    ));
+    let summary = match rechecked {
+        Ok(r) => Ok((
+            r,
+            runtime.block_on(refresh::poll_once(config, watch, writer.clone())),
+        )),
+        Err(e) => Err(e),
+    };
     drop(runtime);
     if let Ok(w) = Arc::try_unwrap(writer) {
         w.close();
     }
+    let (rechecked, summary) = summary?;
     let summary = summary?;
     let stats = summary.stats();
+    if let Some(r) = rechecked.filter(|r| r.items > 0) {
+        writeln!(
+            std::io::stdout(),
+            "rematch: watchlists changed since the last run; {} stored items re-checked: {} matches added, {} removed, {} changed",
+            r.items,
+            r.added,
+            r.removed,
+            r.changed
+        )?;
+    }
     // Alerts raised now (and any still due from earlier) go out before exiting: cron users
     // have no daemon to send them.
     let deliveries = deliver_due(config)?;
