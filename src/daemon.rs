@@ -630,9 +630,9 @@ async fn fetch_one(
     Ok((report, fresh))
 }
 
-/// Brings the schedule in line with `config`: new or changed feeds are due now (or right after
-/// a fetch of theirs still in flight), removed ones dropped, unchanged ones keep their time
-/// (from the database on first load).
+/// Brings the schedule in line with `config`: feeds changed by a reload are due now (or right
+/// after a fetch of theirs still in flight), new ones when their stored schedule says (now when
+/// never fetched), removed ones dropped, unchanged ones keep their time.
 async fn sync_entries(
     config: &Config,
     writer: &Writer,
@@ -648,7 +648,11 @@ async fn sync_entries(
         let (due, refetch) = match entries.remove(&feed.name) {
             Some(old) if old.feed == feed => (old.due, old.refetch),
             _ if busy.contains(&feed.name) => (Instant::now(), true),
-            _ => (due_at(&state), false),
+            // Changed (its interval, timezone…): due now, whatever the stored schedule said
+            // (a server's `<ttl>` or `max-age` may have put it hours away).
+            Some(_) => (Instant::now(), false),
+            // New to this run: the stored schedule (now if it has none).
+            None => (due_at(&state), false),
         };
         next.insert(
             feed.name.clone(),

@@ -297,3 +297,51 @@ fn a_url_change_during_a_fetch_neither_doubles_it_nor_inherits_its_result() {
         "the stale 410 does not retire the new address"
     );
 }
+
+/// A feed whose `<ttl>` put its next poll hours away is due at once after a reload that changes
+/// its config (here its interval), as the README promises for a changed feed.
+#[test]
+fn a_reload_that_changes_a_feed_makes_it_due_despite_a_long_ttl() {
+    let srv = Server::start();
+    srv.route(
+        "/slow",
+        Route::rss(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>S</title><ttl>600</ttl>\
+             <item><guid>s1</guid><title>Item</title></item></channel></rss>"
+                .to_string(),
+        ),
+    );
+    let setup = Setup::new(&[], "interval = \"10m\"\n");
+    let original = std::fs::read_to_string(setup.config_path()).unwrap();
+    let feed = |interval: &str| {
+        format!(
+            "{original}\n[[feed]]\nname = \"slow\"\nurl = \"{}\"\ninterval = \"{interval}\"\n",
+            srv.url("/slow")
+        )
+    };
+    std::fs::write(setup.config_path(), feed("10m")).unwrap();
+    let fetches = || srv.seen().iter().filter(|s| s.path == "/slow").count();
+    let mut d = Daemon::start(&setup);
+    wait_for("the first fetch to be stored", || {
+        feed_rows(&setup)
+            .iter()
+            .any(|r| r.name == "slow" && r.next_poll_at.is_some())
+    });
+    let row = feed_rows(&setup)
+        .into_iter()
+        .find(|r| r.name == "slow")
+        .unwrap();
+    assert_eq!(
+        row.interval_reason.as_deref(),
+        Some("server-hint"),
+        "{row:?}"
+    );
+    assert_eq!(fetches(), 1);
+
+    std::fs::write(setup.config_path(), feed("5m")).unwrap();
+    d.signal("HUP");
+    wait_for("a fetch after the reload", || fetches() >= 2);
+    assert!(d.alive());
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
