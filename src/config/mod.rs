@@ -9,7 +9,7 @@
 //! - `mod.rs`: [`Config`], [`load`] and the main file's own keys.
 //! - `raw.rs`: both files as deserialised, before any check.
 //! - `error.rs`: [`Location`] and [`ConfigError`].
-//! - `values.rs`: durations and UTC offsets.
+//! - `values.rs`: durations and time zones.
 //! - `feeds.rs`: `[defaults]` and `[[feed]]`.
 //! - `alerts.rs`: `[[sink]]`, `[alerts]` and alert priorities.
 //! - `watchlists.rs`: the watchlist file, [`Field`] and [`TermSyntax`].
@@ -40,7 +40,7 @@ pub use error::{ConfigError, Location};
 pub use feeds::{Defaults, FeedConfig};
 pub use service::{AtomExport, METRICS_LISTEN, RematchConfig};
 pub use stories::{RetentionConfig, StoriesConfig};
-pub use values::timezone;
+pub use values::{Zone, timezone};
 pub use watchlists::{Field, TermError, TermSpec, TermSyntax, WatchlistSpec, parse_watchlists};
 
 /// The default location of the main config file when no `--config` or `AGGREGATOR_CONFIG` is
