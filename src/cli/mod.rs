@@ -367,20 +367,23 @@ pub enum Format {
     Csv,
 }
 
-/// Runs the parsed command line.
+/// Runs the parsed command line. Commands that match or deliver load the config strictly
+/// ([`load_strict`]); reports load it without sink secrets and go on without a broken
+/// watchlist file ([`load`]), and need the database to exist ([`report`]).
 pub fn run(cli: Cli) -> CliResult {
     let config_path = config::resolve_path(cli.config.as_deref());
+    let path = config_path.as_path();
     match cli.command {
-        Command::Poll(_) => poll::run(&load(&config_path)?),
-        Command::List(args) => list::run(&load(&config_path)?, &args),
-        Command::Show(args) => show::run(&load(&config_path)?, &args),
-        Command::Restory(args) => restory::run(&load(&config_path)?, &args),
-        Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), &config_path, &args),
-        Command::Feeds(args) => feeds::run(&config_path, &args),
-        Command::Search(args) => search::run(&load(&config_path)?, &args),
-        Command::Stats(args) => stats::run(&load(&config_path)?, &args),
-        Command::Prune(args) => prune::run(&load(&config_path)?, &args),
-        Command::Backup(args) => backup::run(&load(&config_path)?, &args),
+        Command::Poll(_) => poll::run(&load_strict(path)?),
+        Command::List(args) => list::run(&report(path)?, &args),
+        Command::Show(args) => show::run(&report(path)?, &args),
+        Command::Restory(args) => restory::run(&load_strict(path)?, &args),
+        Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), path, &args),
+        Command::Feeds(args) => feeds::run(path, &args),
+        Command::Search(args) => search::run(&report(path)?, &args),
+        Command::Stats(args) => stats::run(&report(path)?, &args),
+        Command::Prune(args) => prune::run(&load(path)?, &args),
+        Command::Backup(args) => backup::run(&report(path)?, &args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "aggregator", &mut std::io::stdout());
@@ -393,12 +396,12 @@ pub fn run(cli: Cli) -> CliResult {
             man_subcommands(&cmd, "aggregator", &mut out)?;
             Ok(())
         }
-        Command::Run => run::run(&config_path),
-        Command::Status(args) => status::run(&load(&config_path)?, &args),
-        Command::Rematch(args) => rematch::run(&load(&config_path)?, &args),
-        Command::Export(ExportCommand::Atom(args)) => export::atom(&load(&config_path)?, &args),
+        Command::Run => run::run(path),
+        Command::Status(args) => status::run(&report(path)?, &args),
+        Command::Rematch(args) => rematch::run(&load_strict(path)?, &args),
+        Command::Export(ExportCommand::Atom(args)) => export::atom(&report(path)?, &args),
         Command::Config(ConfigCommand::Check(args)) => {
-            config_check::run(&load(&config_path)?, args.format)
+            config_check::run(&load_strict(path)?, args.format)
         }
     }
 }
@@ -424,6 +427,40 @@ fn man_subcommands(
     Ok(())
 }
 
-pub(crate) fn load(path: &std::path::Path) -> Result<Config, CliError> {
+/// The config for a command that matches or delivers: every part must be usable (secrets in
+/// sink headers set, the watchlist file valid); a problem is a usage error (exit 2).
+fn load_strict(path: &std::path::Path) -> Result<Config, CliError> {
     crate::watch::load_config(path).map_err(|e| CliError::Usage(e.into()))
+}
+
+/// The config for a report: sink secrets are not needed, and a watchlist file that does not
+/// load is a warning (naming the file and the problem), not an error: the report goes on
+/// without watchlists. Any other problem is a usage error (exit 2).
+pub(crate) fn load(path: &std::path::Path) -> Result<Config, CliError> {
+    let (config, set_aside) =
+        crate::watch::load_for_reports(path).map_err(|e| CliError::Usage(e.into()))?;
+    if let Some(e) = set_aside {
+        let file = config.watchlists_path.as_deref().unwrap_or(&config.path);
+        tracing::warn!(
+            file = %file.display(),
+            error = %e,
+            "watchlist file not loaded: reporting without watchlists (--watchlist filters use stored matches only; `export atom` needs the file)"
+        );
+    }
+    Ok(config)
+}
+
+/// [`load`], for a report on the database: a database that does not exist is an error naming
+/// it (exit 1), not an empty report; the daemon's database may simply be elsewhere.
+fn report(path: &std::path::Path) -> Result<Config, CliError> {
+    let config = load(path)?;
+    if !config.database.exists() {
+        return Err(CliError::Runtime(
+            crate::store::StoreError::Missing {
+                path: config.database.clone(),
+            }
+            .into(),
+        ));
+    }
+    Ok(config)
 }

@@ -239,7 +239,7 @@ fn feed_url(raw: &str, base: &Path) -> Result<Url, String> {
             let p = base.join(raw);
             let abs = std::path::absolute(&p)
                 .map_err(|e| format!("cannot resolve path {}: {e}", p.display()))?;
-            Url::from_file_path(&abs)
+            Url::from_file_path(super::paths::normalise(&abs))
                 .map_err(|_| format!("cannot turn {} into a file URL", abs.display()))
         }
     }
