@@ -391,9 +391,7 @@ pub fn run(cli: Cli) -> CliResult {
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            let mut out = std::io::stdout().lock();
-            clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
-            man_subcommands(&cmd, "aggregator", &mut out)?;
+            man_page(&cmd, &mut std::io::stdout().lock())?;
             Ok(())
         }
         Command::Run => run::run(path),
@@ -403,6 +401,42 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Config(ConfigCommand::Check(args)) => {
             config_check::run(&load_strict(path)?, args.format)
         }
+    }
+}
+
+/// The man page: one page, `aggregator(1)`, with a section per subcommand. clap_mangen's own
+/// subcommand list names a page per subcommand (`aggregator-list(1)`), which is never
+/// generated; this list names the sections below instead.
+fn man_page(cmd: &clap::Command, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let page = clap_mangen::Man::new(cmd.clone());
+    page.render_title(out)?;
+    page.render_name_section(out)?;
+    page.render_synopsis_section(out)?;
+    page.render_description_section(out)?;
+    page.render_options_section(out)?;
+    writeln!(out, ".SH SUBCOMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        writeln!(out, ".TP\n\\fBaggregator {}\\fR", sub.get_name())?;
+        if let Some(about) = sub.get_about() {
+            writeln!(out, "{}", roff_text(&about.to_string()))?;
+        }
+    }
+    writeln!(
+        out,
+        ".PP\nEach has a section of its own below; \\fBaggregator\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR says the same."
+    )?;
+    man_subcommands(cmd, "aggregator", out)?;
+    page.render_version_section(out)?;
+    Ok(())
+}
+
+/// Text as a roff line: a leading `.` or `'` would be read as a request, `\` as an escape.
+fn roff_text(s: &str) -> String {
+    let s = s.replace('\\', "\\e").replace('-', "\\-");
+    if s.starts_with(['.', '\'']) {
+        format!("\\&{s}")
+    } else {
+        s
     }
 }
 
