@@ -369,21 +369,23 @@ pub enum Format {
 
 /// Runs the parsed command line. Commands that match or deliver load the config strictly
 /// ([`load_strict`]); reports load it without sink secrets and go on without a broken
-/// watchlist file ([`load`]), and need the database to exist ([`report`]).
+/// watchlist file ([`load`]). Reports on the database need it to exist: those that open it
+/// with `Reader::open` say so after checking their arguments; `status` reads an absent
+/// database as "no feeds", so it is checked first ([`with_database`]).
 pub fn run(cli: Cli) -> CliResult {
     let config_path = config::resolve_path(cli.config.as_deref());
     let path = config_path.as_path();
     match cli.command {
         Command::Poll(_) => poll::run(&load_strict(path)?),
-        Command::List(args) => list::run(&report(path)?, &args),
-        Command::Show(args) => show::run(&report(path)?, &args),
+        Command::List(args) => list::run(&load(path)?, &args),
+        Command::Show(args) => show::run(&load(path)?, &args),
         Command::Restory(args) => restory::run(&load_strict(path)?, &args),
         Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), path, &args),
         Command::Feeds(args) => feeds::run(path, &args),
-        Command::Search(args) => search::run(&report(path)?, &args),
-        Command::Stats(args) => stats::run(&report(path)?, &args),
+        Command::Search(args) => search::run(&load(path)?, &args),
+        Command::Stats(args) => stats::run(&load(path)?, &args),
         Command::Prune(args) => prune::run(&load(path)?, &args),
-        Command::Backup(args) => backup::run(&report(path)?, &args),
+        Command::Backup(args) => backup::run(&load(path)?, &args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "aggregator", &mut std::io::stdout());
@@ -395,9 +397,9 @@ pub fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Run => run::run(path),
-        Command::Status(args) => status::run(&report(path)?, &args),
+        Command::Status(args) => status::run(&with_database(load(path)?)?, &args),
         Command::Rematch(args) => rematch::run(&load_strict(path)?, &args),
-        Command::Export(ExportCommand::Atom(args)) => export::atom(&report(path)?, &args),
+        Command::Export(ExportCommand::Atom(args)) => export::atom(&load(path)?, &args),
         Command::Config(ConfigCommand::Check(args)) => {
             config_check::run(&load_strict(path)?, args.format)
         }
@@ -484,10 +486,9 @@ pub(crate) fn load(path: &std::path::Path) -> Result<Config, CliError> {
     Ok(config)
 }
 
-/// [`load`], for a report on the database: a database that does not exist is an error naming
-/// it (exit 1), not an empty report; the daemon's database may simply be elsewhere.
-fn report(path: &std::path::Path) -> Result<Config, CliError> {
-    let config = load(path)?;
+/// `config`, if its database exists; otherwise the error naming it and how to point at the
+/// right one (exit 1): an empty report would hide that the daemon's database is elsewhere.
+fn with_database(config: Config) -> Result<Config, CliError> {
     if !config.database.exists() {
         return Err(CliError::Runtime(
             crate::store::StoreError::Missing {
