@@ -590,7 +590,7 @@ fn generate_corpus(dir: &Path, n: usize) -> Vec<FeedConfig> {
             name,
             url: Url::from_file_path(&path).expect("absolute path"),
             interval: Duration::from_secs(600),
-            timezone: kst(),
+            timezone: kst().into(),
         });
     }
     configs

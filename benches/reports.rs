@@ -533,7 +533,7 @@ fn stats_many_feeds(dir: &Path, per_week: usize, start: DateTime<Utc>, runs: usi
             name: format!("feed-{i:05}"),
             url: url::Url::parse(&format!("https://f{i}.example/rss")).expect("url"),
             interval: Duration::from_secs(600),
-            timezone: chrono::FixedOffset::east_opt(0).expect("utc"),
+            timezone: chrono::FixedOffset::east_opt(0).expect("utc").into(),
         })
         .collect();
     let many_ids: Vec<i64> = {

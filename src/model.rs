@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::config::Field;
+pub use crate::config::{Field, Zone};
 
 /// A feed after parsing and normalisation, before anything is stored.
 #[derive(Debug, Clone, Default, PartialEq)]

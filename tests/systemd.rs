@@ -74,6 +74,9 @@ fn unit_runs_the_daemon_as_systemd_expects() {
         "StateDirectory=aggregator",
         "ConfigurationDirectory=aggregator",
         "Environment=AGGREGATOR_DATABASE=/var/lib/aggregator/aggregator.db",
+        // Atom files for a web server: the state directory is private under DynamicUser=.
+        "RuntimeDirectory=aggregator",
+        "RuntimeDirectoryMode=0755",
     ] {
         assert!(u.lines().any(|l| l == line), "missing {line}");
     }

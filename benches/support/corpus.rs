@@ -31,7 +31,7 @@ pub fn feeds() -> Vec<FeedConfig> {
             name: name.to_string(),
             url: url::Url::parse(&format!("https://{name}.example/rss")).expect("url"),
             interval: Duration::from_secs(600),
-            timezone: chrono::FixedOffset::east_opt(0).expect("utc"),
+            timezone: chrono::FixedOffset::east_opt(0).expect("utc").into(),
         })
         .collect()
 }

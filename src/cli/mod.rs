@@ -367,20 +367,25 @@ pub enum Format {
     Csv,
 }
 
-/// Runs the parsed command line.
+/// Runs the parsed command line. Commands that match or deliver load the config strictly
+/// ([`load_strict`]); reports load it without sink secrets and go on without a broken
+/// watchlist file ([`load`]). Reports on the database need it to exist: those that open it
+/// with `Reader::open` say so after checking their arguments; `status` reads an absent
+/// database as "no feeds", so it is checked first ([`with_database`]).
 pub fn run(cli: Cli) -> CliResult {
     let config_path = config::resolve_path(cli.config.as_deref());
+    let path = config_path.as_path();
     match cli.command {
-        Command::Poll(_) => poll::run(&load(&config_path)?),
-        Command::List(args) => list::run(&load(&config_path)?, &args),
-        Command::Show(args) => show::run(&load(&config_path)?, &args),
-        Command::Restory(args) => restory::run(&load(&config_path)?, &args),
-        Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), &config_path, &args),
-        Command::Feeds(args) => feeds::run(&config_path, &args),
-        Command::Search(args) => search::run(&load(&config_path)?, &args),
-        Command::Stats(args) => stats::run(&load(&config_path)?, &args),
-        Command::Prune(args) => prune::run(&load(&config_path)?, &args),
-        Command::Backup(args) => backup::run(&load(&config_path)?, &args),
+        Command::Poll(_) => poll::run(&load_strict(path)?),
+        Command::List(args) => list::run(&load(path)?, &args),
+        Command::Show(args) => show::run(&load(path)?, &args),
+        Command::Restory(args) => restory::run(&load_strict(path)?, &args),
+        Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), path, &args),
+        Command::Feeds(args) => feeds::run(path, &args),
+        Command::Search(args) => search::run(&load(path)?, &args),
+        Command::Stats(args) => stats::run(&load(path)?, &args),
+        Command::Prune(args) => prune::run(&load(path)?, &args),
+        Command::Backup(args) => backup::run(&load(path)?, &args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "aggregator", &mut std::io::stdout());
@@ -388,18 +393,52 @@ pub fn run(cli: Cli) -> CliResult {
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            let mut out = std::io::stdout().lock();
-            clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
-            man_subcommands(&cmd, "aggregator", &mut out)?;
+            man_page(&cmd, &mut std::io::stdout().lock())?;
             Ok(())
         }
-        Command::Run => run::run(&config_path),
-        Command::Status(args) => status::run(&load(&config_path)?, &args),
-        Command::Rematch(args) => rematch::run(&load(&config_path)?, &args),
-        Command::Export(ExportCommand::Atom(args)) => export::atom(&load(&config_path)?, &args),
+        Command::Run => run::run(path),
+        Command::Status(args) => status::run(&with_database(load(path)?)?, &args),
+        Command::Rematch(args) => rematch::run(&load_strict(path)?, &args),
+        Command::Export(ExportCommand::Atom(args)) => export::atom(&load(path)?, &args),
         Command::Config(ConfigCommand::Check(args)) => {
-            config_check::run(&load(&config_path)?, args.format)
+            config_check::run(&load_strict(path)?, args.format)
         }
+    }
+}
+
+/// The man page: one page, `aggregator(1)`, with a section per subcommand. clap_mangen's own
+/// subcommand list names a page per subcommand (`aggregator-list(1)`), which is never
+/// generated; this list names the sections below instead.
+fn man_page(cmd: &clap::Command, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let page = clap_mangen::Man::new(cmd.clone());
+    page.render_title(out)?;
+    page.render_name_section(out)?;
+    page.render_synopsis_section(out)?;
+    page.render_description_section(out)?;
+    page.render_options_section(out)?;
+    writeln!(out, ".SH SUBCOMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        writeln!(out, ".TP\n\\fBaggregator {}\\fR", sub.get_name())?;
+        if let Some(about) = sub.get_about() {
+            writeln!(out, "{}", roff_text(&about.to_string()))?;
+        }
+    }
+    writeln!(
+        out,
+        ".PP\nEach has a section of its own below; \\fBaggregator\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR says the same."
+    )?;
+    man_subcommands(cmd, "aggregator", out)?;
+    page.render_version_section(out)?;
+    Ok(())
+}
+
+/// Text as a roff line: a leading `.` or `'` would be read as a request, `\` as an escape.
+fn roff_text(s: &str) -> String {
+    let s = s.replace('\\', "\\e").replace('-', "\\-");
+    if s.starts_with(['.', '\'']) {
+        format!("\\&{s}")
+    } else {
+        s
     }
 }
 
@@ -424,6 +463,39 @@ fn man_subcommands(
     Ok(())
 }
 
-pub(crate) fn load(path: &std::path::Path) -> Result<Config, CliError> {
+/// The config for a command that matches or delivers: every part must be usable (secrets in
+/// sink headers set, the watchlist file valid); a problem is a usage error (exit 2).
+fn load_strict(path: &std::path::Path) -> Result<Config, CliError> {
     crate::watch::load_config(path).map_err(|e| CliError::Usage(e.into()))
+}
+
+/// The config for a report: sink secrets are not needed, and a watchlist file that does not
+/// load is a warning (naming the file and the problem), not an error: the report goes on
+/// without watchlists. Any other problem is a usage error (exit 2).
+pub(crate) fn load(path: &std::path::Path) -> Result<Config, CliError> {
+    let (config, set_aside) =
+        crate::watch::load_for_reports(path).map_err(|e| CliError::Usage(e.into()))?;
+    if let Some(e) = set_aside {
+        let file = config.watchlists_path.as_deref().unwrap_or(&config.path);
+        tracing::warn!(
+            file = %file.display(),
+            error = %e,
+            "watchlist file not loaded: reporting without watchlists (--watchlist filters use stored matches only; `export atom` needs the file)"
+        );
+    }
+    Ok(config)
+}
+
+/// `config`, if its database exists; otherwise the error naming it and how to point at the
+/// right one (exit 1): an empty report would hide that the daemon's database is elsewhere.
+fn with_database(config: Config) -> Result<Config, CliError> {
+    if !config.database.exists() {
+        return Err(CliError::Runtime(
+            crate::store::StoreError::Missing {
+                path: config.database.clone(),
+            }
+            .into(),
+        ));
+    }
+    Ok(config)
 }

@@ -151,11 +151,17 @@ impl std::fmt::Debug for SinkConfig {
     }
 }
 
-/// `[[sink]]`: each sink checked, names unique.
-pub(super) fn sinks(raw: &[Spanned<RawSink>], src: Source) -> Result<Vec<SinkConfig>, ConfigError> {
+/// `[[sink]]`: each sink checked, names unique. `${VAR}` in header values is replaced by the
+/// environment variable when `secrets` is set; otherwise the values stay as written (their
+/// syntax is still checked): reports deliver nothing and need no secrets.
+pub(super) fn sinks(
+    raw: &[Spanned<RawSink>],
+    secrets: bool,
+    src: Source,
+) -> Result<Vec<SinkConfig>, ConfigError> {
     let mut sinks: Vec<SinkConfig> = Vec::new();
     for sink in raw {
-        let parsed = sink_config(sink.get_ref(), src)?;
+        let parsed = sink_config(sink.get_ref(), secrets, src)?;
         if sinks.iter().any(|s| s.name == parsed.name) {
             return Err(src.invalid(
                 sink.get_ref().name.span(),
@@ -191,7 +197,7 @@ pub(super) fn retry(raw: Option<&RawAlerts>, src: Source) -> Result<RetryPolicy,
 }
 
 /// Validates one `[[sink]]`.
-fn sink_config(s: &RawSink, src: Source) -> Result<SinkConfig, ConfigError> {
+fn sink_config(s: &RawSink, secrets: bool, src: Source) -> Result<SinkConfig, ConfigError> {
     let name = s.name.get_ref().trim();
     if name.is_empty() || name.chars().any(|c| c.is_control()) {
         return Err(src.invalid(
@@ -206,7 +212,7 @@ fn sink_config(s: &RawSink, src: Source) -> Result<SinkConfig, ConfigError> {
         None => Duration::from_secs(10),
     };
     let kind = match s.kind.get_ref().trim() {
-        "webhook" => webhook(s, name, src)?,
+        "webhook" => webhook(s, name, secrets, src)?,
         "command" => command(s, name, src)?,
         other => {
             return Err(src.invalid(
@@ -224,7 +230,7 @@ fn sink_config(s: &RawSink, src: Source) -> Result<SinkConfig, ConfigError> {
 }
 
 /// A `type = "webhook"` sink: an http(s) `url`, optional `format` and `headers`, no `command`.
-fn webhook(s: &RawSink, name: &str, src: Source) -> Result<SinkKind, ConfigError> {
+fn webhook(s: &RawSink, name: &str, secrets: bool, src: Source) -> Result<SinkKind, ConfigError> {
     let invalid = |span: Range<usize>, key: &str, m: &str| {
         src.invalid(span, key, format!("sink {name:?}: {m}"))
     };
@@ -249,7 +255,7 @@ fn webhook(s: &RawSink, name: &str, src: Source) -> Result<SinkKind, ConfigError
     };
     let mut headers = Vec::new();
     for (k, v) in &s.headers {
-        let value = expand_env(v.get_ref())
+        let value = expand_env(v.get_ref(), secrets)
             .map_err(|m| invalid(v.span(), "sink.headers", &format!("header {k}: {m}")))?;
         headers.push((k.clone(), value));
     }
@@ -295,8 +301,9 @@ fn command(s: &RawSink, name: &str, src: Source) -> Result<SinkKind, ConfigError
 }
 
 /// Replaces `${NAME}` with the environment variable's value (so secrets can live in the
-/// service's environment or credentials rather than the config file).
-fn expand_env(v: &str) -> Result<String, String> {
+/// service's environment or credentials rather than the config file). Without `secrets`, only
+/// the syntax is checked and `${NAME}` stays as written.
+fn expand_env(v: &str, secrets: bool) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = v;
     while let Some(i) = rest.find("${") {
@@ -306,9 +313,13 @@ fn expand_env(v: &str) -> Result<String, String> {
             .find('}')
             .ok_or_else(|| "unterminated ${ in value".to_string())?;
         let var = &after[..end];
-        let val =
-            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
-        out.push_str(&val);
+        if secrets {
+            let val =
+                std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
+            out.push_str(&val);
+        } else {
+            out.push_str(&rest[i..i + 2 + end + 1]);
+        }
         rest = &after[end + 1..];
     }
     out.push_str(rest);

@@ -4,13 +4,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::FixedOffset;
 use toml::Spanned;
 use url::Url;
 
 use super::error::{ConfigError, Source};
 use super::raw::{RawDefaults, RawFeed};
-use super::values::{bounded, duration, timezone};
+use super::values::{Zone, bounded, duration, timezone};
 
 /// Settings that apply to every feed unless the feed overrides them.
 #[derive(Debug, Clone)]
@@ -20,7 +19,7 @@ pub struct Defaults {
     pub connect_timeout: Duration,
     pub max_body_bytes: u64,
     pub user_agent: String,
-    pub timezone: FixedOffset,
+    pub timezone: Zone,
     pub concurrency: usize,
     /// Adaptive intervals stay within these bounds.
     pub min_interval: Duration,
@@ -43,7 +42,7 @@ impl Default for Defaults {
                 "aggregator/{} (feed reader; polite polling)",
                 env!("CARGO_PKG_VERSION")
             ),
-            timezone: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            timezone: Zone::utc(),
             concurrency: 8,
             min_interval: Duration::from_secs(60),
             max_interval: Duration::from_secs(3600),
@@ -62,7 +61,7 @@ pub struct FeedConfig {
     pub url: Url,
     pub interval: Duration,
     /// The zone for dates in this feed that name none.
-    pub timezone: FixedOffset,
+    pub timezone: Zone,
 }
 
 /// `[defaults]`: every key given replaces the built-in value.
@@ -240,7 +239,7 @@ fn feed_url(raw: &str, base: &Path) -> Result<Url, String> {
             let p = base.join(raw);
             let abs = std::path::absolute(&p)
                 .map_err(|e| format!("cannot resolve path {}: {e}", p.display()))?;
-            Url::from_file_path(&abs)
+            Url::from_file_path(super::paths::normalise(&abs))
                 .map_err(|_| format!("cannot turn {} into a file URL", abs.display()))
         }
     }

@@ -9,7 +9,8 @@
 //! - `mod.rs`: [`Config`], [`load`] and the main file's own keys.
 //! - `raw.rs`: both files as deserialised, before any check.
 //! - `error.rs`: [`Location`] and [`ConfigError`].
-//! - `values.rs`: durations and UTC offsets.
+//! - `values.rs`: durations and time zones.
+//! - `paths.rs`: where relative paths lead (the database's default under `/etc`), normalised.
 //! - `feeds.rs`: `[defaults]` and `[[feed]]`.
 //! - `alerts.rs`: `[[sink]]`, `[alerts]` and alert priorities.
 //! - `watchlists.rs`: the watchlist file, [`Field`] and [`TermSyntax`].
@@ -19,6 +20,7 @@
 mod alerts;
 mod error;
 mod feeds;
+mod paths;
 mod raw;
 mod service;
 mod stories;
@@ -38,17 +40,15 @@ use raw::{RawConfig, from_toml, read};
 pub use alerts::{Priority, RetryPolicy, SinkConfig, SinkKind, WebhookFormat};
 pub use error::{ConfigError, Location};
 pub use feeds::{Defaults, FeedConfig};
+pub use paths::{DATABASE_ENV, STATE_DIR, database_dir, normalise};
 pub use service::{AtomExport, METRICS_LISTEN, RematchConfig};
 pub use stories::{RetentionConfig, StoriesConfig};
-pub use values::timezone;
+pub use values::{Zone, timezone};
 pub use watchlists::{Field, TermError, TermSpec, TermSyntax, WatchlistSpec, parse_watchlists};
 
 /// The default location of the main config file when no `--config` or `AGGREGATOR_CONFIG` is
 /// given and `./config/aggregator.toml` does not exist.
 pub const SYSTEM_CONFIG: &str = "/etc/aggregator/aggregator.toml";
-
-/// Environment variable that, when set, replaces the config's `database`.
-pub const DATABASE_ENV: &str = "AGGREGATOR_DATABASE";
 
 /// A fully validated configuration.
 #[derive(Debug, Clone)]
@@ -90,6 +90,18 @@ pub fn resolve_path(explicit: Option<&Path>) -> PathBuf {
     }
 }
 
+/// What a config is loaded for: which parts must be usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Polling, matching, delivering and `config check`: every part must be usable, `${VAR}`
+    /// in sink headers is expanded, and the watchlist file must load.
+    Work,
+    /// Reports on what is stored: sink secrets are not read (`${VAR}` stays as written, so a
+    /// shell without the service's environment can run them), and a watchlist file that does
+    /// not load is set aside (no watchlists) and returned as a warning.
+    Reports,
+}
+
 /// Reads and validates the main config file and the watchlist file it names. Config does not
 /// know the syntax of watchlist terms and queries: `syntax` checks each (the watch module's
 /// `Syntax`; `watch::load_config` loads with it), and what it rejects is reported at its line
@@ -97,24 +109,48 @@ pub fn resolve_path(explicit: Option<&Path>) -> PathBuf {
 ///
 /// The parts are checked in this order, and the first problem is the one reported.
 pub fn load(path: &Path, syntax: &dyn TermSyntax) -> Result<Config, ConfigError> {
+    load_for(path, syntax, Purpose::Work).map(|(config, _)| config)
+}
+
+/// [`load`] for `purpose`. For [`Purpose::Reports`], the second value is the watchlist file's
+/// problem when it was set aside (the config then has no watchlists); for [`Purpose::Work`] it
+/// is always `None`.
+pub fn load_for(
+    path: &Path,
+    syntax: &dyn TermSyntax,
+    purpose: Purpose,
+) -> Result<(Config, Option<ConfigError>), ConfigError> {
     let text = read(path)?;
     let raw: RawConfig = from_toml(path, &text)?;
     let src = Source { path, text: &text };
     let base = path.parent().unwrap_or(Path::new("."));
-    let database = database(raw.database.as_ref(), base, src)?;
+    let database = paths::database(raw.database.as_ref(), path, src)?;
     let defaults = feeds::defaults(raw.defaults.as_ref().map(Spanned::get_ref), src)?;
     let feeds = feeds::feeds(&raw.feeds, &defaults, base, src)?;
-    let sinks = alerts::sinks(&raw.sinks, src)?;
+    let secrets = purpose == Purpose::Work;
+    let sinks = alerts::sinks(&raw.sinks, secrets, src)?;
     let retry = alerts::retry(raw.alerts.as_ref(), src)?;
     let rematch = service::rematch(raw.rematch.as_ref(), src)?;
-    let (watchlists_path, watchlists) =
-        watchlists::file(raw.watchlists.as_ref(), base, &feeds, &sinks, syntax, src)?;
+    let loaded = watchlists::file(raw.watchlists.as_ref(), base, &feeds, &sinks, syntax, src);
+    let (watchlists_path, watchlists, set_aside) = match loaded {
+        Ok((wpath, specs)) => (wpath, specs, None),
+        Err(e) if purpose == Purpose::Reports => {
+            let wpath = raw
+                .watchlists
+                .as_ref()
+                .map(|w| paths::resolve(base, w.get_ref()));
+            (wpath, Vec::new(), Some(e))
+        }
+        Err(e) => return Err(e),
+    };
     let stories = stories::stories(raw.stories.as_ref(), src)?;
     let retention = stories::retention(raw.retention.as_ref(), &stories, src)?;
     let metrics = service::metrics(raw.metrics.as_ref(), src)?;
-    let atom = service::atom(&raw.atom, &watchlists, base, src)?;
-    Ok(Config {
-        path: path.to_path_buf(),
+    // Without the watchlist file, `[[atom]]` names cannot be checked against it.
+    let known = set_aside.is_none().then_some(watchlists.as_slice());
+    let atom = service::atom(&raw.atom, known, base, src)?;
+    let config = Config {
+        path: paths::normalise(path),
         database,
         watchlists_path,
         watchlists,
@@ -127,26 +163,6 @@ pub fn load(path: &Path, syntax: &dyn TermSyntax) -> Result<Config, ConfigError>
         rematch,
         retention,
         metrics,
-    })
-}
-
-/// `database`, relative to `base` (default `aggregator.db`), unless [`DATABASE_ENV`] names one.
-fn database(
-    raw: Option<&Spanned<String>>,
-    base: &Path,
-    src: Source,
-) -> Result<PathBuf, ConfigError> {
-    let database = match raw {
-        Some(db) if db.get_ref().trim().is_empty() => {
-            return Err(src.invalid(db.span(), "database", "must not be empty".into()));
-        }
-        Some(db) => base.join(db.get_ref()),
-        None => base.join("aggregator.db"),
     };
-    // The service unit points the database into its state directory this way, so one config
-    // file serves both a checkout and an installed service.
-    Ok(match std::env::var_os(DATABASE_ENV) {
-        Some(db) if !db.is_empty() => PathBuf::from(db),
-        _ => database,
-    })
+    Ok((config, set_aside))
 }

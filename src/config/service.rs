@@ -81,10 +81,11 @@ pub(super) fn metrics(
     Ok(Some(addr))
 }
 
-/// `[[atom]]`: each names a configured watchlist and a file (relative to `base`).
+/// `[[atom]]`: each names a configured watchlist (checked when `watchlists` are known) and a
+/// file (relative to `base`).
 pub(super) fn atom(
     raw: &[Spanned<RawAtom>],
-    watchlists: &[WatchlistSpec],
+    watchlists: Option<&[WatchlistSpec]>,
     base: &Path,
     src: Source,
 ) -> Result<Vec<AtomExport>, ConfigError> {
@@ -92,7 +93,9 @@ pub(super) fn atom(
     for a in raw {
         let a = a.get_ref();
         let name = a.watchlist.get_ref().trim();
-        if !watchlists.iter().any(|w| w.name == name) {
+        if let Some(known) = watchlists
+            && !known.iter().any(|w| w.name == name)
+        {
             return Err(src.invalid(
                 a.watchlist.span(),
                 "atom.watchlist",
@@ -115,7 +118,7 @@ pub(super) fn atom(
         };
         atom.push(AtomExport {
             watchlist: name.to_string(),
-            path: base.join(a.path.get_ref().trim()),
+            path: super::paths::resolve(base, a.path.get_ref().trim()),
             since,
             limit,
         });

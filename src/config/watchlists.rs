@@ -161,7 +161,7 @@ pub(super) fn file(
     let Some(w) = named else {
         return Ok((None, Vec::new()));
     };
-    let wpath = base.join(w.get_ref());
+    let wpath = super::paths::resolve(base, w.get_ref());
     let wsrc = std::fs::read_to_string(&wpath).map_err(|e| {
         src.invalid(
             w.span(),

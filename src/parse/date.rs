@@ -5,11 +5,15 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
+use crate::model::Zone;
+
 /// Korea Standard Time: the offset Korean sources mean when they name no zone.
 pub const KST_SECONDS: i32 = 9 * 3600;
 
-/// Parses `s` as a feed timestamp; `default_offset` applies to dates that name no zone.
-pub fn parse_date(s: &str, default_offset: FixedOffset) -> Option<DateTime<Utc>> {
+/// Parses `s` as a feed timestamp; `default_offset` (an offset, or a zone whose offset on that
+/// date applies) is the zone of dates that name none.
+pub fn parse_date(s: &str, default_offset: impl Into<Zone>) -> Option<DateTime<Utc>> {
+    let zone = default_offset.into();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.is_empty() {
         return None;
@@ -43,7 +47,7 @@ pub fn parse_date(s: &str, default_offset: FixedOffset) -> Option<DateTime<Utc>>
     }
     naive(&s)
         .or_else(|| naive(strip_weekday(&s)))
-        .and_then(|n| local_to_utc(n, default_offset))
+        .and_then(|n| zone.to_utc(n))
 }
 
 fn strip_weekday(s: &str) -> &str {

@@ -8,11 +8,11 @@ pub mod link;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed, Link};
 use url::Url;
 
-use crate::model::{ParsedFeed, ParsedItem};
+use crate::model::{ParsedFeed, ParsedItem, Zone};
 use crate::text::{MAX_SUMMARY_CHARS, clean_line, html_to_text, truncate_chars};
 
 /// Longest title kept, in characters.
@@ -46,8 +46,8 @@ pub struct ParseOptions {
     pub base_url: Option<Url>,
     /// `charset` of the HTTP Content-Type, if any.
     pub http_charset: Option<String>,
-    /// The zone for dates that name none.
-    pub default_offset: FixedOffset,
+    /// The zone for dates that name none (a fixed offset, or an IANA zone applied per date).
+    pub default_offset: Zone,
 }
 
 impl Default for ParseOptions {
@@ -55,7 +55,7 @@ impl Default for ParseOptions {
         Self {
             base_url: None,
             http_charset: None,
-            default_offset: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            default_offset: Zone::utc(),
         }
     }
 }
@@ -91,7 +91,7 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
 /// Recovers from the breakage real feeds ship (bare '&', HTML entities, <rss> without a version or
 /// with one feed-rs does not know, JSON Feed versions written as numbers, e-mail addresses glued
 /// to non-ASCII text); if the repaired text still fails, the original error.
-fn recover(text: &str, first: ParseError, offset: FixedOffset) -> Result<Feed, ParseError> {
+fn recover(text: &str, first: ParseError, offset: Zone) -> Result<Feed, ParseError> {
     let repaired = if text.trim_start().starts_with('{') {
         repair_json_feed(text).unwrap_or_else(|| text.to_string())
     } else {
@@ -207,7 +207,7 @@ fn syndication_hint(text: &str) -> Option<(std::time::Duration, u32)> {
     Some((std::time::Duration::from_secs(period), frequency))
 }
 
-fn run_feed_rs(text: &str, offset: FixedOffset) -> Result<Feed, ParseError> {
+fn run_feed_rs(text: &str, offset: Zone) -> Result<Feed, ParseError> {
     let parser = feed_rs::parser::Builder::new()
         // An empty id marks "the feed gave none"; feed-rs would otherwise invent one (random for
         // items with neither id nor link), which must never become an identity.

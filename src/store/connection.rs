@@ -113,7 +113,16 @@ impl Store {
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(&err)?;
             tx.commit().map_err(&err)?;
-            tracing::info!(db = %self.path.display(), version = i + 1, "schema migrated");
+        }
+        // One line per open that changed the schema: a new database is created at the current
+        // version (its migrations are steps of creating it, not upgrades).
+        if version == 0 {
+            tracing::info!(
+                "created database at {} (schema {known})",
+                self.path.display()
+            );
+        } else if version < known {
+            tracing::info!(db = %self.path.display(), "schema migrated from version {version} to {known}");
         }
         Ok(())
     }

@@ -59,7 +59,7 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("database {path} does not exist yet: run `aggregator poll --once` first", path = .path.display())]
+    #[error("database {path} does not exist yet: run `aggregator poll --once` first, or point `database =` in the config (or AGGREGATOR_DATABASE) at the database the daemon writes", path = .path.display())]
     Missing { path: PathBuf },
     #[error("database {path} has schema version {found}, newer than this build knows ({known}); upgrade aggregator", path = .path.display())]
     TooNew {

@@ -11,7 +11,7 @@ fn feed(name: &str) -> FeedConfig {
         name: name.into(),
         url: url::Url::parse(&format!("http://{name}.example/rss")).unwrap(),
         interval: Duration::from_secs(600),
-        timezone: chrono::FixedOffset::east_opt(0).unwrap(),
+        timezone: chrono::FixedOffset::east_opt(0).unwrap().into(),
     }
 }
 

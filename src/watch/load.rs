@@ -1,7 +1,8 @@
 //! Loading the config files with this module's term and query syntax. The config module reads
 //! and checks both files but does not know how terms and queries are written: it asks
 //! [`Syntax`] about each one and reports what it rejects at its line and column. Every command
-//! and the daemon (at start and on reload) load through [`load_config`].
+//! that matches or delivers, and the daemon (at start and on reload), load through
+//! [`load_config`]; reports load through [`load_for_reports`].
 
 use std::path::Path;
 
@@ -26,6 +27,13 @@ impl TermSyntax for Syntax {
 /// query included ([`config::load`] with [`Syntax`]), and checks that the watchlists compile.
 pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
     load(path).map(|(config, _)| config)
+}
+
+/// The config as reports read it ([`config::load_for`] with [`Syntax`] and
+/// [`config::Purpose::Reports`]): sink secrets are not read, and a watchlist file that does not
+/// load is set aside and returned, for the caller to warn about.
+pub fn load_for_reports(path: &Path) -> Result<(Config, Option<ConfigError>), ConfigError> {
+    config::load_for(path, &Syntax, config::Purpose::Reports)
 }
 
 /// [`load_config`], also returning the watchlists compiled (once per load: the daemon keeps

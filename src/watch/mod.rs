@@ -38,7 +38,7 @@ use crate::model::{Field, ParsedItem};
 pub use crate::text::fold;
 use compile::{List, Occurrence, RegexTerm, Slot};
 pub use explain::snippet;
-pub use load::{Syntax, load, load_config, parse_watchlists};
+pub use load::{Syntax, load, load_config, load_for_reports, parse_watchlists};
 pub use term::{ParsedTerm, parse_query, parse_term};
 
 /// Why a watchlist set cannot be compiled.

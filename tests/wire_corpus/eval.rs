@@ -45,7 +45,7 @@ pub fn evaluate(spec: &CorpusSpec, window: Duration) -> Report {
             name: name.to_string(),
             url: url::Url::parse(&format!("https://{name}.example/rss")).expect("url"),
             interval: Duration::from_secs(600),
-            timezone: chrono::FixedOffset::east_opt(0).expect("utc"),
+            timezone: chrono::FixedOffset::east_opt(0).expect("utc").into(),
         })
         .collect();
     let ids: HashMap<String, i64> = store
