@@ -341,6 +341,7 @@ fn fetch_and_prepare(feed: &FeedConfig, watch: &WatchSet) -> Prepared {
         base_url: Some(feed.url.clone()),
         http_charset: None,
         default_offset: feed.timezone,
+        date_shift: Default::default(),
     };
     let (record, items) = match prepare(&bytes, &opts, watch, &feed.name, &[]) {
         Ok(p) => {
@@ -400,6 +401,7 @@ fn breakdown(configs: &[FeedConfig], watch: &WatchSet) {
             base_url: Some(feed.url.clone()),
             http_charset: None,
             default_offset: feed.timezone,
+            date_shift: Default::default(),
         };
         let s = Instant::now();
         let decoded = encoding::decode(&bytes, None);
@@ -591,6 +593,7 @@ fn generate_corpus(dir: &Path, n: usize) -> Vec<FeedConfig> {
             url: Url::from_file_path(&path).expect("absolute path"),
             interval: Duration::from_secs(600),
             timezone: kst().into(),
+            captured_at: None,
         });
     }
     configs

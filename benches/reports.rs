@@ -534,6 +534,7 @@ fn stats_many_feeds(dir: &Path, per_week: usize, start: DateTime<Utc>, runs: usi
             url: url::Url::parse(&format!("https://f{i}.example/rss")).expect("url"),
             interval: Duration::from_secs(600),
             timezone: chrono::FixedOffset::east_opt(0).expect("utc").into(),
+            captured_at: None,
         })
         .collect();
     let many_ids: Vec<i64> = {

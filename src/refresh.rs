@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -716,6 +716,7 @@ impl Refresher {
             base_url: Some(body.final_url.clone()),
             http_charset: body.charset.clone(),
             default_offset: feed.timezone,
+            date_shift: date_shift(feed.captured_at, Utc::now()),
         };
         let Body {
             bytes,
@@ -772,6 +773,14 @@ impl Refresher {
         let (record, outcome) = failed(Some(status), error, elapsed);
         (record, outcome, None)
     }
+}
+
+/// How far a feed captured at `captured` moves to read as of `now` (zero for a live feed, or a
+/// capture time in the future).
+pub fn date_shift(captured: Option<DateTime<Utc>>, now: DateTime<Utc>) -> chrono::TimeDelta {
+    captured.map_or(chrono::TimeDelta::zero(), |c| {
+        (now - c).max(chrono::TimeDelta::zero())
+    })
 }
 
 /// What a parsed body says about its feed.

@@ -560,6 +560,66 @@ fn json(o: &std::process::Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
+/// The README's first report works on the bundled demo: its captured samples are moved to the
+/// present (`captured_at`), so `list --since 24h` and the Atom export show stories, with the
+/// gaps between items as captured.
+#[test]
+fn the_demo_reads_as_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(root.join("demo.toml"))
+        .unwrap()
+        .replace("../target/demo/aggregator.db", "demo.db");
+    std::fs::write(dir.path().join("demo.toml"), demo).unwrap();
+    std::fs::copy(
+        root.join("watchlists.toml"),
+        dir.path().join("watchlists.toml"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("samples")).unwrap();
+    for f in std::fs::read_dir(root.join("samples")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), dir.path().join("samples").join(f.file_name())).unwrap();
+    }
+    let config = dir.path().join("demo.toml");
+    let out = run_bin(Some(&config), &["poll", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = run_bin(
+        Some(&config),
+        &["list", "--since", "24h", "--items", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let items = json(&out);
+    let items = items.as_array().unwrap();
+    assert!(items.len() >= 10, "{}", stdout(&out));
+    let now = chrono::Utc::now();
+    let published: Vec<chrono::DateTime<chrono::Utc>> = items
+        .iter()
+        .filter_map(|i| i["published"].as_str())
+        .map(|t| t.parse().unwrap())
+        .collect();
+    let newest = *published.iter().max().unwrap();
+    // Captured an hour after its newest item (20:00 KST), so that item is an hour old now.
+    let age = now - newest;
+    assert!(
+        (chrono::Duration::minutes(55)..chrono::Duration::minutes(65)).contains(&age),
+        "newest item {newest}, now {now}"
+    );
+    assert!(published.iter().all(|t| *t <= now));
+
+    let out = run_bin(
+        Some(&config),
+        &["export", "atom", "--watchlist", "dprk-japan"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).matches("<entry>").count() >= 3,
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn status_shows_fetch_state_and_schedule() {
     let srv = Server::start();

@@ -32,6 +32,7 @@ pub fn feeds() -> Vec<FeedConfig> {
             url: url::Url::parse(&format!("https://{name}.example/rss")).expect("url"),
             interval: Duration::from_secs(600),
             timezone: chrono::FixedOffset::east_opt(0).expect("utc").into(),
+            captured_at: None,
         })
         .collect()
 }

@@ -130,7 +130,14 @@ fuzz_target!(
                 .then(|| Url::parse("https://example.com/news/rss.xml").expect("valid")),
             http_charset: CHARSETS[usize::from(ctl & 7)].map(str::to_string),
             default_offset: FixedOffset::east_opt(OFFSETS[usize::from((ctl >> 3) & 15)])
-                .expect("valid offset"),
+                .expect("valid offset")
+                .into(),
+            // A replayed capture moved far: dates that would overflow stay as written.
+            date_shift: if ctl & 0x40 != 0 {
+                chrono::TimeDelta::days(3_000 * 365)
+            } else {
+                chrono::TimeDelta::zero()
+            },
         };
         let Ok(feed) = parse_feed(body, &opts) else {
             return;

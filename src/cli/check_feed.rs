@@ -67,6 +67,7 @@ pub fn run(explicit_config: Option<&Path>, config_path: &Path, args: &CheckFeedA
         base_url: Some(body.final_url.clone()),
         http_charset: body.charset.clone(),
         default_offset: defaults.timezone,
+        date_shift: crate::refresh::date_shift(defaults.captured_at, chrono::Utc::now()),
     };
     // Watchlists limited to some feeds apply when the source is one of the configured feeds.
     let feed_name = config

@@ -4,12 +4,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use toml::Spanned;
 use url::Url;
 
 use super::error::{ConfigError, Source};
 use super::raw::{RawDefaults, RawFeed};
-use super::values::{Zone, bounded, duration, timezone};
+use super::values::{Zone, bounded, duration, instant, timezone};
 
 /// Settings that apply to every feed unless the feed overrides them.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct Defaults {
     pub max_body_bytes: u64,
     pub user_agent: String,
     pub timezone: Zone,
+    /// When the feeds' files were captured (see [`FeedConfig::captured_at`]).
+    pub captured_at: Option<DateTime<Utc>>,
     pub concurrency: usize,
     /// Adaptive intervals stay within these bounds.
     pub min_interval: Duration,
@@ -43,6 +47,7 @@ impl Default for Defaults {
                 env!("CARGO_PKG_VERSION")
             ),
             timezone: Zone::utc(),
+            captured_at: None,
             concurrency: 8,
             min_interval: Duration::from_secs(60),
             max_interval: Duration::from_secs(3600),
@@ -62,6 +67,10 @@ pub struct FeedConfig {
     pub interval: Duration,
     /// The zone for dates in this feed that name none.
     pub timezone: Zone,
+    /// When this feed's content was captured, for a replayed capture (the bundled demo): its
+    /// items' dates move forward by the time elapsed since, so it reads as current. `None`:
+    /// dates as written.
+    pub captured_at: Option<DateTime<Utc>>,
 }
 
 /// `[defaults]`: every key given replaces the built-in value.
@@ -101,6 +110,11 @@ pub(super) fn defaults(raw: Option<&RawDefaults>, src: Source) -> Result<Default
     if let Some(v) = &d.timezone {
         defaults.timezone =
             timezone(v.get_ref()).map_err(|m| src.invalid(v.span(), "defaults.timezone", m))?;
+    }
+    if let Some(v) = &d.captured_at {
+        defaults.captured_at = Some(
+            instant(v.get_ref()).map_err(|m| src.invalid(v.span(), "defaults.captured_at", m))?,
+        );
     }
     if let Some(v) = &d.concurrency {
         defaults.concurrency = bounded(v, 1..=256)
@@ -199,11 +213,18 @@ pub(super) fn feeds(
             Some(v) => timezone(v.get_ref()).map_err(|m| invalid(v.span(), "feed.timezone", m))?,
             None => defaults.timezone,
         };
+        let captured_at = match &f.captured_at {
+            Some(v) => {
+                Some(instant(v.get_ref()).map_err(|m| invalid(v.span(), "feed.captured_at", m))?)
+            }
+            None => defaults.captured_at,
+        };
         feeds.push(FeedConfig {
             name: name.to_string(),
             url,
             interval,
             timezone,
+            captured_at,
         });
     }
     Ok(feeds)

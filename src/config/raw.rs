@@ -97,6 +97,7 @@ pub(super) struct RawDefaults {
     pub(super) max_body_bytes: Option<Spanned<i64>>,
     pub(super) user_agent: Option<Spanned<String>>,
     pub(super) timezone: Option<Spanned<String>>,
+    pub(super) captured_at: Option<Spanned<String>>,
     pub(super) concurrency: Option<Spanned<i64>>,
     pub(super) min_interval: Option<Spanned<String>>,
     pub(super) max_interval: Option<Spanned<String>>,
@@ -112,6 +113,7 @@ pub(super) struct RawFeed {
     pub(super) url: Spanned<String>,
     pub(super) interval: Option<Spanned<String>>,
     pub(super) timezone: Option<Spanned<String>>,
+    pub(super) captured_at: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -113,6 +113,14 @@ fn bad_values() {
     );
     let e = err("[defaults]\ntimezone = \"Mars/Olympus\"\n", None);
     assert!(e.contains("a.toml:2:12: defaults.timezone"), "{e}");
+    let e = err(
+        "[[feed]]\nname = \"a\"\nurl = \"a.xml\"\ncaptured_at = \"yesterday\"\n",
+        None,
+    );
+    assert!(
+        e.contains("a.toml:4:15: feed.captured_at: feed \"a\": \"yesterday\" is not a time"),
+        "{e}"
+    );
     let e = err("database = 5\n", None);
     assert!(
         e.starts_with("DIR/a.toml:1:12: database: invalid type"),

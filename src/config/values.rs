@@ -25,6 +25,13 @@ pub(super) fn duration(v: &Spanned<String>, min: Duration) -> Result<Duration, S
     Ok(d)
 }
 
+/// An instant in RFC 3339 (`2024-03-26T12:00:00+09:00`).
+pub(super) fn instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?} is not a time like \"2024-03-26T12:00:00+09:00\": {e}"))
+}
+
 /// An integer within `range`.
 pub(super) fn bounded(v: &Spanned<i64>, range: RangeInclusive<i64>) -> Result<i64, String> {
     let n = *v.get_ref();

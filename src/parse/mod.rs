@@ -48,6 +48,9 @@ pub struct ParseOptions {
     pub http_charset: Option<String>,
     /// The zone for dates that name none (a fixed offset, or an IANA zone applied per date).
     pub default_offset: Zone,
+    /// Added to every date of the feed and its items: a replayed capture moved to the present
+    /// (see `FeedConfig::captured_at`). Zero for live feeds.
+    pub date_shift: chrono::TimeDelta,
 }
 
 impl Default for ParseOptions {
@@ -56,6 +59,7 @@ impl Default for ParseOptions {
             base_url: None,
             http_charset: None,
             default_offset: Zone::utc(),
+            date_shift: chrono::TimeDelta::zero(),
         }
     }
 }
@@ -85,7 +89,25 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
     };
     let mut parsed = normalise(feed, opts);
     parsed.sy_update = syndication_hint(&text);
+    if !opts.date_shift.is_zero() {
+        shift_dates(&mut parsed, opts.date_shift);
+    }
     Ok(parsed)
+}
+
+/// Moves every date of `feed` by `by` (a date the move would put outside the years 1970–9999
+/// stays as written).
+fn shift_dates(feed: &mut ParsedFeed, by: chrono::TimeDelta) {
+    let shift = |t: &mut Option<chrono::DateTime<chrono::Utc>>| {
+        if let Some(moved) = t.and_then(|d| d.checked_add_signed(by)).and_then(clamp) {
+            *t = Some(moved);
+        }
+    };
+    shift(&mut feed.updated);
+    for item in &mut feed.items {
+        shift(&mut item.published);
+        shift(&mut item.updated);
+    }
 }
 
 /// Recovers from the breakage real feeds ship (bare '&', HTML entities, <rss> without a version or

@@ -566,6 +566,7 @@ mod tests {
             url: url::Url::parse("http://f.example/rss").unwrap(),
             interval: Duration::from_secs(600),
             timezone: chrono::FixedOffset::east_opt(0).unwrap().into(),
+            captured_at: None,
         };
         let id = s.sync_feeds(&[feed], now).unwrap()[0].id;
         let days = |n| now - chrono::Duration::days(n);

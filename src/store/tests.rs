@@ -12,6 +12,7 @@ fn feed(name: &str) -> FeedConfig {
         url: url::Url::parse(&format!("http://{name}.example/rss")).unwrap(),
         interval: Duration::from_secs(600),
         timezone: chrono::FixedOffset::east_opt(0).unwrap().into(),
+        captured_at: None,
     }
 }
 

@@ -214,6 +214,7 @@ mod tests {
                 url: url::Url::parse(&format!("http://f{i}.example/")).unwrap(),
                 interval: Duration::from_secs(60),
                 timezone: chrono::FixedOffset::east_opt(0).unwrap().into(),
+                captured_at: None,
             })
             .collect();
         // Hold the writer on a gate while 50 jobs queue, so they run as groups.

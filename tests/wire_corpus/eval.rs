@@ -46,6 +46,7 @@ pub fn evaluate(spec: &CorpusSpec, window: Duration) -> Report {
             url: url::Url::parse(&format!("https://{name}.example/rss")).expect("url"),
             interval: Duration::from_secs(600),
             timezone: chrono::FixedOffset::east_opt(0).expect("utc").into(),
+            captured_at: None,
         })
         .collect();
     let ids: HashMap<String, i64> = store
