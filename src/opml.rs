@@ -491,7 +491,9 @@ pub fn replace_config(path: &Path, text: &str) -> Result<(), OpmlError> {
         let _ = std::fs::remove_file(&tmp);
         return Err(write_err(e));
     }
-    if let Err(e) = crate::watch::load_config(&tmp) {
+    // The feed list must stay valid; sink secrets (not in this shell's environment, perhaps) and
+    // the watchlist file are not this edit's business.
+    if let Err(e) = crate::watch::load_for_reports(&tmp) {
         let _ = std::fs::remove_file(&tmp);
         let message = e
             .to_string()

@@ -95,6 +95,21 @@ fn reports_run_without_the_sink_secrets() {
     let backup = setup.dir.path().join("copy.db");
     let out = run_env(&cfg, &["backup", backup.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Importing feeds edits the feed list; it needs no secret either.
+    let opml = setup.dir.path().join("more.opml");
+    std::fs::write(
+        &opml,
+        "<?xml version=\"1.0\"?><opml version=\"2.0\"><head><title>t</title></head><body>\
+         <outline type=\"rss\" text=\"More\" xmlUrl=\"https://more.example/rss\"/></body></opml>",
+    )
+    .unwrap();
+    let out = run_env(&cfg, &["feeds", "import", opml.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("https://more.example/rss")
+    );
     // `config check` checks everything, the secrets included.
     let out = run_env(&cfg, &["config", "check"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
