@@ -308,9 +308,19 @@ fn cut(cell: &Cell, width: usize) -> String {
                 return bare.to_string();
             }
             let chars: Vec<char> = bare.chars().collect();
-            let head = take_width(&chars, room - room / 2);
+            // The host stays whole when it leaves room for a few characters of the end.
+            let host = bare.find('/').map_or(0, |i| text_width(&bare[..=i]));
+            let head_width = if host > 0 && host + 4 <= room {
+                host.max(room - room / 2)
+            } else {
+                room - room / 2
+            };
+            let head = take_width(&chars, head_width);
             let tail_chars: Vec<char> = chars.iter().rev().copied().collect();
-            let tail: String = take_width(&tail_chars, room / 2).chars().rev().collect();
+            let tail: String = take_width(&tail_chars, room - text_width(&head))
+                .chars()
+                .rev()
+                .collect();
             format!("{head}…{tail}")
         }
         Cut::Around(at) => around(&chars, at.min(chars.len()), width),
@@ -321,12 +331,13 @@ fn cut(cell: &Cell, width: usize) -> String {
 /// each end that is cut.
 fn around(chars: &[char], at: usize, width: usize) -> String {
     let w = |cs: &[char]| cs.iter().map(|c| char_width(*c)).sum::<usize>();
-    // Start half a screen before the hit, but no later than where the end would show whole.
+    // Start half a screen before the hit, but no later than where the end would show whole
+    // (`<` leaves a column for the leading "…").
     let mut start = at;
-    while start > 0 && w(&chars[start - 1..at]) + 1 <= width / 2 {
+    while start > 0 && w(&chars[start - 1..at]) < width / 2 {
         start -= 1;
     }
-    while start > 0 && w(&chars[start - 1..]) + 1 <= width {
+    while start > 0 && w(&chars[start - 1..]) < width {
         start -= 1;
     }
     if start <= 1 {
@@ -540,5 +551,79 @@ mod tests {
             mark("북한은 오늘", &marks(&["북", "북한"])),
             "\x1b[1;33m북한\x1b[0m은 오늘"
         );
+    }
+
+    #[test]
+    fn narrow_tables_drop_low_value_columns_before_cutting_headlines() {
+        let fits = [Fit::Keep, Fit::Drop(0), Fit::Shrink(30), Fit::Drop(1)];
+        let natural = [16, 5, 80, 10];
+        let floors = [4, 2, 8, 3];
+        // Everything fits at 200; nothing is dropped or cut without a width.
+        let all = vec![Some(16), Some(5), Some(80), Some(10)];
+        assert_eq!(layout(&fits, &natural, &floors, Some(200)), all);
+        assert_eq!(layout(&fits, &natural, &floors, None), all);
+        // At 80 the headline gives way first, down to its comfortable 30 at most.
+        let w = layout(&fits, &natural, &floors, Some(80));
+        assert_eq!(w, vec![Some(16), Some(5), Some(42), Some(10)]);
+        assert_eq!(16 + 5 + 42 + 10 + 2 * 4 - 1, 80);
+        // At 50 it would have to go below 30: the droppable columns go instead, lowest rank first.
+        let w = layout(&fits, &natural, &floors, Some(50));
+        assert_eq!(w, vec![Some(16), None, Some(31), None]);
+        let w = layout(&fits, &natural, &floors, Some(61));
+        assert_eq!(w, vec![Some(16), None, Some(30), Some(10)]);
+        // Kept columns never shrink, even when nothing else can give way.
+        let w = layout(&fits, &natural, &floors, Some(10));
+        assert_eq!(
+            (w[0], w[2]),
+            (Some(16), Some(8)),
+            "no narrower than the header"
+        );
+    }
+
+    #[test]
+    fn cells_are_cut_at_the_end_in_the_middle_or_around_a_hit() {
+        let end = Cell::from("Kishida vows to keep pushing".to_string());
+        assert_eq!(cut(&end, 12), "Kishida vow…");
+        assert_eq!(cut(&end, 40), "Kishida vows to keep pushing");
+        let url = Cell::url("https://en.yna.co.kr/view/AEN20240326001252315".to_string());
+        let short = cut(&url, 25);
+        assert_eq!(short, "en.yna.co.kr/…26001252315");
+        assert!(text_width(&short) <= 25);
+        let text = "SEOUL, March 26 (Yonhap) -- Foreign ministers met on Tuesday as Lavrov said \
+                    the talks would go on next week in Moscow.";
+        let at = text.find("Lavrov").unwrap();
+        let hit = cut(&Cell::around(text.to_string(), at), 30);
+        assert!(hit.contains("Lavrov"), "{hit}");
+        assert!(hit.starts_with('…') && hit.ends_with('…'), "{hit}");
+        assert_eq!(text_width(&hit), 30);
+        // Wide characters count twice.
+        let ko = Cell::from("김여정 일본과 정상회담".to_string());
+        assert_eq!(cut(&ko, 9), "김여정 …");
+    }
+
+    #[test]
+    fn durations_read_as_a_user_writes_them() {
+        assert_eq!(duration(90 * 86_400), "90d");
+        assert_eq!(duration(9000), "2h 30m");
+        assert_eq!(duration(45), "45s");
+        assert_eq!(duration(984), "16m 24s");
+        assert_eq!(duration(0), "0s");
+    }
+
+    #[test]
+    fn local_feeds_show_no_http_status() {
+        assert_eq!(
+            fetch_result(Some("ok"), Some(200), "/srv/feeds/a.xml"),
+            "ok"
+        );
+        assert_eq!(
+            fetch_result(Some("not_modified"), Some(304), "file:///srv/a.xml"),
+            "not modified"
+        );
+        assert_eq!(
+            fetch_result(Some("not_modified"), Some(304), "https://a.example/rss"),
+            "not modified 304"
+        );
+        assert_eq!(fetch_result(None, None, "https://a.example/rss"), "never");
     }
 }
