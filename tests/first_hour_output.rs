@@ -171,7 +171,7 @@ fn published_and_seen_are_named_alike_in_tables_json_and_help() {
     assert!(lines(&out)[0].starts_with(" published"), "{}", stdout(&out));
     let out = run_cols(&setup, Some("120"), &["show", "1"]);
     let text = stdout(&out);
-    assert!(text.contains("(published 2024-03-26 01:00)"), "{text}");
+    assert!(text.contains("; published 2024-03-26 01:00;"), "{text}");
     assert!(lines(&out)[3].starts_with(" seen"), "{text}");
     let out = run_cols(&setup, Some("120"), &["search", "Kishida"]);
     assert!(lines(&out)[0].starts_with(" published"), "{}", stdout(&out));

@@ -36,16 +36,16 @@ fn table(s: &ListedStory, width: Option<usize>) -> anyhow::Result<()> {
     };
     writeln!(
         out,
-        "seen {} from {} (published {}); {} outlet{}, {} item{}, {} update{}{}",
+        "seen {} from {}; {} outlet{}, {} item{}, {} update{}; published {}{}",
         local_time(s.seen),
         safe(&s.first_source),
-        local_time(s.published),
         s.outlets,
         plural(s.outlets),
         s.items,
         plural(s.items),
         s.updates,
         plural(s.updates),
+        local_time(s.published),
         watch
     )?;
     writeln!(out)?;
