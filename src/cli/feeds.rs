@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::output::{self, add_row, local_time, safe};
+use super::output::{self, Cell, Fit, ReportTable, local_time, safe};
 use super::{
     CliError, CliResult, FeedsArgs, FeedsCommand, FeedsExportArgs, FeedsImportArgs, Format,
 };
@@ -28,7 +28,7 @@ struct Row<'a> {
 pub fn run(config_path: &std::path::Path, args: &FeedsArgs) -> CliResult {
     let config = &super::load(config_path)?;
     match &args.command {
-        None => list(config, args.format),
+        None => list(config, args.format, output::width(args.wide)),
         Some(FeedsCommand::Export(a)) => export(config, a),
         Some(FeedsCommand::Import(a)) => import(config, config_path, a),
     }
@@ -171,7 +171,7 @@ fn report(plan: &[Outcome], format: Format, dry_run: bool) -> CliResult {
     Ok(())
 }
 
-fn list(config: &Config, format: Format) -> CliResult {
+fn list(config: &Config, format: Format, width: Option<usize>) -> CliResult {
     let stored = Reader::feeds_at(&config.database)?;
     let rows: Vec<Row<'_>> = config
         .feeds
@@ -220,43 +220,44 @@ fn list(config: &Config, format: Format) -> CliResult {
             w.flush()?;
         }
         Format::Table => {
-            let mut t = output::table(&[
-                "feed",
-                "last fetch",
-                "result",
-                "new",
-                "upd",
-                "items",
-                "url / error",
-            ]);
+            let mut t = ReportTable::new(
+                width,
+                &[
+                    ("feed", Fit::Keep),
+                    ("last fetch", Fit::Keep),
+                    ("result", Fit::Keep),
+                    ("new", Fit::Drop(1)),
+                    ("upd", Fit::Drop(0)),
+                    ("items", Fit::Keep),
+                    ("url / error", Fit::Shrink(30)),
+                ],
+            );
             for r in &rows {
                 let s = r.state;
-                let result = match s.and_then(|s| s.last_result.as_deref()) {
-                    None => "never".to_string(),
-                    Some(res) => match s.and_then(|s| s.last_http_status) {
-                        Some(code) => format!("{res} {code}"),
-                        None => res.to_string(),
-                    },
-                };
-                let detail = s
-                    .and_then(|s| s.last_error.clone())
-                    .unwrap_or_else(|| r.url.clone());
-                add_row(
-                    &mut t,
-                    vec![
-                        safe(r.name),
-                        s.and_then(|s| s.last_fetch_at)
-                            .map(local_time)
-                            .unwrap_or_default(),
-                        result,
-                        output::opt(s.and_then(|s| s.last_items_new)),
-                        output::opt(s.and_then(|s| s.last_items_updated)),
-                        output::opt(s.map(|s| s.items)),
-                        safe(&detail),
-                    ],
+                let result = output::fetch_result(
+                    s.and_then(|s| s.last_result.as_deref()),
+                    s.and_then(|s| s.last_http_status),
+                    &r.url,
                 );
+                // An error is read from its start; an address by its host and its end.
+                let detail = match s.and_then(|s| s.last_error.as_deref()) {
+                    Some(e) => Cell::from(safe(e)),
+                    None => Cell::url(safe(&r.url)),
+                };
+                t.row(vec![
+                    safe(r.name).into(),
+                    s.and_then(|s| s.last_fetch_at)
+                        .map(local_time)
+                        .unwrap_or_default()
+                        .into(),
+                    result.into(),
+                    output::opt(s.and_then(|s| s.last_items_new)).into(),
+                    output::opt(s.and_then(|s| s.last_items_updated)).into(),
+                    output::opt(s.map(|s| s.items)).into(),
+                    detail,
+                ]);
             }
-            output::print_table(&t, "no feeds configured")?;
+            t.print("no feeds configured")?;
         }
     }
     Ok(())

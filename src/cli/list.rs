@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use super::output::{self, add_row, local_time, safe};
+use super::output::{self, Fit, ReportTable, local_time, safe};
 use super::timespec::optional_time_arg;
 use super::{CliResult, Format, ListArgs};
 use crate::config::Config;
@@ -21,11 +21,8 @@ pub fn run(config: &Config, args: &ListArgs) -> CliResult {
         matched_only: args.matched,
         limit: Some(args.limit),
     };
-    if let Some(w) = &args.watchlist
-        && !config.watchlists.iter().any(|c| &c.name == w)
-    {
-        tracing::warn!(watchlist = %w, "not a configured watchlist; showing stored matches only");
-    }
+    output::warn_unknown(config, args.feed.as_deref(), args.watchlist.as_deref());
+    let width = output::width(args.wide);
     let reader = Reader::open(&config.database)?;
     // With --matched or --watchlist the table says what matched, highlighted on a terminal.
     let explain = (args.matched || args.watchlist.is_some()).then(|| Explain {
@@ -37,14 +34,14 @@ pub fn run(config: &Config, args: &ListArgs) -> CliResult {
         match args.format {
             Format::Json => output::print_json(&items)?,
             Format::Csv => csv(&items)?,
-            Format::Table => table(&items, explain.as_ref())?,
+            Format::Table => table(&items, explain.as_ref(), width)?,
         }
     } else {
         let stories = reader.stories(&query)?;
         match args.format {
             Format::Json => output::print_json(&stories)?,
             Format::Csv => stories_csv(&stories)?,
-            Format::Table => stories_table(&stories, explain.as_ref())?,
+            Format::Table => stories_table(&stories, explain.as_ref(), width)?,
         }
     }
     Ok(())
@@ -90,13 +87,33 @@ impl Explain {
     }
 }
 
-fn stories_table(stories: &[ListedStory], explain: Option<&Explain>) -> anyhow::Result<()> {
-    let last = if explain.is_some() {
-        "matched"
+/// The last column: what matched (with --matched or --watchlist, where it is the point, so it
+/// shrinks with the headline), else the watchlists (dropped on a narrow screen before the
+/// headline is cut short).
+fn last_column(explain: Option<&Explain>) -> (&'static str, Fit) {
+    if explain.is_some() {
+        ("matched", Fit::Shrink(12))
     } else {
-        "watchlists"
-    };
-    let mut t = output::table(&["story", "first seen", "source", "outlets", "headline", last]);
+        ("watchlists", Fit::Drop(9))
+    }
+}
+
+fn stories_table(
+    stories: &[ListedStory],
+    explain: Option<&Explain>,
+    width: Option<usize>,
+) -> anyhow::Result<()> {
+    let mut t = ReportTable::new(
+        width,
+        &[
+            ("story", Fit::Keep),
+            ("published", Fit::Keep),
+            ("source", Fit::Keep),
+            ("outlets", Fit::Drop(5)),
+            ("headline", Fit::Shrink(30)),
+            last_column(explain),
+        ],
+    );
     let mut marks = Vec::with_capacity(stories.len());
     for s in stories {
         let matched = match explain {
@@ -107,21 +124,17 @@ fn stories_table(stories: &[ListedStory], explain: Option<&Explain>) -> anyhow::
             }
             None => safe(&s.watchlists.join(",")),
         };
-        let headline = safe(&s.title);
-        add_row(
-            &mut t,
-            vec![
-                s.id.to_string(),
-                local_time(s.time),
-                safe(&s.first_source),
-                s.outlets.to_string(),
-                headline,
-                matched,
-            ],
-        );
+        t.add(vec![
+            s.id.to_string(),
+            local_time(s.published),
+            safe(&s.first_source),
+            s.outlets.to_string(),
+            safe(&s.title),
+            matched,
+        ]);
     }
     let color = explain.is_some_and(|x| x.color);
-    output::print_table_marked(&t, &marks, color, "no stories")?;
+    t.print_marked(&marks, color, "no stories")?;
     Ok(())
 }
 
@@ -139,13 +152,17 @@ fn stories_csv(stories: &[ListedStory]) -> anyhow::Result<()> {
         "title",
         "watchlists",
         "links",
+        "published",
+        "seen",
     ])?;
     for s in stories {
-        let links: Vec<&str> = s
-            .members
-            .iter()
-            .filter_map(|m| m.item.link.as_deref())
-            .collect();
+        // Reissues and updates often share one link: each address once, in member order.
+        let mut links: Vec<&str> = Vec::new();
+        for link in s.members.iter().filter_map(|m| m.item.link.as_deref()) {
+            if !links.contains(&link) {
+                links.push(link);
+            }
+        }
         output::csv_row(
             &mut w,
             &[
@@ -160,6 +177,8 @@ fn stories_csv(stories: &[ListedStory]) -> anyhow::Result<()> {
                 s.title.clone(),
                 s.watchlists.join(";"),
                 links.join(" "),
+                output::rfc3339(Some(s.published)),
+                output::rfc3339(Some(s.seen)),
             ],
         )?;
     }
@@ -167,13 +186,21 @@ fn stories_csv(stories: &[ListedStory]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn table(items: &[ListedItem], explain: Option<&Explain>) -> anyhow::Result<()> {
-    let last = if explain.is_some() {
-        "matched"
-    } else {
-        "watchlists"
-    };
-    let mut t = output::table(&["time", "story", "feed", "title", last]);
+fn table(
+    items: &[ListedItem],
+    explain: Option<&Explain>,
+    width: Option<usize>,
+) -> anyhow::Result<()> {
+    let mut t = ReportTable::new(
+        width,
+        &[
+            ("published", Fit::Keep),
+            ("story", Fit::Keep),
+            ("feed", Fit::Keep),
+            ("title", Fit::Shrink(30)),
+            last_column(explain),
+        ],
+    );
     let mut marks = Vec::with_capacity(items.len());
     for i in items {
         let matched = match explain {
@@ -184,20 +211,16 @@ fn table(items: &[ListedItem], explain: Option<&Explain>) -> anyhow::Result<()> 
             }
             None => safe(&i.watchlists.join(",")),
         };
-        let title = safe(&i.title);
-        add_row(
-            &mut t,
-            vec![
-                local_time(i.time()),
-                output::opt(i.story_id),
-                safe(&i.feed),
-                title,
-                matched,
-            ],
-        );
+        t.add(vec![
+            local_time(i.time()),
+            output::opt(i.story_id),
+            safe(&i.feed),
+            safe(&i.title),
+            matched,
+        ]);
     }
     let color = explain.is_some_and(|x| x.color);
-    output::print_table_marked(&t, &marks, color, "no items")?;
+    t.print_marked(&marks, color, "no items")?;
     Ok(())
 }
 
@@ -218,6 +241,7 @@ fn csv(items: &[ListedItem]) -> anyhow::Result<()> {
         "categories",
         "watchlists",
         "matched_terms",
+        "seen",
     ])?;
     for i in items {
         output::csv_row(
@@ -237,6 +261,7 @@ fn csv(items: &[ListedItem]) -> anyhow::Result<()> {
                 i.categories.join(";"),
                 i.watchlists.join(";"),
                 i.matched_terms.join(";"),
+                output::rfc3339(Some(i.seen)),
             ],
         )?;
     }

@@ -147,10 +147,12 @@ pub struct PollArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only items from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339 [default: no limit]
+    /// Only stories (items) published from this time on: the feed's date (a story's is its
+    /// first item's), never later than when it was seen; 90m, 24h, 7d, 2024-03-26, or RFC 3339
+    /// [default: no limit]
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Only items before this time (same forms as --since)
+    /// Only stories (items) published before this time (same time and forms as --since)
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
     /// Only items of this feed
@@ -171,6 +173,9 @@ pub struct ListArgs {
     pub items: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show every column, nothing cut (piped output without $COLUMNS is never cut either)
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
@@ -180,11 +185,15 @@ pub struct ShowArgs {
     pub story_id: i64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show every column, nothing cut (piped output without $COLUMNS is never cut either)
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RestoryArgs {
-    /// Re-cluster items from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339
+    /// Re-cluster items published from this time on (the feed's date, never later than when
+    /// the item was seen): 90m, 24h, 7d, 2024-03-26, or RFC 3339
     #[arg(long, value_name = "WHEN", required = true)]
     pub since: String,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -193,7 +202,8 @@ pub struct RestoryArgs {
 
 #[derive(Debug, Args)]
 pub struct RematchArgs {
-    /// Re-check items first seen from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339
+    /// Re-check items seen (stored here) from this time on, whatever their published date:
+    /// 90m, 24h, 7d, 2024-03-26, or RFC 3339
     #[arg(long, value_name = "WHEN", default_value = "7d")]
     pub since: String,
     /// Only this watchlist (if it is no longer configured, its matches in range are removed)
@@ -218,7 +228,8 @@ pub struct AtomArgs {
     /// The watchlist
     #[arg(long, value_name = "NAME", required = true)]
     pub watchlist: String,
-    /// Stories from this time on [default: 7d]
+    /// Stories published from this time on (their first item's feed date, never later than
+    /// when it was seen) [default: 7d]
     #[arg(long, value_name = "WHEN", default_value = "7d")]
     pub since: String,
     /// At most this many stories
@@ -236,6 +247,9 @@ pub struct StatusArgs {
     pub alerts: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show every column, nothing cut (piped output without $COLUMNS is never cut either)
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +268,9 @@ pub struct FeedsArgs {
     pub command: Option<FeedsCommand>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show every column, nothing cut (piped output without $COLUMNS is never cut either)
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -290,10 +307,11 @@ pub struct SearchArgs {
     /// prefixes, a trailing * for any ending; Korean words also match with particles
     #[arg(value_name = "QUERY", required = true, num_args = 1..)]
     pub query: Vec<String>,
-    /// Only items from this time on: 90m, 24h, 7d, 2024-03-26, or RFC 3339
+    /// Only items published from this time on (the feed's date, never later than when the
+    /// item was seen): 90m, 24h, 7d, 2024-03-26, or RFC 3339
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Only items before this time (same forms as --since)
+    /// Only items published before this time (same time and forms as --since)
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
     /// Only items of this feed
@@ -307,15 +325,22 @@ pub struct SearchArgs {
     pub limit: u64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show every column, nothing cut (piped output without $COLUMNS is never cut either)
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Count from this time on
+    /// Count what was seen (stored here) from this time on, whatever its published date:
+    /// 90m, 24h, 7d, 2024-03-26, or RFC 3339
     #[arg(long, value_name = "WHEN", default_value = "7d")]
     pub since: String,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show every column, nothing cut (piped output without $COLUMNS is never cut either)
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use super::output::{self, add_row, local_time, safe};
+use super::output::{self, Cell, Fit, ReportTable, local_time, safe};
 use super::timespec::optional_time_arg;
 use super::{CliError, CliResult, Format, SearchArgs};
 use crate::config::Config;
@@ -20,6 +20,7 @@ pub fn run(config: &Config, args: &SearchArgs) -> CliResult {
         watchlist: args.watchlist.clone(),
         limit: args.limit,
     };
+    output::warn_unknown(config, args.feed.as_deref(), args.watchlist.as_deref());
     let reader = Reader::open(&config.database)?;
     let hits = reader.search(&query).map_err(|e| match e {
         SearchError::Query(q) => CliError::Usage(q.into()),
@@ -30,7 +31,16 @@ pub fn run(config: &Config, args: &SearchArgs) -> CliResult {
         Format::Csv => {
             let mut w = output::csv_writer();
             w.write_record([
-                "id", "story_id", "feed", "time", "title", "link", "rank", "snippet",
+                "id",
+                "story_id",
+                "feed",
+                "time",
+                "title",
+                "link",
+                "rank",
+                "snippet",
+                "published",
+                "seen",
             ])?;
             for h in &hits {
                 output::csv_row(
@@ -44,35 +54,50 @@ pub fn run(config: &Config, args: &SearchArgs) -> CliResult {
                         h.link.clone().unwrap_or_default(),
                         format!("{:.3}", h.rank),
                         h.snippet.clone(),
+                        output::rfc3339(Some(h.published)),
+                        output::rfc3339(Some(h.seen)),
                     ],
                 )?;
             }
             w.flush()?;
         }
-        Format::Table => table(&hits)?,
+        Format::Table => table(&hits, output::width(args.wide))?,
     }
     Ok(())
 }
 
-fn table(hits: &[SearchHit]) -> anyhow::Result<()> {
-    let mut t = output::table(&["time", "story", "feed", "title", "snippet"]);
+fn table(hits: &[SearchHit], width: Option<usize>) -> anyhow::Result<()> {
+    let mut t = ReportTable::new(
+        width,
+        &[
+            ("published", Fit::Keep),
+            ("story", Fit::Keep),
+            ("feed", Fit::Keep),
+            ("title", Fit::Shrink(30)),
+            ("snippet", Fit::Shrink(30)),
+        ],
+    );
     let mut marks = Vec::with_capacity(hits.len());
     for h in hits {
         let mut row_marks = spans(&h.title, &h.title_highlights);
         row_marks.extend(spans(&h.snippet, &h.snippet_highlights));
         marks.push(row_marks);
-        add_row(
-            &mut t,
-            vec![
-                local_time(h.time),
-                output::opt(h.story_id),
-                safe(&h.feed),
-                safe(&h.title),
-                safe(&h.snippet),
-            ],
-        );
+        // The summary's excerpt often starts at a dateline; where the column is too narrow for
+        // all of it, show the part around the first hit (JSON and CSV keep it whole).
+        let snippet = safe(&h.snippet);
+        let snippet = match h.snippet_highlights.first() {
+            Some(&(at, _)) => Cell::around(snippet, at),
+            None => Cell::from(snippet),
+        };
+        t.row(vec![
+            local_time(h.published).into(),
+            output::opt(h.story_id).into(),
+            safe(&h.feed).into(),
+            safe(&h.title).into(),
+            snippet,
+        ]);
     }
-    output::print_table_marked(&t, &marks, output::color(), "no matches")?;
+    t.print_marked(&marks, output::color(), "no matches")?;
     Ok(())
 }
 

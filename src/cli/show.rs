@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{self, add_row, local_time, safe};
+use super::output::{self, Cell, Fit, ReportTable, local_time, safe};
 use super::{CliError, CliResult, Format, ShowArgs};
 use crate::config::Config;
 use crate::store::Reader;
@@ -21,12 +21,12 @@ pub fn run(config: &Config, args: &ShowArgs) -> CliResult {
     match args.format {
         Format::Json => output::print_json(&story)?,
         Format::Csv => csv(&story)?,
-        Format::Table => table(&story)?,
+        Format::Table => table(&story, output::width(args.wide))?,
     }
     Ok(())
 }
 
-fn table(s: &ListedStory) -> anyhow::Result<()> {
+fn table(s: &ListedStory, width: Option<usize>) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "story {}: {}", s.id, safe(&s.title))?;
     let watch = if s.watchlists.is_empty() {
@@ -36,8 +36,8 @@ fn table(s: &ListedStory) -> anyhow::Result<()> {
     };
     writeln!(
         out,
-        "first seen {} from {}; {} outlet{}, {} item{}, {} update{}{}",
-        local_time(s.first_seen),
+        "seen {} from {}; {} outlet{}, {} item{}, {} update{}; published {}{}",
+        local_time(s.seen),
         safe(&s.first_source),
         s.outlets,
         plural(s.outlets),
@@ -45,24 +45,32 @@ fn table(s: &ListedStory) -> anyhow::Result<()> {
         plural(s.items),
         s.updates,
         plural(s.updates),
+        local_time(s.published),
         watch
     )?;
     writeln!(out)?;
     drop(out);
-    let mut t = output::table(&["seen", "after", "feed", "headline", "link"]);
+    let mut t = ReportTable::new(
+        width,
+        &[
+            ("seen", Fit::Keep),
+            ("after", Fit::Keep),
+            ("feed", Fit::Keep),
+            // The story's headline is above the table; its members' links are the news here.
+            ("headline", Fit::Shrink(24)),
+            ("link", Fit::Shrink(36)),
+        ],
+    );
     for m in &s.members {
-        add_row(
-            &mut t,
-            vec![
-                local_time(m.item.first_seen),
-                delay(m.delay_secs),
-                safe(&m.item.feed),
-                safe(&m.item.title),
-                safe(m.item.link.as_deref().unwrap_or_default()),
-            ],
-        );
+        t.row(vec![
+            local_time(m.item.seen).into(),
+            delay(m.delay_secs).into(),
+            safe(&m.item.feed).into(),
+            safe(&m.item.title).into(),
+            Cell::url(safe(m.item.link.as_deref().unwrap_or_default())),
+        ]);
     }
-    output::print_table(&t, "no items")?;
+    t.print("no items")?;
     Ok(())
 }
 
@@ -77,6 +85,7 @@ fn csv(s: &ListedStory) -> anyhow::Result<()> {
         "title",
         "link",
         "published",
+        "seen",
     ])?;
     for m in &s.members {
         output::csv_row(
@@ -90,6 +99,7 @@ fn csv(s: &ListedStory) -> anyhow::Result<()> {
                 m.item.title.clone(),
                 m.item.link.clone().unwrap_or_default(),
                 output::rfc3339(m.item.published),
+                output::rfc3339(Some(m.item.seen)),
             ],
         )?;
     }

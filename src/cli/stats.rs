@@ -5,7 +5,7 @@ use std::io::Write;
 
 use chrono::Utc;
 
-use super::output::{self, add_row, local_time, safe};
+use super::output::{self, Fit, ReportTable, local_time, safe};
 use super::timespec::time_arg;
 use super::{CliResult, Format, StatsArgs};
 use crate::config::Config;
@@ -69,69 +69,82 @@ pub fn run(config: &Config, args: &StatsArgs) -> CliResult {
             w.flush()?;
         }
         Format::Table => {
+            let width = output::width(args.wide);
             let mut out = std::io::stdout().lock();
+            // Everything here counts by when it was seen (stored), not by published date.
             writeln!(
                 out,
-                "since {}: {} items, {} stories, {} matches",
+                "seen since {}: {} items, {} stories, {} matches",
                 local_time(stats.since),
                 stats.items,
                 stats.stories,
                 stats.matches
             )?;
-            let mut t = output::table(&[
-                "feed",
-                "items",
-                "stories",
-                "first",
-                "last result",
-                "errors in a row",
-                "last error",
-            ]);
+            let mut t = ReportTable::new(
+                width,
+                &[
+                    ("feed", Fit::Keep),
+                    ("items", Fit::Keep),
+                    ("stories", Fit::Keep),
+                    ("first", Fit::Keep),
+                    ("last result", Fit::Keep),
+                    ("errors in a row", Fit::Keep),
+                    ("last error", Fit::Shrink(24)),
+                ],
+            );
             for f in &stats.feeds {
-                add_row(
-                    &mut t,
-                    vec![
-                        safe(&f.feed),
-                        f.items.to_string(),
-                        f.stories.to_string(),
-                        f.first.to_string(),
-                        safe(f.last_result.as_deref().unwrap_or("")),
-                        f.error_streak.to_string(),
-                        safe(f.last_error.as_deref().unwrap_or("")),
-                    ],
-                );
+                t.add(vec![
+                    safe(&f.feed),
+                    f.items.to_string(),
+                    f.stories.to_string(),
+                    f.first.to_string(),
+                    safe(&f.last_result.as_deref().unwrap_or("").replace('_', " ")),
+                    f.error_streak.to_string(),
+                    safe(f.last_error.as_deref().unwrap_or("")),
+                ]);
             }
             writeln!(out)?;
             drop(out);
-            output::print_table(&t, "no feeds stored yet")?;
-            let mut t = output::table(&["day", "items", "stories", "matches"]);
+            t.print("no feeds stored yet")?;
+            let keep = |h| (h, Fit::Keep);
+            let mut t = ReportTable::new(
+                width,
+                &[
+                    keep("day seen"),
+                    keep("items"),
+                    keep("stories"),
+                    keep("matches"),
+                ],
+            );
             for d in &stats.days {
-                add_row(
-                    &mut t,
-                    vec![
-                        d.day.clone(),
-                        d.items.to_string(),
-                        d.stories.to_string(),
-                        d.matches.to_string(),
-                    ],
-                );
+                t.add(vec![
+                    d.day.clone(),
+                    d.items.to_string(),
+                    d.stories.to_string(),
+                    d.matches.to_string(),
+                ]);
             }
             writeln!(std::io::stdout())?;
-            output::print_table(&t, "nothing stored in this period")?;
-            let mut t = output::table(&["watchlist", "items", "stories", "alerts"]);
+            t.print("nothing stored in this period")?;
+            let mut t = ReportTable::new(
+                width,
+                &[
+                    keep("watchlist"),
+                    keep("items"),
+                    keep("stories"),
+                    keep("alerts"),
+                ],
+            );
             for l in &stats.watchlists {
-                add_row(
-                    &mut t,
-                    vec![
-                        safe(&l.watchlist),
-                        l.items.to_string(),
-                        l.stories.to_string(),
-                        l.alerts.to_string(),
-                    ],
-                );
+                t.add(vec![
+                    safe(&l.watchlist),
+                    l.items.to_string(),
+                    l.stories.to_string(),
+                    l.alerts.to_string(),
+                ]);
             }
             writeln!(std::io::stdout())?;
-            output::print_table(&t, "no watchlist matches")?;
+            t.print("no watchlist matches")?;
         }
     }
     Ok(())

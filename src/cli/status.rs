@@ -5,7 +5,7 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use super::output::{self, add_row, local_time, safe};
+use super::output::{self, Fit, ReportTable, local_time, safe};
 use std::io::Write;
 
 use super::{CliResult, Format, StatusArgs};
@@ -23,8 +23,9 @@ struct Status<'a> {
 }
 
 pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
+    let width = output::width(args.wide);
     if args.alerts {
-        return alerts(config, args.format);
+        return alerts(config, args.format, width);
     }
     let format = args.format;
     let rows = Reader::feeds_at(&config.database)?;
@@ -94,25 +95,26 @@ pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
             w.flush()?;
         }
         Format::Table => {
-            let mut t = output::table(&[
-                "feed",
-                "last fetch",
-                "result",
-                "new/upd",
-                "bytes",
-                "ms",
-                "cache",
-                "interval",
-                "next",
-                "errs",
-                "notes",
-            ]);
+            // Narrow screens lose timings, sizes and validators first, then the schedule.
+            let mut t = ReportTable::new(
+                width,
+                &[
+                    ("feed", Fit::Keep),
+                    ("last fetch", Fit::Keep),
+                    ("result", Fit::Keep),
+                    ("new/upd", Fit::Drop(4)),
+                    ("bytes", Fit::Drop(1)),
+                    ("ms", Fit::Drop(0)),
+                    ("cache", Fit::Drop(2)),
+                    ("interval", Fit::Drop(5)),
+                    ("next", Fit::Drop(3)),
+                    ("errs", Fit::Keep),
+                    ("notes", Fit::Shrink(24)),
+                ],
+            );
             for r in &rows {
-                let result = match (&r.last_result, r.last_http_status) {
-                    (None, _) => "never".to_string(),
-                    (Some(res), Some(code)) => format!("{res} {code}"),
-                    (Some(res), None) => res.clone(),
-                };
+                let result =
+                    output::fetch_result(r.last_result.as_deref(), r.last_http_status, &r.url);
                 let cache = match (r.etag.is_some(), r.last_modified.is_some()) {
                     (true, true) => "etag+lm",
                     (true, false) => "etag",
@@ -120,7 +122,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
                     (false, false) => "-",
                 };
                 let interval = match (r.interval_secs, &r.interval_reason) {
-                    (Some(s), Some(why)) => format!("{} {why}", short(s)),
+                    (Some(s), Some(why)) => format!("{} {why}", output::duration(s)),
                     _ => String::new(),
                 };
                 let next = r
@@ -128,7 +130,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
                     .filter(|_| r.retired_at.is_none())
                     .map(|t| match (t - Utc::now()).num_seconds() {
                         s if s <= 0 => "due".to_string(),
-                        s => format!("in {}", short(s)),
+                        s => format!("in {}", output::duration(s)),
                     })
                     .unwrap_or_default();
                 let mut notes = Vec::new();
@@ -153,28 +155,25 @@ pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
                     let cause = e.strip_prefix(&format!("{}: ", r.url)).unwrap_or(e);
                     notes.push(cause.to_string());
                 }
-                add_row(
-                    &mut t,
-                    vec![
-                        safe(&r.name),
-                        r.last_fetch_at.map(local_time).unwrap_or_default(),
-                        result,
-                        format!(
-                            "{}/{}",
-                            output::opt(r.last_items_new),
-                            output::opt(r.last_items_updated)
-                        ),
-                        output::opt(r.last_bytes),
-                        output::opt(r.last_elapsed_ms),
-                        cache.to_string(),
-                        interval,
-                        next,
-                        r.error_streak.to_string(),
-                        safe(&notes.join("; ")),
-                    ],
-                );
+                t.add(vec![
+                    safe(&r.name),
+                    r.last_fetch_at.map(local_time).unwrap_or_default(),
+                    result,
+                    format!(
+                        "{}/{}",
+                        output::opt(r.last_items_new),
+                        output::opt(r.last_items_updated)
+                    ),
+                    output::opt(r.last_bytes),
+                    output::opt(r.last_elapsed_ms),
+                    cache.to_string(),
+                    interval,
+                    next,
+                    r.error_streak.to_string(),
+                    safe(&notes.join("; ")),
+                ]);
             }
-            output::print_table(&t, "no feeds fetched yet")?;
+            t.print("no feeds fetched yet")?;
             // Alert delivery problems belong on the same page as feed problems.
             let sinks = Reader::sinks_at(&config.database)?;
             let mut out = std::io::stdout().lock();
@@ -197,7 +196,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
 }
 
 /// `status --alerts`: the alert outbox per sink.
-fn alerts(config: &Config, format: Format) -> CliResult {
+fn alerts(config: &Config, format: Format, width: Option<usize>) -> CliResult {
     let sinks = Reader::sinks_at(&config.database)?;
     match format {
         Format::Json => output::print_json(&sinks)?,
@@ -233,47 +232,35 @@ fn alerts(config: &Config, format: Format) -> CliResult {
             w.flush()?;
         }
         Format::Table => {
-            let mut t = output::table(&[
-                "sink",
-                "pending",
-                "retrying",
-                "delivered",
-                "failed",
-                "last delivered",
-                "last error",
-            ]);
+            let mut t = ReportTable::new(
+                width,
+                &[
+                    ("sink", Fit::Keep),
+                    ("pending", Fit::Keep),
+                    ("retrying", Fit::Keep),
+                    ("delivered", Fit::Keep),
+                    ("failed", Fit::Keep),
+                    ("last delivered", Fit::Keep),
+                    ("last error", Fit::Shrink(24)),
+                ],
+            );
             for s in &sinks {
                 let error = match (&s.last_error, s.last_error_at) {
                     (Some(e), Some(at)) => format!("{} {}", local_time(at), safe(e)),
                     _ => String::new(),
                 };
-                add_row(
-                    &mut t,
-                    vec![
-                        safe(&s.sink),
-                        s.pending.to_string(),
-                        s.retrying.to_string(),
-                        s.delivered.to_string(),
-                        s.failed.to_string(),
-                        s.last_delivered_at.map(local_time).unwrap_or_default(),
-                        error,
-                    ],
-                );
+                t.add(vec![
+                    safe(&s.sink),
+                    s.pending.to_string(),
+                    s.retrying.to_string(),
+                    s.delivered.to_string(),
+                    s.failed.to_string(),
+                    s.last_delivered_at.map(local_time).unwrap_or_default(),
+                    error,
+                ]);
             }
-            output::print_table(&t, "no alerts queued yet")?;
+            t.print("no alerts queued yet")?;
         }
     }
     Ok(())
-}
-
-/// 90 → "1m30s", 3600 → "1h".
-fn short(secs: i64) -> String {
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    match (h, m, s) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m{s}s"),
-        (h, 0, _) => format!("{h}h"),
-        (h, m, _) => format!("{h}h{m}m"),
-    }
 }

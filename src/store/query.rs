@@ -43,6 +43,9 @@ pub struct ListedItem {
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
     pub first_seen: DateTime<Utc>,
+    /// When the item was seen (stored here): the same as `first_seen`, named as tables name it
+    /// ("published" is the feed's own date).
+    pub seen: DateTime<Utc>,
     pub author: Option<String>,
     pub summary: Option<String>,
     pub categories: Vec<String>,
@@ -76,6 +79,11 @@ pub struct ListedStory {
     pub time: DateTime<Utc>,
     /// When the first member was stored.
     pub first_seen: DateTime<Utc>,
+    /// The story's published time, as tables name it: the same as `time`.
+    pub published: DateTime<Utc>,
+    /// When the story was first seen (stored here), as tables name it: the same as
+    /// `first_seen`.
+    pub seen: DateTime<Utc>,
     /// The feed of the first member.
     pub first_source: String,
     /// Distinct feeds that carried the story.
@@ -383,6 +391,7 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedItem> {
             matched_terms.push(t.clone());
         }
     }
+    let first_seen = ts(Some(r.get(7)?)).unwrap_or_default();
     Ok(ListedItem {
         id: r.get(0)?,
         story_id: r.get(12)?,
@@ -392,7 +401,8 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedItem> {
         guid: r.get(4)?,
         published: ts(r.get(5)?),
         updated: ts(r.get(6)?),
-        first_seen: ts(Some(r.get(7)?)).unwrap_or_default(),
+        first_seen,
+        seen: first_seen,
         author: r.get(8)?,
         summary: r.get(9)?,
         categories: serde_json::from_str(&categories).unwrap_or_default(),
@@ -413,11 +423,14 @@ const STORY_SELECT: &str =
 fn story_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedStory> {
     let watchlists: String = r.get(9)?;
     let first_seen = ts(Some(r.get(3)?)).unwrap_or_default();
+    let time = ts(Some(r.get(2)?)).unwrap_or_default().min(first_seen);
     Ok(ListedStory {
         id: r.get(0)?,
         title: r.get(1)?,
-        time: ts(Some(r.get(2)?)).unwrap_or_default().min(first_seen),
+        time,
         first_seen,
+        published: time,
+        seen: first_seen,
         first_source: r.get(4)?,
         outlets: r.get(5)?,
         items: r.get(6)?,

@@ -45,6 +45,10 @@ pub struct SearchHit {
     pub link: Option<String>,
     /// The item's time (published, never later than first seen).
     pub time: DateTime<Utc>,
+    /// The item's published time, as tables name it: the same as `time`.
+    pub published: DateTime<Utc>,
+    /// When the item was seen (stored here).
+    pub seen: DateTime<Utc>,
     /// FTS5's bm25 score, lower is better (title words weigh five times summary words).
     pub rank: f64,
     /// Character ranges of `title` that matched.
@@ -67,7 +71,7 @@ impl Reader {
             "SELECT i.id, i.story_id, f.name, i.title, i.link, i.sort_ts,
                 bm25(items_fts, 5.0, 1.0) AS rank,
                 highlight(items_fts, 0, char(2), char(3)),
-                snippet(items_fts, 1, char(2), char(3), '…', 24)
+                snippet(items_fts, 1, char(2), char(3), '…', 24), i.first_seen
              FROM items_fts JOIN items i ON i.id = items_fts.rowid
              JOIN feeds f ON f.id = i.feed_id
              WHERE items_fts MATCH ?",
@@ -102,13 +106,16 @@ impl Reader {
                 let (title, title_highlights) = unmark(&r.get::<_, String>(7)?);
                 let (snippet, snippet_highlights) =
                     unmark(&r.get::<_, Option<String>>(8)?.unwrap_or_default());
+                let time = DateTime::from_timestamp(r.get(5)?, 0).unwrap_or_default();
                 Ok(SearchHit {
                     id: r.get(0)?,
                     story_id: r.get(1)?,
                     feed: r.get(2)?,
                     title,
                     link: r.get(4)?,
-                    time: DateTime::from_timestamp(r.get(5)?, 0).unwrap_or_default(),
+                    time,
+                    published: time,
+                    seen: DateTime::from_timestamp(r.get(9)?, 0).unwrap_or_default(),
                     rank: r.get(6)?,
                     title_highlights,
                     snippet,
