@@ -268,6 +268,10 @@ fn intervals_print_in_the_units_a_user_writes() {
         assert!(text.contains(" 90d "), "{text}");
     }
     assert!(!text.contains("h0m") && !text.contains("m0s"), "{text}");
+    // The configured interval, as `config check` shows it: as it was written.
+    let out = setup.run(&["config", "check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(" every 90d "), "{}", stdout(&out));
 }
 
 #[test]

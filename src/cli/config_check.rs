@@ -122,7 +122,7 @@ pub fn run(config: &Config, format: Format) -> CliResult {
             "  {}  {}  every {}  dates without zone: {}",
             safe(f.name),
             safe(&f.url),
-            humantime::format_duration(std::time::Duration::from_secs(f.interval_secs)),
+            super::output::duration(f.interval_secs.min(i64::MAX as u64) as i64),
             f.timezone
         )?;
     }
