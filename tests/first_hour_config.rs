@@ -393,3 +393,84 @@ fn the_install_steps_install_what_the_unit_refers_to() {
     assert!(readme.contains("path = \"/run/aggregator/dprk-japan.atom\""));
     assert!(!readme.contains("path = \"/var/lib/aggregator/dprk-japan.atom\""));
 }
+
+/// The README's quick start, step by step on a temporary install (a feed file, a sink whose
+/// token is in the environment): each step prints what the README shows it printing.
+#[test]
+fn the_quick_start_shows_what_each_step_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let quick = readme
+        .split("## Quick start: a real install")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README's quick start");
+    let setup = setup_with_secret_sink();
+    let cfg = setup.config_path();
+    // The feed's item is dated 2024: replayed as captured an hour after it, it is an hour old.
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "url = \"wire.xml\"\n",
+        "url = \"wire.xml\"\ncaptured_at = \"2024-03-26T11:00:00+09:00\"\n",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let token = [("DESK_TOKEN", "t0k3n")];
+    let first_lines = |o: &Output, n: usize| -> Vec<String> {
+        stdout(o).lines().take(n).map(str::to_string).collect()
+    };
+
+    // 4. config check: without the token, the key at fault; with it, what was loaded.
+    let out = run_env(&cfg, &["config", "check"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("sink.headers: sink \"desk\": header Authorization: environment variable DESK_TOKEN is not set"), "{}", stderr(&out));
+    assert!(
+        quick.contains("environment variable DESK_TOKEN is not"),
+        "{quick}"
+    );
+    let out = run_env(&cfg, &["config", "check"], &token);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = first_lines(&out, 4);
+    for (line, label) in
+        lines
+            .iter()
+            .zip(["config ok: ", "database: ", "watchlists file: ", "feeds ("])
+    {
+        assert!(
+            line.starts_with(label),
+            "{line:?} should start with {label:?}"
+        );
+        assert!(
+            quick.contains(&format!("\n   {label}")),
+            "the quick start shows {label:?}"
+        );
+    }
+
+    // 5. poll --once: the summary line, then the alerts line (a sink is configured).
+    let out = run_env(&cfg, &["poll", "--once"], &token);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = first_lines(&out, 2);
+    assert!(
+        lines[0].starts_with("poll: feeds 1 ok (0 not modified), 0 failed; items 1 new"),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("alerts: 1 raised; "), "{lines:?}");
+    assert!(quick.contains("\n   poll: feeds ") && quick.contains("\n   alerts: "));
+
+    // 6. list --since 24h, without the token: the columns the quick start shows.
+    let out = run_env(&cfg, &["list", "--since", "24h"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let header: Vec<String> = first_lines(&out, 1)[0]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let shown = quick
+        .lines()
+        .find(|l| l.trim_start().starts_with("story  published"))
+        .expect("the quick start's list header");
+    let shown: Vec<&str> = shown.split_whitespace().collect();
+    assert_eq!(header, shown, "{}", stdout(&out));
+
+    // 7. status, without the token.
+    let out = run_env(&cfg, &["status"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("wire"), "{}", stdout(&out));
+}
