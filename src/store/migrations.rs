@@ -213,4 +213,27 @@ UPDATE feeds SET item_count = (SELECT count(*) FROM items i WHERE i.feed_id = fe
 DROP TRIGGER items_fts_insert;
 INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 16);
 "#,
+    // 8: acknowledgements and the watchlist change log (the desk in a browser). A story is
+    // acknowledged (handled) once at a time: by whom, when, an optional note. The row goes with
+    // its story (a foreign key: prune, and stories a merge or a restory empties); merges and
+    // re-clusterings carry it to the story that goes on (see store::acks). Every change of a
+    // watchlist made through aggregator is logged whole: the TOML text before and after (none
+    // before a new watchlist, none after a removed one).
+    r#"
+CREATE TABLE story_acks (
+    story_id INTEGER PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+    acked_by TEXT    NOT NULL,
+    acked_at INTEGER NOT NULL,
+    note     TEXT
+) STRICT;
+
+CREATE TABLE watchlist_changes (
+    id          INTEGER PRIMARY KEY,
+    changed_at  INTEGER NOT NULL,
+    changed_by  TEXT    NOT NULL,
+    watchlist   TEXT    NOT NULL,
+    before_toml TEXT,
+    after_toml  TEXT
+) STRICT;
+"#,
 ];

@@ -10,9 +10,11 @@
 //! - [`stories`](self): story assignment (applying [`crate::dedup::cluster`]'s decisions);
 //! - [`alerts`]: alerts raised, re-checks of stored matches;
 //! - [`outbox`]: alert deliveries;
+//! - [`acks`]: stories acknowledged (handled) by editors, and the watchlist change log;
 //! - [`query`], [`search`]: report queries; [`maintenance`]: retention, backups;
 //! - [`writer`](Writer): the single writer thread with group commit.
 
+pub mod acks;
 pub mod alerts;
 mod connection;
 mod feeds;
@@ -33,6 +35,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
+pub use acks::WatchlistChange;
 pub use connection::APPLICATION_ID;
 pub(crate) use connection::{open_read_only, open_read_only_any_version};
 pub use feeds::{AfterFetch, FeedState};
@@ -178,12 +181,16 @@ impl Store {
     }
 
     /// Re-clusters the items from `since` on into stories under the current rules (see
-    /// `aggregator restory`). One transaction.
+    /// `aggregator restory`). One transaction. Acknowledgements follow their stories' first
+    /// items (see [`acks`]).
     pub fn restory(&mut self, since: DateTime<Utc>) -> Result<RestoryStats, StoreError> {
         self.write(|s| {
-            s.stories
-                .restory(&s.conn, since.timestamp())
-                .map_err(sqlite_err(&s.path))
+            let err = sqlite_err(&s.path);
+            let since = since.timestamp();
+            let held = acks::held_in_range(&s.conn, since).map_err(&err)?;
+            let stats = s.stories.restory(&s.conn, since).map_err(&err)?;
+            acks::reattach(&s.conn, &held).map_err(&err)?;
+            Ok(stats)
         })
     }
 

@@ -27,6 +27,8 @@ pub struct ListQuery {
     pub feed: Option<String>,
     pub watchlist: Option<String>,
     pub matched_only: bool,
+    /// Only stories nobody acknowledged (for items: items of such stories).
+    pub unacked: bool,
     pub limit: Option<u64>,
 }
 
@@ -99,6 +101,12 @@ pub struct ListedStory {
     pub watchlists: Vec<String>,
     /// Members in the order they were first seen.
     pub members: Vec<Member>,
+    /// Who acknowledged (handled) the story, if anyone did (see [`crate::store::acks`]).
+    pub acked_by: Option<String>,
+    /// When it was acknowledged.
+    pub acked_at: Option<DateTime<Utc>>,
+    /// The note given with the acknowledgement.
+    pub ack_note: Option<String>,
 }
 
 /// A story's member item and how long after the story's first item it was seen.
@@ -211,6 +219,9 @@ impl Reader {
             args.push(Value::Text(w.clone()));
         } else if q.matched_only {
             sql.push_str(" AND EXISTS (SELECT 1 FROM story_matches m WHERE m.story_id = s.id)");
+        }
+        if q.unacked {
+            sql.push_str(" AND a.story_id IS NULL");
         }
         sql.push_str(" ORDER BY s.sort_ts DESC, s.id DESC");
         push_limit(&mut sql, &mut args, q.limit);
@@ -346,7 +357,7 @@ fn push_limit(sql: &mut String, args: &mut Vec<Value>, limit: Option<u64>) {
     }
 }
 
-/// Appends `q`'s filters (time, feed, watchlist or any match) on items `i` joined with feeds
+/// Appends `q`'s filters (time, feed, watchlist or any match, unacknowledged) on items `i` joined with feeds
 /// `f`, as ` AND …` clauses with their arguments.
 pub(super) fn item_filters(q: &ListQuery, sql: &mut String, args: &mut Vec<Value>) {
     if let Some(s) = q.since {
@@ -368,6 +379,9 @@ pub(super) fn item_filters(q: &ListQuery, sql: &mut String, args: &mut Vec<Value
         args.push(Value::Text(w.clone()));
     } else if q.matched_only {
         sql.push_str(" AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)");
+    }
+    if q.unacked {
+        sql.push_str(" AND NOT EXISTS (SELECT 1 FROM story_acks a WHERE a.story_id = i.story_id)");
     }
 }
 
@@ -417,8 +431,10 @@ const STORY_SELECT: &str =
     "SELECT s.id, s.title, s.sort_ts, s.first_seen, f.name, s.feeds, s.items,
         s.updates, s.last_seen,
         (SELECT json_group_array(watchlist) FROM
-           (SELECT watchlist FROM story_matches m WHERE m.story_id = s.id ORDER BY watchlist))
- FROM stories s JOIN feeds f ON f.id = s.first_feed_id";
+           (SELECT watchlist FROM story_matches m WHERE m.story_id = s.id ORDER BY watchlist)),
+        a.acked_by, a.acked_at, a.note
+ FROM stories s JOIN feeds f ON f.id = s.first_feed_id
+ LEFT JOIN story_acks a ON a.story_id = s.id";
 
 fn story_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedStory> {
     let watchlists: String = r.get(9)?;
@@ -438,6 +454,9 @@ fn story_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedStory> {
         last_seen: ts(Some(r.get(8)?)).unwrap_or_default(),
         watchlists: serde_json::from_str(&watchlists).unwrap_or_default(),
         members: Vec::new(),
+        acked_by: r.get(10)?,
+        acked_at: ts(r.get(11)?),
+        ack_note: r.get(12)?,
     })
 }
 

@@ -453,10 +453,12 @@ fn load(conn: &Connection, index: &mut SketchIndex, range: Range) -> rusqlite::R
 }
 
 /// Moves every member of story `gone` into story `keep` and deletes `gone`; the caller
-/// refreshes `keep`'s summary.
+/// refreshes `keep`'s summary. An acknowledgement moves too: the earlier of the two stories'
+/// stays on `keep` (see [`super::acks::carry`]).
 fn merge(conn: &Connection, gone: i64, keep: i64) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE items SET story_id = ?2 WHERE story_id = ?1")?
         .execute(params![gone, keep])?;
+    super::acks::carry(conn, gone, keep)?;
     conn.prepare_cached("DELETE FROM stories WHERE id = ?1")?
         .execute([gone])?;
     Ok(())

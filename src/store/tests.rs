@@ -1,4 +1,5 @@
-//! Tests of recording fetches: identity, stories, matches, alerts, failures.
+//! Tests of recording fetches: identity, stories, matches, alerts, failures; and the helpers
+//! other modules' tests build stores with.
 
 use super::*;
 use crate::config::FeedConfig;
@@ -6,7 +7,7 @@ use crate::dedup::ReadyItem;
 use crate::fetch::Validators;
 use crate::model::{Match, ParsedItem};
 
-fn feed(name: &str) -> FeedConfig {
+pub(super) fn feed(name: &str) -> FeedConfig {
     FeedConfig {
         name: name.into(),
         url: url::Url::parse(&format!("http://{name}.example/rss")).unwrap(),
@@ -16,7 +17,7 @@ fn feed(name: &str) -> FeedConfig {
     }
 }
 
-fn ready(guid: Option<&str>, link: Option<&str>, title: &str) -> ReadyItem {
+pub(super) fn ready(guid: Option<&str>, link: Option<&str>, title: &str) -> ReadyItem {
     let item = ParsedItem {
         guid: guid.map(Into::into),
         link: link.map(Into::into),
@@ -26,7 +27,7 @@ fn ready(guid: Option<&str>, link: Option<&str>, title: &str) -> ReadyItem {
     crate::dedup::ready(item)
 }
 
-fn fetched(items: Vec<ReadyItem>) -> FetchRecord {
+pub(super) fn fetched(items: Vec<ReadyItem>) -> FetchRecord {
     FetchRecord::Fetched {
         http_status: 200,
         validators: Validators::default(),
@@ -50,7 +51,7 @@ fn matched(mut r: ReadyItem, watchlists: &[&str]) -> ReadyItem {
     r
 }
 
-fn count(s: &Store, sql: &str) -> i64 {
+pub(super) fn count(s: &Store, sql: &str) -> i64 {
     s.conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
