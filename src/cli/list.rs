@@ -19,6 +19,7 @@ pub fn run(config: &Config, args: &ListArgs) -> CliResult {
         feed: args.feed.clone(),
         watchlist: args.watchlist.clone(),
         matched_only: args.matched,
+        unacked: args.unacked,
         limit: Some(args.limit),
     };
     output::warn_unknown(config, args.feed.as_deref(), args.watchlist.as_deref());
@@ -112,6 +113,8 @@ fn stories_table(
             ("outlets", Fit::Drop(5)),
             ("headline", Fit::Shrink(30)),
             last_column(explain),
+            // Who handled the story: the first to go on a narrow screen.
+            ("acked", Fit::Drop(0)),
         ],
     );
     let mut marks = Vec::with_capacity(stories.len());
@@ -131,6 +134,7 @@ fn stories_table(
             s.outlets.to_string(),
             safe(&s.title),
             matched,
+            safe(s.acked_by.as_deref().unwrap_or_default()),
         ]);
     }
     let color = explain.is_some_and(|x| x.color);
@@ -154,6 +158,9 @@ fn stories_csv(stories: &[ListedStory]) -> anyhow::Result<()> {
         "links",
         "published",
         "seen",
+        "acked_by",
+        "acked_at",
+        "ack_note",
     ])?;
     for s in stories {
         // Reissues and updates often share one link: each address once, in member order.
@@ -179,6 +186,9 @@ fn stories_csv(stories: &[ListedStory]) -> anyhow::Result<()> {
                 links.join(" "),
                 output::rfc3339(Some(s.published)),
                 output::rfc3339(Some(s.seen)),
+                s.acked_by.clone().unwrap_or_default(),
+                output::rfc3339(s.acked_at),
+                s.ack_note.clone().unwrap_or_default(),
             ],
         )?;
     }

@@ -1,6 +1,7 @@
 //! The command line: argument definitions, and one file per subcommand. Each subcommand returns
 //! a [`CliError`] that says which exit code it maps to.
 
+mod ack;
 mod backup;
 mod check_feed;
 mod config_check;
@@ -104,6 +105,11 @@ pub enum Command {
     List(ListArgs),
     /// One story's timeline: every outlet and reissue, with its delay after the first
     Show(ShowArgs),
+    /// Mark a story as handled, for the whole desk: by whom (default $USER), when, an optional
+    /// note; `list --unacked` leaves it out
+    Ack(AckArgs),
+    /// Remove a story's acknowledgement
+    Unack(UnackArgs),
     /// Re-cluster stored items into stories from a time on, after the rules changed
     Restory(RestoryArgs),
     /// Re-check stored items against the current watchlists, adding and removing matches
@@ -165,6 +171,9 @@ pub struct ListArgs {
     /// terminal (unless NO_COLOR is set)
     #[arg(long)]
     pub matched: bool,
+    /// Only stories nobody acknowledged (`aggregator ack`); with --items, their items
+    #[arg(long)]
+    pub unacked: bool,
     /// At most this many rows (stories, or items with --items)
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: u64,
@@ -188,6 +197,26 @@ pub struct ShowArgs {
     /// Show every column, nothing cut (piped output without $COLUMNS is never cut either)
     #[arg(long)]
     pub wide: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The story's id, as `list` shows it
+    #[arg(value_name = "STORY-ID")]
+    pub story_id: i64,
+    /// Who handled it [default: $USER, else "cli"]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// A note for the desk (acknowledging again replaces who, when and the note)
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnackArgs {
+    /// The story's id, as `list` shows it
+    #[arg(value_name = "STORY-ID")]
+    pub story_id: i64,
 }
 
 #[derive(Debug, Args)]
@@ -393,10 +422,11 @@ pub enum Format {
 }
 
 /// Runs the parsed command line. Commands that match or deliver load the config strictly
-/// ([`load_strict`]); reports load it without sink secrets and go on without a broken
-/// watchlist file ([`load`]). Reports on the database need it to exist: those that open it
-/// with `Reader::open` say so after checking their arguments; `status` reads an absent
-/// database as "no feeds", so it is checked first ([`with_database`]).
+/// ([`load_strict`]); reports, and `ack`/`unack` (which neither match nor deliver), load it
+/// without sink secrets and go on without a broken watchlist file ([`load`]). Reports on the
+/// database need it to exist: those that open it with `Reader::open` say so after checking
+/// their arguments; `status` reads an absent database as "no feeds", and `ack`/`unack` would
+/// create one, so they are checked first ([`with_database`]).
 pub fn run(cli: Cli) -> CliResult {
     let config_path = config::resolve_path(cli.config.as_deref());
     let path = config_path.as_path();
@@ -404,6 +434,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Poll(_) => poll::run(&load_strict(path)?),
         Command::List(args) => list::run(&load(path)?, &args),
         Command::Show(args) => show::run(&load(path)?, &args),
+        Command::Ack(args) => ack::ack(&with_database(load(path)?)?, &args),
+        Command::Unack(args) => ack::unack(&with_database(load(path)?)?, &args),
         Command::Restory(args) => restory::run(&load_strict(path)?, &args),
         Command::CheckFeed(args) => check_feed::run(cli.config.as_deref(), path, &args),
         Command::Feeds(args) => feeds::run(path, &args),

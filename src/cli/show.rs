@@ -48,6 +48,19 @@ fn table(s: &ListedStory, width: Option<usize>) -> anyhow::Result<()> {
         local_time(s.published),
         watch
     )?;
+    if let (Some(by), Some(at)) = (&s.acked_by, s.acked_at) {
+        let note = s
+            .ack_note
+            .as_deref()
+            .map(|n| format!(": {}", safe(n)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "acknowledged by {} at {}{note}",
+            safe(by),
+            local_time(at)
+        )?;
+    }
     writeln!(out)?;
     drop(out);
     let mut t = ReportTable::new(
