@@ -74,12 +74,18 @@ fn ids(stories: &[Value]) -> Vec<i64> {
 #[test]
 fn an_acknowledged_story_shows_who_and_when_and_unacked_leaves_it_out() {
     let (_srv, setup, kishida, stocks) = polled();
-    // Before anyone acknowledged anything: the fields are there, null.
+    // Before anyone acknowledged anything: the fields are there, null; no empty table column.
     for s in list_json(&setup, &[]) {
         assert_eq!(s["acked_by"], Value::Null, "{s}");
         assert_eq!(s["acked_at"], Value::Null, "{s}");
         assert_eq!(s["ack_note"], Value::Null, "{s}");
     }
+    let out = setup.run(&["list"]);
+    let header = stdout(&out).lines().next().unwrap().to_string();
+    assert!(
+        header.ends_with("watchlists") && !header.contains("acked"),
+        "{header}"
+    );
 
     let before = chrono::Utc::now().timestamp();
     let out = setup.run(&[

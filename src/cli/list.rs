@@ -104,19 +104,21 @@ fn stories_table(
     explain: Option<&Explain>,
     width: Option<usize>,
 ) -> anyhow::Result<()> {
-    let mut t = ReportTable::new(
-        width,
-        &[
-            ("story", Fit::Keep),
-            ("published", Fit::Keep),
-            ("source", Fit::Keep),
-            ("outlets", Fit::Drop(5)),
-            ("headline", Fit::Shrink(30)),
-            last_column(explain),
-            // Who handled the story: the first to go on a narrow screen.
-            ("acked", Fit::Drop(0)),
-        ],
-    );
+    let mut columns = vec![
+        ("story", Fit::Keep),
+        ("published", Fit::Keep),
+        ("source", Fit::Keep),
+        ("outlets", Fit::Drop(5)),
+        ("headline", Fit::Shrink(30)),
+        last_column(explain),
+    ];
+    // Who handled each story, when anyone did (a desk that does not acknowledge sees no empty
+    // column): the first column to go on a narrow screen.
+    let acked = stories.iter().any(|s| s.acked_by.is_some());
+    if acked {
+        columns.push(("acked", Fit::Drop(0)));
+    }
+    let mut t = ReportTable::new(width, &columns);
     let mut marks = Vec::with_capacity(stories.len());
     for s in stories {
         let matched = match explain {
@@ -127,15 +129,18 @@ fn stories_table(
             }
             None => safe(&s.watchlists.join(",")),
         };
-        t.add(vec![
+        let mut row = vec![
             s.id.to_string(),
             local_time(s.published),
             safe(&s.first_source),
             s.outlets.to_string(),
             safe(&s.title),
             matched,
-            safe(s.acked_by.as_deref().unwrap_or_default()),
-        ]);
+        ];
+        if acked {
+            row.push(safe(s.acked_by.as_deref().unwrap_or_default()));
+        }
+        t.add(row);
     }
     let color = explain.is_some_and(|x| x.color);
     t.print_marked(&marks, color, "no stories")?;
