@@ -197,6 +197,7 @@ fn poll_mode(dir: &Path, feeds: Vec<FeedConfig>, watch: WatchSet) {
         rematch: Default::default(),
         retention: Default::default(),
         metrics: None,
+        web: Default::default(),
     };
     let watch = Arc::new(watch);
     let runtime = aggregator::refresh::runtime().expect("runtime");

@@ -25,6 +25,8 @@
 //! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
 //! - [`daemon`] runs every feed on its own schedule with bounded concurrency, reload, shutdown.
 //! - [`metrics`] counts fetches and stored results, and serves them with database gauges to Prometheus.
+//! - [`auth`] makes and checks web users' password hashes (argon2id) and API tokens: values in,
+//!   values out (randomness is its only input from the system).
 //! - [`cli`] holds one file per subcommand; `main.rs` only maps errors to exit codes.
 //!
 //! Data flow: poll picks feeds → bounded workers run `refresh` → the writer commits (each fetch one
@@ -33,6 +35,7 @@
 //! there are no import cycles.
 
 pub mod alert;
+pub mod auth;
 pub mod budget;
 pub mod cli;
 pub mod config;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::output;
 use super::{CliResult, Format};
 use crate::alert::Priority;
-use crate::config::Config;
+use crate::config::{Config, WebConfig};
 use crate::model::Field;
 use crate::refresh::display_url;
 use crate::watch::TermSpec;
@@ -19,6 +19,79 @@ struct Loaded<'a> {
     watchlists_file: Option<String>,
     feeds: Vec<LoadedFeed<'a>>,
     watchlists: Vec<LoadedWatchlist<'a>>,
+    web: LoadedWeb<'a>,
+}
+
+/// `[web]` as loaded; users by name and token count, never their hashes.
+#[derive(Serialize)]
+struct LoadedWeb<'a> {
+    enabled: bool,
+    listen: String,
+    base_url: Option<&'a str>,
+    trusted_proxy: Option<&'a str>,
+    session_hours: u64,
+    users: Vec<LoadedWebUser<'a>>,
+}
+
+#[derive(Serialize)]
+struct LoadedWebUser<'a> {
+    name: &'a str,
+    tokens: usize,
+}
+
+impl<'a> LoadedWeb<'a> {
+    fn new(web: &'a WebConfig) -> Self {
+        Self {
+            enabled: web.enabled,
+            listen: web.listen.to_string(),
+            base_url: web.base_url.as_ref().map(url::Url::as_str),
+            trusted_proxy: web.trusted_proxy.as_deref(),
+            session_hours: web.session.as_secs() / 3600,
+            users: web
+                .users
+                .iter()
+                .map(|u| LoadedWebUser {
+                    name: &u.name,
+                    tokens: u.token_hashes.len(),
+                })
+                .collect(),
+        }
+    }
+
+    /// `enabled, listen 127.0.0.1:8080, sessions 12h[, base URL …][, trusted proxy header …]`.
+    fn summary(&self) -> String {
+        let mut line = format!(
+            "{}, listen {}, sessions {}",
+            if self.enabled { "enabled" } else { "disabled" },
+            self.listen,
+            super::output::duration((self.session_hours * 3600).min(i64::MAX as u64) as i64)
+        );
+        if let Some(u) = self.base_url {
+            line.push_str(&format!(", base URL {u}"));
+        }
+        if let Some(h) = self.trusted_proxy {
+            line.push_str(&format!(", trusted proxy header {h}"));
+        }
+        line
+    }
+}
+
+impl LoadedWebUser<'_> {
+    /// `kim (2 tokens)`, or just `kim`.
+    fn describe(&self) -> String {
+        match self.tokens {
+            0 => self.name.to_string(),
+            _ => format!("{} ({})", self.name, self.tokens_text()),
+        }
+    }
+
+    /// `1 token`, `2 tokens`.
+    fn tokens_text(&self) -> String {
+        match self.tokens {
+            1 => "1 token".into(),
+            n => format!("{n} tokens"),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -78,7 +151,10 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                 alerts: &w.alerts,
             })
             .collect(),
+        web: LoadedWeb::new(&config.web),
     };
+    // Only a config that sets up the web view shows it in the table and CSV.
+    let web_set = config.web != WebConfig::default();
     if format == Format::Json {
         output::print_json(&loaded)?;
         return Ok(());
@@ -102,6 +178,12 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                 &mut w,
                 &row("sink", &sink.name, crate::alert::deliver::describe(sink)),
             )?;
+        }
+        if web_set {
+            output::csv_row(&mut w, &row("web", "web", loaded.web.summary()))?;
+            for u in &loaded.web.users {
+                output::csv_row(&mut w, &row("web user", u.name, u.tokens_text()))?;
+            }
         }
         w.flush()?;
         return Ok(());
@@ -167,6 +249,16 @@ pub fn run(config: &Config, format: Format) -> CliResult {
                 safe(&s.name),
                 safe(&crate::alert::deliver::describe(s))
             )?;
+        }
+    }
+    if web_set {
+        writeln!(out, "web: {}", safe(&loaded.web.summary()))?;
+        let users: Vec<String> = loaded.web.users.iter().map(|u| u.describe()).collect();
+        if users.is_empty() {
+            writeln!(out, "web users: none")?;
+        } else {
+            let list = safe(&users.join(", "));
+            writeln!(out, "web users ({}): {list}", users.len())?;
         }
     }
     Ok(())

@@ -19,12 +19,14 @@ mod show;
 mod stats;
 mod status;
 pub mod timespec;
+mod user;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
+pub use user::{UserArgs, UserCommand};
 
 /// Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
 #[derive(Debug)]
@@ -142,6 +144,10 @@ pub enum Command {
     /// Configuration commands
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Web users: `user add NAME` prints a [[web.user]] table with a password hash,
+    /// `user token NAME` makes an API token
+    #[command(subcommand)]
+    User(UserCommand),
 }
 
 #[derive(Debug, Args)]
@@ -460,6 +466,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Config(ConfigCommand::Check(args)) => {
             config_check::run(&load_strict(path)?, args.format)
         }
+        Command::User(cmd) => user::run(path, &cmd),
     }
 }
 

@@ -16,6 +16,7 @@
 //! - `watchlists.rs`: the watchlist file, [`Field`] and [`TermSyntax`].
 //! - `stories.rs`: `[stories]` and `[retention]`.
 //! - `service.rs`: `[[atom]]`, `[rematch]` and `[metrics]`.
+//! - `web.rs`: `[web]` and its `[[web.user]]` tables.
 
 mod alerts;
 mod error;
@@ -26,6 +27,7 @@ mod service;
 mod stories;
 mod values;
 mod watchlists;
+mod web;
 
 #[cfg(test)]
 mod tests;
@@ -45,6 +47,9 @@ pub use service::{AtomExport, METRICS_LISTEN, RematchConfig};
 pub use stories::{RetentionConfig, StoriesConfig};
 pub use values::{Zone, timezone};
 pub use watchlists::{Field, TermError, TermSpec, TermSyntax, WatchlistSpec, parse_watchlists};
+pub use web::{
+    SESSION_HOURS, WEB_LISTEN, WebConfig, WebUser, check_password_hash, check_user_name,
+};
 
 /// The default location of the main config file when no `--config` or `AGGREGATOR_CONFIG` is
 /// given and `./config/aggregator.toml` does not exist.
@@ -74,6 +79,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// The Prometheus endpoint (`[metrics]`), when enabled.
     pub metrics: Option<std::net::SocketAddr>,
+    /// The web view (`[web]`): disabled, with no users, unless configured.
+    pub web: WebConfig,
 }
 
 /// Chooses the main config file: `explicit` (from `--config` or `AGGREGATOR_CONFIG`), else
@@ -146,6 +153,7 @@ pub fn load_for(
     let stories = stories::stories(raw.stories.as_ref(), src)?;
     let retention = stories::retention(raw.retention.as_ref(), &stories, src)?;
     let metrics = service::metrics(raw.metrics.as_ref(), src)?;
+    let web = web::web(raw.web.as_ref(), src)?;
     // Without the watchlist file, `[[atom]]` names cannot be checked against it.
     let known = set_aside.is_none().then_some(watchlists.as_slice());
     let atom = service::atom(&raw.atom, known, base, src)?;
@@ -163,6 +171,7 @@ pub fn load_for(
         rematch,
         retention,
         metrics,
+        web,
     };
     Ok((config, set_aside))
 }

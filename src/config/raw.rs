@@ -28,6 +28,7 @@ pub(super) struct RawConfig {
     pub(super) rematch: Option<RawRematch>,
     pub(super) retention: Option<RawRetention>,
     pub(super) metrics: Option<RawMetrics>,
+    pub(super) web: Option<RawWeb>,
 }
 
 #[derive(Deserialize)]
@@ -42,6 +43,27 @@ pub(super) struct RawRetention {
 pub(super) struct RawMetrics {
     pub(super) enabled: Option<bool>,
     pub(super) listen: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWeb {
+    pub(super) enabled: Option<bool>,
+    pub(super) listen: Option<Spanned<String>>,
+    pub(super) base_url: Option<Spanned<String>>,
+    pub(super) trusted_proxy: Option<Spanned<String>>,
+    pub(super) session_hours: Option<Spanned<i64>>,
+    #[serde(default, rename = "user")]
+    pub(super) users: Vec<Spanned<RawWebUser>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebUser {
+    pub(super) name: Spanned<String>,
+    pub(super) password_hash: Spanned<String>,
+    #[serde(default)]
+    pub(super) tokens: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

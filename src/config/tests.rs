@@ -267,3 +267,163 @@ fn missing_config_file() {
         "{e}"
     );
 }
+
+/// An argon2id PHC string of `password`, as `aggregator user add` writes it.
+fn phc(password: &str) -> String {
+    use argon2::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .unwrap()
+        .to_string()
+}
+
+fn user_table(name: &str) -> String {
+    format!(
+        "[[web.user]]\nname = \"{name}\"\npassword_hash = \"{}\"\n",
+        phc("pw")
+    )
+}
+
+#[test]
+fn web_defaults_to_disabled_on_loopback_without_users() {
+    let d = tempfile::tempdir().unwrap();
+    let c = load(&write(d.path(), "a.toml", "database = \"x.db\"\n")).unwrap();
+    assert_eq!(c.web, WebConfig::default());
+    assert!(!c.web.enabled);
+    assert_eq!(c.web.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.web.session, Duration::from_secs(12 * 3600));
+    assert!(c.web.users.is_empty() && c.web.base_url.is_none() && c.web.trusted_proxy.is_none());
+
+    let c = load(&write(
+        d.path(),
+        "b.toml",
+        "[web]\nenabled = true\nbase_url = \"https://desk.example.com/agg\"\nsession_hours = 8\n",
+    ))
+    .unwrap();
+    assert!(c.web.enabled);
+    assert_eq!(c.web.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.web.session, Duration::from_secs(8 * 3600));
+    // The path ends in `/`, so links join below it.
+    let base = c.web.base_url.unwrap();
+    assert_eq!(
+        base.join("story/1").unwrap().as_str(),
+        "https://desk.example.com/agg/story/1"
+    );
+}
+
+#[test]
+fn web_listen_beyond_loopback_needs_users_or_a_proxy() {
+    let e = err("[web]\nenabled = true\nlisten = \"0.0.0.0:8080\"\n", None);
+    assert!(
+        e.starts_with("DIR/a.toml:3:10: web.listen: 0.0.0.0:8080 is reachable from other machines"),
+        "{e}"
+    );
+    // Loopback, v4 or v6, needs neither.
+    for addr in ["127.0.0.1:9000", "[::1]:9000"] {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "a.toml", &format!("[web]\nlisten = \"{addr}\"\n"));
+        assert_eq!(load(&p).unwrap().web.listen.to_string(), addr);
+    }
+    let d = tempfile::tempdir().unwrap();
+    let with_users = format!("[web]\nlisten = \"0.0.0.0:8080\"\n{}", user_table("kim"));
+    let c = load(&write(d.path(), "u.toml", &with_users)).unwrap();
+    assert_eq!(c.web.listen.to_string(), "0.0.0.0:8080");
+    assert_eq!(c.web.users.len(), 1);
+    assert_eq!(c.web.users[0].name, "kim");
+    assert!(c.web.users[0].password_hash.starts_with("$argon2id$"));
+    let with_proxy = "[web]\nlisten = \"[::]:8080\"\ntrusted_proxy = \"X-Forwarded-User\"\n";
+    let c = load(&write(d.path(), "p.toml", with_proxy)).unwrap();
+    assert_eq!(c.web.trusted_proxy.as_deref(), Some("X-Forwarded-User"));
+    assert!(c.web.users.is_empty());
+}
+
+#[test]
+fn web_users_are_checked_where_they_are_written() {
+    let e = err(
+        "[web]\nenabled = true\n\n[[web.user]]\nname = \"kim\"\npassword_hash = \"hunter2\"\n",
+        None,
+    );
+    assert!(
+        e.starts_with("DIR/a.toml:6:17: web.user.password_hash: user \"kim\": not a PHC string"),
+        "{e}"
+    );
+    assert!(!e.contains("hunter2"), "the value is not echoed: {e}");
+    let e = err(
+        "[[web.user]]\nname = \"kim\"\npassword_hash = \"$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGg\"\n",
+        None,
+    );
+    assert!(
+        e.contains("a.toml:3:17: web.user.password_hash: user \"kim\": algorithm \"pbkdf2-sha256\" is not argon2"),
+        "{e}"
+    );
+    let e = err(&format!("{}{}", user_table("kim"), user_table("kim")), None);
+    assert!(
+        e.starts_with(
+            "DIR/a.toml:5:8: web.user.name: duplicate user name \"kim\" (first defined on line 2)"
+        ),
+        "{e}"
+    );
+    let e = err(&user_table("kim:lee"), None);
+    assert!(
+        e.contains("a.toml:2:8: web.user.name: must not contain ':'"),
+        "{e}"
+    );
+    let e = err(&user_table(""), None);
+    assert!(
+        e.contains("a.toml:2:8: web.user.name: must be non-empty"),
+        "{e}"
+    );
+}
+
+#[test]
+fn web_token_hashes_and_other_keys() {
+    let hash = "A".repeat(64);
+    let d = tempfile::tempdir().unwrap();
+    let body = format!("{}tokens = [\"{hash}\"]\n", user_table("kim"));
+    let c = load(&write(d.path(), "a.toml", &body)).unwrap();
+    assert_eq!(c.web.users[0].token_hashes, vec!["a".repeat(64)]);
+    assert!(
+        !format!("{:?}", c.web).contains(&"a".repeat(64)),
+        "Debug hides hashes"
+    );
+
+    let e = err(
+        &format!("{}tokens = [\"agg_0123\"]\n", user_table("kim")),
+        None,
+    );
+    assert!(
+        e.contains("a.toml:4:11: web.user.tokens: user \"kim\": this is a token, not its hash"),
+        "{e}"
+    );
+    let twice = format!(
+        "{}tokens = [\"{hash}\"]\n{}tokens = [\"{hash}\"]\n",
+        user_table("kim"),
+        user_table("lee")
+    );
+    let e = err(&twice, None);
+    assert!(
+        e.contains("a.toml:8:11: web.user.tokens: user \"lee\": this token hash is already given to user \"kim\" (line 4)"),
+        "{e}"
+    );
+    let e = err("[web]\nbase_url = \"ftp://desk.example.com/\"\n", None);
+    assert!(e.starts_with("DIR/a.toml:2:12: web.base_url:"), "{e}");
+    let e = err("[web]\ntrusted_proxy = \"X Forwarded User\"\n", None);
+    assert!(e.starts_with("DIR/a.toml:2:17: web.trusted_proxy:"), "{e}");
+    let e = err("[web]\nsession_hours = 0\n", None);
+    assert!(
+        e.starts_with("DIR/a.toml:2:17: web.session_hours: 0 is out of range (1 to 720)"),
+        "{e}"
+    );
+    let e = err("[web]\nlisten = \"localhost\"\n", None);
+    assert!(
+        e.starts_with("DIR/a.toml:2:10: web.listen: \"localhost\" is not an address"),
+        "{e}"
+    );
+    let e = err("[web]\nport = 8080\n", None);
+    assert!(e.starts_with("DIR/a.toml:2:1: unknown field `port`"), "{e}");
+    let e = err("[[web.user]]\nname = \"kim\"\npassword = \"pw\"\n", None);
+    assert!(
+        e.starts_with("DIR/a.toml:3:1: unknown field `password`"),
+        "{e}"
+    );
+}
