@@ -44,6 +44,12 @@ pub enum DaemonError {
         #[source]
         source: std::io::Error,
     },
+    #[error("web view: cannot listen on {addr}: {source}")]
+    Web {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Messages to the service manager (systemd's `sd_notify`); silent outside systemd.
@@ -231,6 +237,15 @@ struct Background {
     atom: watch::Sender<crate::export::AtomFiles>,
     recheck: watch::Sender<(Config, Arc<WatchSet>)>,
     retention: watch::Sender<crate::config::RetentionConfig>,
+    /// The web view, when `[web] enabled`: who may use it and the names its filters offer
+    /// follow reloads; its pages hear when stories change.
+    web: Option<WebHandles>,
+}
+
+struct WebHandles {
+    state: Arc<crate::web::WebState>,
+    access: watch::Sender<crate::web::Access>,
+    catalog: watch::Sender<crate::web::Catalog>,
 }
 
 impl Background {
@@ -277,6 +292,29 @@ impl Background {
             retention_rx,
             stopped.clone(),
         ));
+        let web = if config.web.enabled {
+            let addr = config.web.listen;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| DaemonError::Web { addr, source })?;
+            let (access, access_rx) = watch::channel(crate::web::access(config));
+            let (catalog, catalog_rx) = watch::channel(crate::web::catalog(config));
+            let state = crate::web::WebState::new(
+                config.database.clone(),
+                writer.clone(),
+                access_rx,
+                catalog_rx,
+                stopped.clone(),
+            );
+            set.spawn(crate::web::serve(listener, state.clone(), stopped.clone()));
+            Some(WebHandles {
+                state,
+                access,
+                catalog,
+            })
+        } else {
+            None
+        };
         set.spawn(crate::export::keep_atom_files(
             config.database.clone(),
             atom_rx,
@@ -293,7 +331,15 @@ impl Background {
             atom: atom_tx,
             recheck: recheck_tx,
             retention: retention_tx,
+            web,
         })
+    }
+
+    /// Stored stories changed (new or updated items, or matches): open web pages refresh.
+    fn stories_changed(&self) {
+        if let Some(w) = &self.web {
+            w.state.changed();
+        }
     }
 
     /// Hands a reloaded configuration to every background task.
@@ -305,6 +351,11 @@ impl Background {
         let _ = self.atom.send(crate::export::atom_files(config));
         let _ = self.recheck.send((config.clone(), next.refresher.watch()));
         let _ = self.retention.send(config.retention.clone());
+        if let Some(w) = &self.web {
+            // Listening address and `enabled` take effect at the next start.
+            let _ = w.access.send(crate::web::access(config));
+            let _ = w.catalog.send(crate::web::catalog(config));
+        }
     }
 
     /// Stops every background task. The delivery loop finishes the deliveries it has started
@@ -443,6 +494,9 @@ impl Tasks {
                     }
                     if stats.matches > 0 {
                         background.matches_changed.notify_one();
+                    }
+                    if stats.new + stats.updated > 0 {
+                        background.stories_changed();
                     }
                 }
                 finish(&mut sched.entries, &mut sched.queue, &name, &report, fresh);

@@ -24,6 +24,10 @@
 //! - [`refresh`] is the only composer: fetch → parse → identify → match → store, one feed at a time.
 //! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
 //! - [`daemon`] runs every feed on its own schedule with bounded concurrency, reload, shutdown.
+//! - [`web`] serves the desk's web view from the daemon: stories, a story's timeline, feeds,
+//!   acknowledgements, sign-in, a JSON API and change events; reads through read-only
+//!   connections, writes (acknowledgements) as jobs of the daemon's writer.
+//! - [`timespec`] reads times and spans as people write them (`24h`, `2024-03-26`); pure.
 //! - [`metrics`] counts fetches and stored results, and serves them with database gauges to Prometheus.
 //! - [`auth`] makes and checks web users' password hashes (argon2id) and API tokens: values in,
 //!   values out (randomness is its only input from the system).
@@ -52,4 +56,6 @@ pub mod refresh;
 pub mod schedule;
 pub mod store;
 pub mod text;
+pub mod timespec;
 pub mod watch;
+pub mod web;

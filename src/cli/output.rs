@@ -394,27 +394,7 @@ fn char_width(c: char) -> usize {
     }
 }
 
-/// A duration the way a user writes one in the config: "90d", "2h 30m", "45s" (days, hours,
-/// minutes, seconds; never months).
-pub fn duration(secs: i64) -> String {
-    let s = secs.max(0);
-    let parts = [
-        (s / 86_400, "d"),
-        (s % 86_400 / 3600, "h"),
-        (s % 3600 / 60, "m"),
-        (s % 60, "s"),
-    ];
-    let text: Vec<String> = parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, u)| format!("{n}{u}"))
-        .collect();
-    if text.is_empty() {
-        "0s".to_string()
-    } else {
-        text.join(" ")
-    }
-}
+pub use crate::timespec::duration;
 
 /// A fetch result for a table: "ok 200", "not modified 304", "error 503"; a local file has no
 /// HTTP status to show, so just "ok" or "not modified".

@@ -118,6 +118,25 @@ pub struct Member {
     pub delay_secs: i64,
 }
 
+/// An alert raised for a story, with its deliveries (the story page shows them).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoryAlert {
+    pub id: i64,
+    pub watchlist: String,
+    pub created_at: DateTime<Utc>,
+    pub deliveries: Vec<StoryDelivery>,
+}
+
+/// One sink's delivery of an alert: `pending`, `delivered` or `failed`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoryDelivery {
+    pub sink: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
 /// A feed row as `feeds` shows it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FeedRow {
@@ -275,6 +294,54 @@ impl Reader {
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(err)
+    }
+
+    /// The alerts raised for a story's members, oldest first, each with its deliveries.
+    pub fn story_alerts(&self, story_id: i64) -> Result<Vec<StoryAlert>, StoreError> {
+        let err = sqlite_err(&self.path);
+        let mut alerts: Vec<StoryAlert> = self
+            .conn
+            .prepare(
+                "SELECT id, watchlist, created_at FROM alerts
+                 WHERE item_id IN (SELECT id FROM items WHERE story_id = ?1)
+                 ORDER BY created_at, id",
+            )
+            .and_then(|mut st| {
+                st.query_map([story_id], |r| {
+                    Ok(StoryAlert {
+                        id: r.get(0)?,
+                        watchlist: r.get(1)?,
+                        created_at: ts(Some(r.get(2)?)).unwrap_or_default(),
+                        deliveries: Vec::new(),
+                    })
+                })?
+                .collect()
+            })
+            .map_err(&err)?;
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT sink, state, attempts, last_error, delivered_ms FROM outbox
+                 WHERE alert_id = ?1 ORDER BY id",
+            )
+            .map_err(&err)?;
+        for a in &mut alerts {
+            a.deliveries = st
+                .query_map([a.id], |r| {
+                    Ok(StoryDelivery {
+                        sink: r.get(0)?,
+                        state: r.get(1)?,
+                        attempts: r.get(2)?,
+                        last_error: r.get(3)?,
+                        delivered_at: r
+                            .get::<_, Option<i64>>(4)?
+                            .and_then(DateTime::from_timestamp_millis),
+                    })
+                })
+                .and_then(|rows| rows.collect())
+                .map_err(&err)?;
+        }
+        Ok(alerts)
     }
 
     /// The feed rows of the database at `path`; none if it does not exist yet.
