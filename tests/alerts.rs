@@ -727,6 +727,29 @@ fn alerts_survive_a_killed_daemon() {
     assert_eq!(desk["pending"], 0, "{desk}");
 }
 
+/// With the web view's address configured, each alert links to its story's page there.
+#[test]
+fn alerts_link_to_the_story_page_of_the_web_view() {
+    let feeds = Server::start();
+    serve_kim_and_envoy(&feeds);
+    let setup = desk(
+        &[("yonhap", &feeds.url("/yonhap"))],
+        &format!("{PAGER_SINK}{FAST_RETRIES}\n[web]\nbase_url = \"https://desk.example/agg\"\n"),
+        &TWO_WATCHLISTS.replace("\"desk\"", "\"pager\""),
+    );
+    ok(&setup, &["poll", "--once"]);
+    let lines = pager_lines(&setup);
+    assert!(!lines.is_empty(), "{}", context(&setup));
+    for l in &lines {
+        let id = l["story"]["id"].as_i64().unwrap();
+        assert_eq!(
+            l["story_url"],
+            format!("https://desk.example/agg/stories/{id}"),
+            "{l:#}"
+        );
+    }
+}
+
 #[test]
 fn command_sink_gets_the_payload_on_stdin() {
     let feeds = Server::start();

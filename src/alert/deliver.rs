@@ -181,6 +181,12 @@ fn slack_text(payload: &AlertPayload) -> String {
         text.push_str(" — matched: ");
         text.push_str(&terms.join(", "));
     }
+    if let Some(url) = payload.story_url.as_deref().filter(|u| is_linkable(u)) {
+        text.push_str(&format!(
+            " (<{}|story>)",
+            slack_escape(url).replace('|', "%7C")
+        ));
+    }
     text
 }
 
@@ -585,6 +591,7 @@ mod tests {
                 snippet: "Talks resume in Seoul".to_string(),
             }],
             created_at: at,
+            story_url: None,
         }
     }
 
@@ -948,6 +955,24 @@ mod tests {
                          — matched: R&amp;D, &lt;x&gt;"
             })
         );
+    }
+
+    #[test]
+    fn the_story_page_is_linked_when_the_web_view_has_an_address() {
+        let mut p = payload();
+        p.priority = Priority::Normal;
+        assert!(serde_json::to_value(&p).unwrap().get("story_url").is_none());
+        p.story_url = Some("https://desk.example/agg/stories/7".to_string());
+        let body = webhook_body(WebhookFormat::Slack, &p);
+        assert!(
+            body["text"]
+                .as_str()
+                .unwrap()
+                .ends_with(" (<https://desk.example/agg/stories/7|story>)"),
+            "{body}"
+        );
+        let body = webhook_body(WebhookFormat::Json, &p);
+        assert_eq!(body["story_url"], "https://desk.example/agg/stories/7");
     }
 
     #[test]

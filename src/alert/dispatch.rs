@@ -39,6 +39,8 @@ pub struct PassStats {
 pub struct Routing {
     pub sinks: Vec<SinkConfig>,
     pub policy: RetryPolicy,
+    /// The web view's address (`[web] base_url`): alerts link to the story's page there.
+    pub base_url: Option<url::Url>,
 }
 
 impl Routing {
@@ -47,6 +49,7 @@ impl Routing {
         Self {
             sinks: config.sinks.clone(),
             policy: config.retry,
+            base_url: config.web.base_url.clone(),
         }
     }
 }
@@ -123,8 +126,9 @@ impl Dispatcher {
                     .find(|s| s.name == d.sink)
                     .cloned();
                 let client = self.client.clone();
+                let base = self.routing.base_url.clone();
                 sends.spawn(async move {
-                    let result = send(&client, sink.as_ref(), &d).await;
+                    let result = send(&client, sink.as_ref(), &d, base.as_ref()).await;
                     (d, sink, result)
                 });
             }
@@ -228,6 +232,7 @@ async fn send(
     client: &reqwest::Client,
     sink: Option<&SinkConfig>,
     d: &Delivery,
+    base_url: Option<&url::Url>,
 ) -> Result<(), SendError> {
     let Some(sink) = sink else {
         return Err(SendError::NoSink(d.sink.clone()));
@@ -235,10 +240,19 @@ async fn send(
     let facts: AlertFacts =
         serde_json::from_str(&d.facts).map_err(|e| SendError::Payload(e.to_string()))?;
     let created_at = chrono::DateTime::from_timestamp(d.created_at, 0).unwrap_or_default();
-    let payload = AlertPayload::new(d.alert_id, d.watchlist.clone(), created_at, facts);
+    let mut payload = AlertPayload::new(d.alert_id, d.watchlist.clone(), created_at, facts);
+    payload.story_url = base_url.and_then(|b| story_url(b, payload.story.id));
     deliver::deliver(client, sink, &payload)
         .await
         .map_err(SendError::Delivery)
+}
+
+/// The story's page in the web view under `base` (`https://desk.example/aggregator/` →
+/// `…/aggregator/stories/17`).
+fn story_url(base: &url::Url, story: i64) -> Option<String> {
+    base.join(&format!("stories/{story}"))
+        .ok()
+        .map(String::from)
 }
 
 #[derive(Debug, thiserror::Error)]

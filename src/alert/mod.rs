@@ -38,6 +38,9 @@ pub struct AlertPayload {
     pub hits: Vec<Hit>,
     /// When the alert was raised.
     pub created_at: DateTime<Utc>,
+    /// The story's page in the web view, when `[web] base_url` is set (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub story_url: Option<String>,
 }
 
 impl AlertPayload {
@@ -60,6 +63,7 @@ impl AlertPayload {
             terms: facts.terms,
             hits: facts.hits,
             created_at,
+            story_url: None,
         }
     }
 }
