@@ -165,7 +165,9 @@ pub async fn run(
     let watch_set = Arc::new(watch_set);
     let store = Store::open(&config.database, StoreOptions::from_config(&config))?;
     let writer = Arc::new(Writer::spawn(store));
-    let background = Background::start(&config, watch_set.clone(), &writer).await?;
+    // The web view asks for reloads too (after it saved the watchlist file).
+    let (web_reload, mut reload_from_web) = mpsc::channel(1);
+    let background = Background::start(&config, watch_set.clone(), &writer, web_reload).await?;
     let mut running = Running::new((config, watch_set), writer.clone(), None)?;
     let mut sched = Schedule::default();
     sync_entries(&running.config, &writer, &mut sched.entries, &sched.busy).await?;
@@ -194,7 +196,7 @@ pub async fn run(
             .clamp(now, now + TICK);
         tokio::select! {
             () = &mut shutdown => break,
-            Some(()) = reload.recv() => {
+            () = reload_requested(&mut reload, &mut reload_from_web) => {
                 notifier.reloading();
                 reload_config(&config_path, &writer, &mut running, &mut sched, &background, &mut summary).await;
                 notifier.ready();
@@ -222,6 +224,16 @@ pub async fn run(
         "daemon stopped"
     );
     Ok(summary)
+}
+
+/// Waits for a reload request: SIGHUP (`signal`) or the web view (`web`). A closed channel
+/// asks for nothing.
+async fn reload_requested(signal: &mut mpsc::Receiver<()>, web: &mut mpsc::Receiver<()>) {
+    tokio::select! {
+        Some(()) = signal.recv() => {}
+        Some(()) = web.recv() => {}
+        else => std::future::pending().await,
+    }
 }
 
 /// What runs beside the scheduler (alert delivery, re-checks, the metrics endpoint, daily
@@ -253,6 +265,7 @@ impl Background {
         config: &Config,
         watch_set: Arc<WatchSet>,
         writer: &Arc<Writer>,
+        reload: mpsc::Sender<()>,
     ) -> Result<Self, DaemonError> {
         let (stop, stopped) = watch::channel(false);
         let alerts_due = Arc::new(Notify::new());
@@ -299,12 +312,16 @@ impl Background {
                 .map_err(|source| DaemonError::Web { addr, source })?;
             let (access, access_rx) = watch::channel(crate::web::access(config));
             let (catalog, catalog_rx) = watch::channel(crate::web::catalog(config));
-            let state = crate::web::WebState::new(
+            let state = crate::web::WebState::editing(
                 config.database.clone(),
                 writer.clone(),
                 access_rx,
                 catalog_rx,
                 stopped.clone(),
+                crate::web::Editing {
+                    config: config.path.clone(),
+                    reload: Some(reload),
+                },
             );
             set.spawn(crate::web::serve(listener, state.clone(), stopped.clone()));
             Some(WebHandles {

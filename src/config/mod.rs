@@ -127,6 +127,29 @@ pub fn load_for(
     syntax: &dyn TermSyntax,
     purpose: Purpose,
 ) -> Result<(Config, Option<ConfigError>), ConfigError> {
+    load_parts(path, syntax, purpose, None)
+}
+
+/// [`load`], with `watchlists` as the text of the watchlist file the main config names (not
+/// what the file holds now): a proposed edit of the watchlist file is checked exactly as the
+/// daemon will load it, and its problems are reported at their line and column in that text
+/// (under the file's path). A main config that names no watchlist file is refused at its
+/// `watchlists` key.
+pub fn load_with_watchlists(
+    path: &Path,
+    syntax: &dyn TermSyntax,
+    watchlists: &str,
+) -> Result<Config, ConfigError> {
+    load_parts(path, syntax, Purpose::Work, Some(watchlists)).map(|(config, _)| config)
+}
+
+/// [`load_for`], the watchlist file's text given (`Some`) or read from the file (`None`).
+fn load_parts(
+    path: &Path,
+    syntax: &dyn TermSyntax,
+    purpose: Purpose,
+    watchlists_text: Option<&str>,
+) -> Result<(Config, Option<ConfigError>), ConfigError> {
     let text = read(path)?;
     let raw: RawConfig = from_toml(path, &text)?;
     let src = Source { path, text: &text };
@@ -138,7 +161,15 @@ pub fn load_for(
     let sinks = alerts::sinks(&raw.sinks, secrets, src)?;
     let retry = alerts::retry(raw.alerts.as_ref(), src)?;
     let rematch = service::rematch(raw.rematch.as_ref(), src)?;
-    let loaded = watchlists::file(raw.watchlists.as_ref(), base, &feeds, &sinks, syntax, src);
+    if watchlists_text.is_some() && raw.watchlists.is_none() {
+        return Err(ConfigError::Invalid {
+            at: Location::file(path),
+            key: "watchlists".into(),
+            message: "the main config names no watchlist file".into(),
+        });
+    }
+    let named = (raw.watchlists.as_ref(), watchlists_text);
+    let loaded = watchlists::file(named, base, &feeds, &sinks, syntax, src);
     let (watchlists_path, watchlists, set_aside) = match loaded {
         Ok((wpath, specs)) => (wpath, specs, None),
         Err(e) if purpose == Purpose::Reports => {

@@ -149,9 +149,10 @@ struct Known<'a> {
 }
 
 /// The watchlist file the main config names (`watchlists`, relative to `base`), checked
-/// against the configured feeds and sinks; none named, none loaded.
+/// against the configured feeds and sinks; none named, none loaded. Its text is read from the
+/// file unless given (`named.1`: a proposed edit, checked before it is written).
 pub(super) fn file(
-    named: Option<&Spanned<String>>,
+    (named, text): (Option<&Spanned<String>>, Option<&str>),
     base: &Path,
     feeds: &[FeedConfig],
     sinks: &[SinkConfig],
@@ -162,13 +163,16 @@ pub(super) fn file(
         return Ok((None, Vec::new()));
     };
     let wpath = super::paths::resolve(base, w.get_ref());
-    let wsrc = std::fs::read_to_string(&wpath).map_err(|e| {
-        src.invalid(
-            w.span(),
-            "watchlists",
-            format!("cannot read watchlist file {}: {e}", wpath.display()),
-        )
-    })?;
+    let wsrc = match text {
+        Some(t) => t.to_string(),
+        None => std::fs::read_to_string(&wpath).map_err(|e| {
+            src.invalid(
+                w.span(),
+                "watchlists",
+                format!("cannot read watchlist file {}: {e}", wpath.display()),
+            )
+        })?,
+    };
     let known = Known {
         feeds: feeds.iter().map(|f| f.name.as_str()).collect(),
         sinks: sinks.iter().map(|s| s.name.as_str()).collect(),

@@ -1,11 +1,11 @@
 //! The desk in a browser: a small server-rendered web view served by `aggregator run` beside
 //! the daemon's other tasks. Pages ([`pages`]): stories (the home page), one story's timeline,
-//! feeds, sign-in; a JSON API ([`api`]) that returns exactly what `list`/`show --format json`
+//! feeds, sign-in, the watchlists and their editor ([`watchlists`]); a JSON API ([`api`]) that returns exactly what `list`/`show --format json`
 //! print; Server-Sent Events that tell open pages when stories changed.
 //!
 //! Reads go through their own read-only connections ([`crate::store::Reader`], one per request,
-//! on the blocking pool); the one write the pages make (an acknowledgement) is a job of the
-//! daemon's writer. Who is asking ([`Viewer`]) comes from a session cookie, an API token
+//! on the blocking pool); the writes the pages make (acknowledgements, the watchlist change log,
+//! re-checks) are jobs of the daemon's writer. A saved watchlist file is reloaded as on SIGHUP. Who is asking ([`Viewer`]) comes from a session cookie, an API token
 //! (`Authorization: Bearer`), or a trusted reverse proxy's header; with no users and no proxy
 //! configured (allowed on a loopback address only) everyone is the local user `local`.
 //! Every response carries a strict Content-Security-Policy; every form carries a CSRF token.
@@ -13,6 +13,7 @@
 mod api;
 mod pages;
 pub mod session;
+mod watchlists;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::store::Writer;
 use session::{Attempts, Session, Sessions};
@@ -56,6 +57,16 @@ pub struct Catalog {
     pub feeds: Vec<String>,
 }
 
+/// What the watchlist editor needs from the daemon: the main config (the watchlist file is the
+/// one it names, read at each request so a reload that names another is followed) and how to
+/// ask for a reload after a save.
+#[derive(Debug, Clone, Default)]
+pub struct Editing {
+    pub config: PathBuf,
+    /// The daemon's reload requests (as SIGHUP); `None`: nothing to reload.
+    pub reload: Option<mpsc::Sender<()>>,
+}
+
 /// What every request handler shares.
 pub struct WebState {
     pub database: PathBuf,
@@ -68,6 +79,8 @@ pub struct WebState {
     pub catalog: watch::Receiver<Catalog>,
     /// Turns true when the daemon stops: open event streams end.
     pub stop: watch::Receiver<bool>,
+    /// The config files the watchlist editor edits, and the daemon's reload.
+    pub editing: Editing,
     sessions: Sessions,
     attempts: Attempts,
     /// For the CSRF tokens of requests without a session (proxy or open access): per process.
@@ -75,12 +88,25 @@ pub struct WebState {
 }
 
 impl WebState {
+    /// A web view without a watchlist editor's files or reload (`Editing::default()`).
     pub fn new(
         database: PathBuf,
         writer: Arc<Writer>,
         access: watch::Receiver<Access>,
         catalog: watch::Receiver<Catalog>,
         stop: watch::Receiver<bool>,
+    ) -> Arc<Self> {
+        Self::editing(database, writer, access, catalog, stop, Editing::default())
+    }
+
+    /// [`WebState::new`], with the files the watchlist editor edits and the daemon's reload.
+    pub fn editing(
+        database: PathBuf,
+        writer: Arc<Writer>,
+        access: watch::Receiver<Access>,
+        catalog: watch::Receiver<Catalog>,
+        stop: watch::Receiver<bool>,
+        editing: Editing,
     ) -> Arc<Self> {
         Arc::new(Self {
             database,
@@ -89,6 +115,7 @@ impl WebState {
             changes: watch::channel(0).0,
             catalog,
             stop,
+            editing,
             sessions: Sessions::default(),
             attempts: Attempts::default(),
             secret: session::random_token(),
@@ -135,6 +162,12 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/stories/{id}", get(pages::story))
         .route("/stories/{id}/ack", post(pages::ack))
         .route("/feeds", get(pages::feeds))
+        .route("/watchlists", get(watchlists::list))
+        .route(
+            "/watchlists/{name}",
+            get(watchlists::form).post(watchlists::save),
+        )
+        .route("/watchlists/{name}/recheck", post(watchlists::recheck))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/events", get(pages::events))
