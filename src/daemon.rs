@@ -153,8 +153,9 @@ const STORE_RETRY: Duration = Duration::from_secs(30);
 /// (read inside the task, so the scheduler loop never waits on the database).
 type TaskResult = (String, Result<(FeedReport, Option<FeedState>), StoreError>);
 
-/// Runs until `shutdown` completes. Each message on `reload` re-reads both config files; a
-/// broken new config is reported and the running one kept.
+/// Runs until `shutdown` completes. Each message on `reload` (or a reload the web view asks
+/// for after saving the watchlist file) re-reads both config files; a broken new config is
+/// reported and the running one kept.
 pub async fn run(
     config_path: PathBuf,
     shutdown: impl Future<Output = ()>,
