@@ -13,6 +13,8 @@
 #   SKIP_NEWSBOAT=1 bash benches/cycle.sh
 #   BASELINE=/path/to/older/aggregator bash benches/cycle.sh   # an earlier build beside this
 #                                    # one, in the same run (each on a database of its own)
+#   WEB=1 bash benches/cycle.sh      # the daemon with its web view on (loopback, open access),
+#                                    # the stories page asked for every 0.1 s during its cycle
 #
 # Installs nginx and newsboat from Debian if missing. Starts nginx on 127.0.0.1 and stops it
 # (by its own pid file) on exit. Everything lives in a temp dir, removed on exit.
@@ -42,6 +44,7 @@ bin=$PWD/target/release/aggregator
 INGEST_GENERATE_ONLY="$work/www" INGEST_FEEDS="$FEEDS" cargo bench --quiet --bench ingest >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+web_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx"
 cat > "$work/nginx.conf" <<CONF
 worker_processes 2;
@@ -82,6 +85,9 @@ cfg="$work/aggregator.toml"
   echo "per_host = $PAR"
   echo "host_spacing = \"0s\""
   echo "timezone = \"+09:00\""
+  if [ -n "${WEB:-}" ]; then
+    printf '[web]\nenabled = true\nlisten = "127.0.0.1:%s"\n' "$web_port"
+  fi
   i=0
   while read -r u; do
     i=$((i + 1))
@@ -129,6 +135,9 @@ daemon_cycle() {
     fetched=$( (AGGREGATOR_DATABASE="$work/daemon.db" "$bin" --config "$cfg" feeds --format csv 2>/dev/null || true) \
       | awk -F, 'NR > 1 && $3 != ""' | wc -l)
     [ "$fetched" -ge "$n" ] && break
+    if [ -n "${WEB:-}" ]; then
+      curl -s -o /dev/null "http://127.0.0.1:$web_port/?all=1" || true
+    fi
     sleep 0.1
   done
   kill -TERM "$pid"

@@ -15,7 +15,6 @@
 #[path = "../tests/wire_corpus/mod.rs"]
 mod wire_corpus;
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ use std::time::{Duration, Instant};
 use aggregator::config::{FeedConfig, RetentionConfig};
 use aggregator::store::query::ListQuery;
 use aggregator::store::search::{SearchQuery, fts_query};
-use aggregator::store::{Reader, Store, Writer, maintenance};
+use aggregator::store::{Reader, Store, maintenance};
 use chrono::{DateTime, Utc};
 
 #[path = "support/corpus.rs"]
@@ -36,58 +35,6 @@ const WARM: usize = 2;
 const SEARCH_LIMIT: u64 = 50;
 /// Stories or items `list` asks for.
 const LIST_LIMIT: u64 = 100;
-
-/// The writer and the runtime whose blocking pool runs it.
-struct Wr {
-    runtime: tokio::runtime::Runtime,
-    writer: Writer,
-}
-
-impl Wr {
-    fn open(path: &Path) -> Self {
-        let runtime = aggregator::refresh::runtime().expect("runtime");
-        let store = Store::open(path, Default::default()).expect("open");
-        let writer = {
-            let _in = runtime.enter();
-            Writer::spawn(store)
-        };
-        Self { runtime, writer }
-    }
-
-    fn sync(&self, feeds: &[FeedConfig], at: DateTime<Utc>) -> HashMap<String, i64> {
-        let feeds = feeds.to_vec();
-        self.runtime
-            .block_on(self.writer.call(move |s| s.sync_feeds(&feeds, at)))
-            .expect("writer")
-            .expect("feeds")
-            .into_iter()
-            .map(|f| (f.name, f.id))
-            .collect()
-    }
-
-    /// Records the bodies as a poll does (see [`record_all`]). Returns the items stored.
-    fn store(&self, bodies: Vec<Body>) -> usize {
-        record_all(&self.writer, &self.runtime, bodies)
-    }
-}
-
-/// Fills `path` with `n` items from the start of the generated sequence, a slice at a time
-/// (bounded memory). Returns items stored and the time taken, preparation included.
-fn fill(path: &Path, per_week: usize, start: DateTime<Utc>, n: usize) -> (usize, Duration) {
-    let took = Instant::now();
-    let w = Wr::open(path);
-    let ids = w.sync(&feeds(), start);
-    let mut source = Weeks::new(per_week, start);
-    let mut done = 0;
-    while done < n {
-        let k = w.store(bodies(&ids, &mut source, (n - done).min(50_000)));
-        if k == 0 {
-            break;
-        }
-        done += k;
-    }
-    (done, took.elapsed())
-}
 
 /// The single value `sql` selects, with `args` bound.
 fn one<T: rusqlite::types::FromSql>(

@@ -4,12 +4,13 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use aggregator::config::FeedConfig;
 use aggregator::dedup::ReadyItem;
 use aggregator::model::ParsedItem;
-use aggregator::store::{FetchRecord, Writer};
+use aggregator::store::{FetchRecord, Store, Writer};
 use chrono::{DateTime, Utc};
 
 /// Most items per `record` call, as one feed body brings them.
@@ -158,4 +159,56 @@ pub fn record_all(writer: &Writer, runtime: &tokio::runtime::Runtime, bodies: Ve
         }
     });
     n
+}
+
+/// The writer and the runtime whose blocking pool runs it.
+pub struct Wr {
+    pub runtime: tokio::runtime::Runtime,
+    pub writer: Writer,
+}
+
+impl Wr {
+    pub fn open(path: &Path) -> Self {
+        let runtime = aggregator::refresh::runtime().expect("runtime");
+        let store = Store::open(path, Default::default()).expect("open");
+        let writer = {
+            let _in = runtime.enter();
+            Writer::spawn(store)
+        };
+        Self { runtime, writer }
+    }
+
+    pub fn sync(&self, feeds: &[FeedConfig], at: DateTime<Utc>) -> HashMap<String, i64> {
+        let feeds = feeds.to_vec();
+        self.runtime
+            .block_on(self.writer.call(move |s| s.sync_feeds(&feeds, at)))
+            .expect("writer")
+            .expect("feeds")
+            .into_iter()
+            .map(|f| (f.name, f.id))
+            .collect()
+    }
+
+    /// Records the bodies as a poll does (see [`record_all`]). Returns the items stored.
+    pub fn store(&self, bodies: Vec<Body>) -> usize {
+        record_all(&self.writer, &self.runtime, bodies)
+    }
+}
+
+/// Fills `path` with `n` items from the start of the generated sequence, a slice at a time
+/// (bounded memory). Returns items stored and the time taken, preparation included.
+pub fn fill(path: &Path, per_week: usize, start: DateTime<Utc>, n: usize) -> (usize, Duration) {
+    let took = Instant::now();
+    let w = Wr::open(path);
+    let ids = w.sync(&feeds(), start);
+    let mut source = Weeks::new(per_week, start);
+    let mut done = 0;
+    while done < n {
+        let k = w.store(bodies(&ids, &mut source, (n - done).min(50_000)));
+        if k == 0 {
+            break;
+        }
+        done += k;
+    }
+    (done, took.elapsed())
 }

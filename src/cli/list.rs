@@ -21,6 +21,7 @@ pub fn run(config: &Config, args: &ListArgs) -> CliResult {
         matched_only: args.matched,
         unacked: args.unacked,
         limit: Some(args.limit),
+        ..ListQuery::default()
     };
     output::warn_unknown(config, args.feed.as_deref(), args.watchlist.as_deref());
     let width = output::width(args.wide);

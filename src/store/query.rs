@@ -29,6 +29,8 @@ pub struct ListQuery {
     pub matched_only: bool,
     /// Only stories nobody acknowledged (for items: items of such stories).
     pub unacked: bool,
+    /// Only these stories (the stories of search hits, say); `None`: any.
+    pub stories: Option<Vec<i64>>,
     pub limit: Option<u64>,
 }
 
@@ -241,6 +243,12 @@ impl Reader {
         }
         if q.unacked {
             sql.push_str(" AND a.story_id IS NULL");
+        }
+        if let Some(ids) = &q.stories {
+            sql.push_str(" AND s.id IN (SELECT value FROM json_each(?))");
+            args.push(Value::Text(
+                serde_json::to_string(ids).expect("a list of integers serialises"),
+            ));
         }
         sql.push_str(" ORDER BY s.sort_ts DESC, s.id DESC");
         push_limit(&mut sql, &mut args, q.limit);

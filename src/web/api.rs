@@ -69,6 +69,7 @@ pub async fn stories(
         matched_only: flag(&p.matched),
         unacked: flag(&p.unacked),
         limit: Some(p.limit.unwrap_or(100)),
+        ..ListQuery::default()
     };
     let text = p.q.unwrap_or_default().trim().to_string();
     let found = read(&state, move |r| {

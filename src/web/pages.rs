@@ -22,6 +22,9 @@ use crate::store::query::{ListQuery, ListedStory};
 /// Stories per page.
 pub const PAGE: usize = 50;
 
+/// Search hits whose stories a search on the stories page shows, at most.
+const SEARCH_HITS: u64 = 1000;
+
 /// The stories page's filters, as query parameters (`/?watchlist=dprk&since=24h&unacked=1`).
 #[derive(Debug, Default, Deserialize)]
 pub struct Filter {
@@ -144,8 +147,8 @@ pub async fn stories(
     Ok(Html(body).into_response())
 }
 
-/// Stories matching `q`, and, when `text` is a search, only those with a member that matches
-/// it (in the order `list` gives). A mistake in the search is the message to show.
+/// Stories matching `q`, and, when `text` is a search, only the stories of its best 1,000
+/// hits (in the order `list` gives). A mistake in the search is the message to show.
 pub(super) fn stories_for(
     r: &crate::store::Reader,
     q: &ListQuery,
@@ -161,25 +164,17 @@ pub(super) fn stories_for(
             until: q.until,
             feed: q.feed.clone(),
             watchlist: q.watchlist.clone(),
-            limit: 1000,
+            limit: SEARCH_HITS,
         })
         .map_err(|e| format!("Search: {e}"))?;
-    let ids: std::collections::HashSet<i64> = hits.iter().filter_map(|h| h.story_id).collect();
-    let wanted = q.limit;
-    let all = ListQuery {
-        limit: None,
+    let mut ids: Vec<i64> = hits.iter().filter_map(|h| h.story_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    r.stories(&ListQuery {
+        stories: Some(ids),
         ..q.clone()
-    };
-    let mut stories: Vec<ListedStory> = r
-        .stories(&all)
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|s| ids.contains(&s.id))
-        .collect();
-    if let Some(n) = wanted {
-        stories.truncate(n as usize);
-    }
-    Ok(stories)
+    })
+    .map_err(|e| e.to_string())
 }
 
 fn link_to(f: &Shown, page: usize) -> String {
