@@ -25,8 +25,10 @@
 //! - [`text`] turns HTML into one safe line of text, and folds text for matching and hashing.
 //! - [`daemon`] runs every feed on its own schedule with bounded concurrency, reload, shutdown.
 //! - [`web`] serves the desk's web view from the daemon: stories, a story's timeline, feeds,
-//!   acknowledgements, sign-in, a JSON API and change events; reads through read-only
-//!   connections, writes (acknowledgements) as jobs of the daemon's writer.
+//!   acknowledgements, the watchlist editor, sign-in, a JSON API and change events. It reads
+//!   through read-only connections; its database writes (acknowledgements, the watchlist change
+//!   log) are jobs of the daemon's writer; an edited watchlist file is checked by the same
+//!   loader, written in place and applied by the daemon's reload.
 //! - [`timespec`] reads times and spans as people write them (`24h`, `2024-03-26`); pure.
 //! - [`metrics`] counts fetches and stored results, and serves them with database gauges to Prometheus.
 //! - [`auth`] makes and checks web users' password hashes (argon2id) and API tokens: values in,
