@@ -258,11 +258,6 @@ fn capabilities(profile: &Path) -> WebDriverResult<ChromeCapabilities> {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        // A stories page kept in the back/forward cache keeps its event stream open; after six
-        // such pages Chromium has no connection left for this host and the next navigation
-        // waits about a minute. The cache stays off until app.js closes the stream on
-        // `pagehide`.
-        "--disable-features=BackForwardCache",
         "--window-size=1440,900",
     ] {
         caps.add_arg(arg)?;

@@ -2,10 +2,14 @@
 // stories changed (Server-Sent Events on /events); the page then fetches itself again and swaps
 // in the new rows, which the server rendered and escaped. Without JavaScript the page works the
 // same, with a reload.
+//
+// The stream is closed when the page is hidden (`pagehide`): a page kept in the browser's
+// back/forward cache must not hold a connection, or a few of them would use up the browser's
+// connections to this site. Shown again from that cache, the page reopens it and refreshes.
 (function () {
   var rows = document.getElementById('story-rows');
   if (!rows || !window.EventSource) { return; }
-  var events = new EventSource('/events');
+  var events = null;
   var busy = false;
   function refresh() {
     if (busy) { return; }
@@ -25,6 +29,19 @@
       .catch(function () {})
       .then(function () { busy = false; });
   }
-  events.addEventListener('stories', refresh);
-  events.onopen = function () { document.body.setAttribute('data-live', 'open'); };
+  function open() {
+    if (events) { return; }
+    events = new EventSource('/events');
+    events.addEventListener('stories', refresh);
+    events.onopen = function () { document.body.setAttribute('data-live', 'open'); };
+  }
+  function close() {
+    if (events) { events.close(); events = null; }
+    document.body.removeAttribute('data-live');
+  }
+  window.addEventListener('pagehide', close);
+  window.addEventListener('pageshow', function (e) {
+    if (e.persisted) { open(); refresh(); }
+  });
+  open();
 })();
