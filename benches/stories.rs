@@ -17,8 +17,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use aggregator::config::FeedConfig;
-use aggregator::store::{Store, Writer};
 use chrono::{DateTime, Utc};
 
 #[path = "support/corpus.rs"]
@@ -32,39 +30,11 @@ fn store_bodies(w: &Wr, bodies: Vec<Body>) -> (usize, Duration) {
     (n, start.elapsed())
 }
 
-/// The writer and the runtime whose blocking pool runs it.
-struct Wr {
-    runtime: tokio::runtime::Runtime,
-    writer: Writer,
-}
-
-impl Wr {
-    fn open(path: &std::path::Path) -> Self {
-        let runtime = aggregator::refresh::runtime().expect("runtime");
-        let store = Store::open(path, Default::default()).expect("open");
-        let writer = {
-            let _in = runtime.enter();
-            Writer::spawn(store)
-        };
-        Self { runtime, writer }
-    }
-
-    fn sync(&self, feeds: &[FeedConfig], at: DateTime<Utc>) -> HashMap<String, i64> {
-        let feeds = feeds.to_vec();
-        self.runtime
-            .block_on(self.writer.call(move |s| s.sync_feeds(&feeds, at)))
-            .expect("writer")
-            .expect("feeds")
-            .into_iter()
-            .map(|f| (f.name, f.id))
-            .collect()
-    }
-
-    fn index_size(&self) -> Option<(usize, usize)> {
-        self.runtime
-            .block_on(self.writer.call(|s| s.story_index_size()))
-            .expect("writer")
-    }
+/// The story index's size in the writer (entries, heap bytes), once loaded.
+fn index_size(w: &Wr) -> Option<(usize, usize)> {
+    w.runtime
+        .block_on(w.writer.call(|s| s.story_index_size()))
+        .expect("writer")
 }
 
 /// Stores `n` items from `source`, a slice at a time (bounded memory).
@@ -160,7 +130,7 @@ fn main() {
     let load = Instant::now();
     store_bodies(&w, first);
     let load = load.elapsed();
-    let (indexed, heap) = w.index_size().expect("index loaded");
+    let (indexed, heap) = index_size(&w).expect("index loaded");
     println!(
         "index: loaded {indexed} items in {:.2} s; {:.1} MB heap ({:.0} bytes/item, {:.0} MB per million items indexed)",
         load.as_secs_f64(),
@@ -169,7 +139,7 @@ fn main() {
         heap as f64 / indexed.max(1) as f64
     );
     let (n, took) = store_bodies(&w, measured);
-    let (indexed, heap) = w.index_size().expect("index loaded");
+    let (indexed, heap) = index_size(&w).expect("index loaded");
     println!(
         "assign: {n} items with {} stored: {:.2} s, {:.0} items/s (the writer's work: store + story assignment; parsing and fingerprints done before)",
         items,

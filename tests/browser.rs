@@ -11,14 +11,12 @@
 mod common;
 
 use std::future::Future;
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{Process, Setup, WATCHLISTS, rss};
+use common::web::WebDaemon;
+use common::{Setup, WATCHLISTS, rss};
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 use thirtyfour::{ChromeCapabilities, ChromiumLikeCapabilities};
@@ -77,9 +75,8 @@ const LATE: (Option<&str>, Option<&str>, &str, &str) = (
 /// `markets`), two feed files (the wire and the hostile one) polled once an hour.
 struct Desk {
     setup: Setup,
-    daemon: Process,
+    web: WebDaemon,
     base: String,
-    log: mpsc::Receiver<String>,
 }
 
 impl Desk {
@@ -107,36 +104,11 @@ impl Desk {
         }
         std::fs::write(setup.config_path(), cfg).unwrap();
 
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aggregator"));
-        cmd.args(["--config", setup.config_path().to_str().unwrap(), "run"])
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut daemon = Process::spawn(cmd);
-        let stderr = daemon.child.stderr.take().unwrap();
-        let (tx, log) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let start = Instant::now();
-        let (mut addr, mut stored) = (None::<SocketAddr>, 0);
-        while addr.is_none() || stored < 2 {
-            let line = log
-                .recv_timeout(Duration::from_secs(15).saturating_sub(start.elapsed()))
-                .expect("the daemon's web view and first fetch");
-            if let Some(a) = line.split("addr=").nth(1) {
-                addr = a.split_whitespace().next().and_then(|a| a.parse().ok());
-            }
-            stored += usize::from(line.contains("feed stored"));
-        }
+        let web = WebDaemon::start(&setup, 2);
         Desk {
+            base: format!("http://{}", web.addr),
             setup,
-            daemon,
-            base: format!("http://{}", addr.unwrap()),
-            log,
+            web,
         }
     }
 
@@ -154,18 +126,12 @@ impl Desk {
         let cfg = std::fs::read_to_string(self.setup.config_path()).unwrap();
         let cfg = cfg.replace(&feed_table("1h"), &feed_table("2h"));
         std::fs::write(self.setup.config_path(), cfg).unwrap();
-        self.daemon.signal("HUP");
+        self.web.process.signal("HUP");
     }
 
     /// What the daemon logged so far, for a failure's message.
     fn logged(&self) -> String {
-        self.log.try_iter().collect::<Vec<_>>().join("\n")
-    }
-}
-
-impl Drop for Desk {
-    fn drop(&mut self) {
-        let _ = self.daemon.stop(Duration::from_secs(20));
+        self.web.logged()
     }
 }
 

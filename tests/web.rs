@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::web::{Reply, WebDaemon, hidden, http};
 use common::*;
 use serde_json::Value;
 
@@ -45,10 +44,9 @@ fn hostile_feed() -> String {
 
 struct Desk {
     setup: Setup,
-    daemon: Process,
+    web: WebDaemon,
     addr: SocketAddr,
     token: String,
-    _log: mpsc::Receiver<String>,
 }
 
 impl Desk {
@@ -65,59 +63,21 @@ impl Desk {
             aggregator::auth::token_hash(&token)
         ));
         std::fs::write(setup.config_path(), cfg).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aggregator"));
-        cmd.args(["--config", setup.config_path().to_str().unwrap(), "run"])
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut daemon = Process::spawn(cmd);
-        let stderr = daemon.child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let start = Instant::now();
-        let mut addr = None;
-        let mut stored = false;
-        while addr.is_none() || !stored {
-            let line = rx
-                .recv_timeout(Duration::from_secs(15).saturating_sub(start.elapsed()))
-                .expect("the daemon's web view and first fetch");
-            if line.contains("web view listening") {
-                let a = line
-                    .split("addr=")
-                    .nth(1)
-                    .unwrap()
-                    .split_whitespace()
-                    .next()
-                    .unwrap();
-                addr = Some(a.parse().unwrap());
-            }
-            stored |= line.contains("feed stored");
-        }
+        let web = WebDaemon::start(&setup, 1);
         Desk {
+            addr: web.addr,
             setup,
-            daemon,
-            addr: addr.unwrap(),
+            web,
             token,
-            _log: rx,
         }
     }
 
     fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
-        http(self.addr, "GET", path, headers, "")
+        self.web.get(path, headers)
     }
 
     fn post(&self, path: &str, headers: &[(&str, &str)], form: &[(&str, &str)]) -> Reply {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut h = headers.to_vec();
-        h.push(("Content-Type", "application/x-www-form-urlencoded"));
-        http(self.addr, "POST", path, &h, &body)
+        self.web.post(path, headers, form)
     }
 
     /// Signs in as `kim`; the session cookie (`name=value`).
@@ -152,74 +112,6 @@ impl Desk {
         assert!(out.status.success(), "{}", stderr(&out));
         serde_json::from_slice(&out.stdout).unwrap()
     }
-}
-
-impl Drop for Desk {
-    fn drop(&mut self) {
-        let _ = self.daemon.stop(Duration::from_secs(20));
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One HTTP/1.1 request on its own connection (closed after the answer).
-fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_string(),
-    }
-}
-
-/// The value of the first hidden input named `name` on a page.
-fn hidden(page: &str, name: &str) -> String {
-    let at = page
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("no {name} field in {page}"));
-    let rest = &page[at + name.len() + 15..];
-    rest[..rest.find('"').unwrap()].to_string()
 }
 
 #[test]

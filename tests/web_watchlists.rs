@@ -6,14 +6,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
+use common::web::{Reply, WebDaemon, hidden};
 use common::*;
 
 const WATCHLISTS: &str = "# Watchlists of the Seoul desk.\n\n[[watchlist]]\nname = \"dprk\"\nterms = [\"Kishida\", \"Kim Yo-jong\"]  # names\npriority = \"high\"\n";
@@ -36,9 +32,7 @@ const KEYS: [&str; 12] = [
 
 struct Desk {
     setup: Setup,
-    daemon: Process,
-    addr: SocketAddr,
-    log: mpsc::Receiver<String>,
+    web: WebDaemon,
 }
 
 impl Desk {
@@ -77,39 +71,8 @@ impl Desk {
         let mut cfg = std::fs::read_to_string(setup.config_path()).unwrap();
         cfg.push_str("\n[[feed]]\nname = \"wire\"\nurl = \"wire.xml\"\ninterval = \"1h\"\n\n[rematch]\nwindow = \"0s\"\n\n[web]\nenabled = true\nlisten = \"127.0.0.1:0\"\n");
         std::fs::write(setup.config_path(), cfg).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aggregator"));
-        cmd.args(["--config", setup.config_path().to_str().unwrap(), "run"])
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut daemon = Process::spawn(cmd);
-        let stderr = daemon.child.stderr.take().unwrap();
-        let (tx, log) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut addr = None;
-        let mut stored = false;
-        let start = Instant::now();
-        while addr.is_none() || !stored {
-            let line = log
-                .recv_timeout(Duration::from_secs(15).saturating_sub(start.elapsed()))
-                .expect("the daemon's web view and first fetch");
-            if line.contains("web view listening") {
-                let a = line.split("addr=").nth(1).unwrap();
-                addr = Some(a.split_whitespace().next().unwrap().parse().unwrap());
-            }
-            stored |= line.contains("feed stored");
-        }
-        Desk {
-            setup,
-            daemon,
-            addr: addr.unwrap(),
-            log,
-        }
+        let web = WebDaemon::start(&setup, 1);
+        Desk { setup, web }
     }
 
     fn file(&self) -> PathBuf {
@@ -117,16 +80,11 @@ impl Desk {
     }
 
     fn get(&self, path: &str) -> Reply {
-        http(self.addr, "GET", path, &[], "")
+        self.web.get(path, &[])
     }
 
     fn post(&self, path: &str, headers: &[(&str, &str)], form: &[(&str, &str)]) -> Reply {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut h = headers.to_vec();
-        h.push(("Content-Type", "application/x-www-form-urlencoded"));
-        http(self.addr, "POST", path, &h, &body)
+        self.web.post(path, headers, form)
     }
 
     /// Saves the form at `path` with `fields` (the others empty), as a browser sends it.
@@ -141,66 +99,12 @@ impl Desk {
 
     /// Waits for a log line containing `text`.
     fn wait_for(&self, text: &str) {
-        let start = Instant::now();
-        loop {
-            let line = self
-                .log
-                .recv_timeout(Duration::from_secs(15).saturating_sub(start.elapsed()))
-                .unwrap_or_else(|_| panic!("no log line with {text:?}"));
-            if line.contains(text) {
-                return;
-            }
-        }
+        self.web.wait_for_log(text);
     }
 }
 
 fn self_watchlists(setup: &Setup) -> PathBuf {
     setup.dir.path().join("watchlists.toml")
-}
-
-impl Drop for Desk {
-    fn drop(&mut self) {
-        let _ = self.daemon.stop(Duration::from_secs(20));
-    }
-}
-
-struct Reply {
-    status: u16,
-    body: String,
-}
-
-/// One HTTP/1.1 request on its own connection (closed after the answer).
-fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    Reply {
-        status,
-        body: body.to_string(),
-    }
-}
-
-/// The value of the first hidden input named `name` on a page.
-fn hidden(page: &str, name: &str) -> String {
-    let at = page
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("no {name} field in {page}"));
-    let rest = &page[at + name.len() + 15..];
-    rest[..rest.find('"').unwrap()].to_string()
 }
 
 /// The text of the element with id `id` (up to its closing tag).

@@ -2,6 +2,8 @@
 //! config files in a temp dir, and running the built binary.
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
