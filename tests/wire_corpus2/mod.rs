@@ -13,7 +13,7 @@
 //! Each story comes from one [`Family`]:
 //!
 //! - [`Family::Recurring`]: headlines that recur with different facts: "Seoul shares open
-//!   higher" and "코스피, 상승 출발" every morning, "Yonhap News Summary" and
+//!   higher" and "코스피, 상승 출발" every weekday morning, "Yonhap News Summary" and
 //!   "[연합뉴스 이 시각 헤드라인]" every evening (a digest quoting other stories' headlines and
 //!   first sentences), "Today in Korean History" / "[오늘의 역사]" every day, and
 //!   "(LEAD) N. Korea fires ballistic missile into East Sea: JCS" twice within the window.
@@ -828,6 +828,7 @@ pub fn generate(spec: &Spec) -> Vec<Item> {
         leads: Vec::new(),
         digest_groups: [0, 0],
         used: std::collections::HashSet::new(),
+        reported: std::collections::HashSet::new(),
     };
     g.recurring_fixed();
     let target = spec.feeds * spec.items_per_feed;
@@ -886,6 +887,8 @@ struct Gen {
     digest_groups: [u32; 2],
     /// (ministry, verb, programme) of the policy events so far.
     used: std::collections::HashSet<(usize, usize, usize)>,
+    /// Companies whose quarterly earnings have been reported, per language.
+    reported: std::collections::HashSet<(Lang, usize)>,
 }
 
 /// Labels for the items of one story.
@@ -1451,23 +1454,35 @@ impl Gen {
         let n = self.republications();
         self.republish(&copy, t, n, Treatment::Plain, label);
         let t2 = t + Duration::minutes(self.rng.range(30, 240) as i64);
+        // Each new headline names this event's programme: generic update headlines would be
+        // twins of each other, which this family is not about.
         let title = match (lang, angle) {
             (Lang::En, 2) => format!(
-                "(LEAD) {} vows more talks with businesses amid backlash",
-                s.get("person")
+                "(LEAD) {} vows more talks with businesses on {}",
+                s.get("person"),
+                s.get("topic")
             ),
-            (Lang::En, 5) => "(LEAD) Opposition calls for hearing over policy reversal".to_string(),
+            (Lang::En, 5) => format!("(LEAD) Opposition demands hearing on {}", s.get("topic")),
             (Lang::En, _) => format!(
-                "(LEAD) {} shares slide after gov't decision",
-                s.get("company")
+                "(LEAD) {} shares slide after gov't decision on {}",
+                s.get("company"),
+                s.get("topic")
             ),
             (Lang::Ko, 2) => format!(
-                "{} {} \"업계와 계속 협의\"(종합)",
+                "{} {} \"{} 업계와 계속 협의\"(종합)",
                 s.get("person"),
-                s.get("role")
+                s.get("role"),
+                s.get("topic")
             ),
-            (Lang::Ko, 5) => "야당 \"청문회 열어야\"…정책 번복에 반발(종합)".to_string(),
-            (Lang::Ko, _) => format!("{} 주가 급락…정부 결정 여파(종합)", s.get("company")),
+            (Lang::Ko, 5) => format!(
+                "야당 \"{} 청문회 열어야\"…정책 번복에 반발(종합)",
+                s.get("topic")
+            ),
+            (Lang::Ko, _) => format!(
+                "{} 주가 급락…{} 결정 여파(종합)",
+                s.get("company"),
+                s.get("topic")
+            ),
         };
         // Same body, one paragraph added at the end.
         let mut update = copy.clone();
@@ -1523,6 +1538,9 @@ impl Gen {
         let idx2: Vec<usize> = order[4..9].iter().map(|i| i + 1).collect();
         let c1 = self.policy_copy(agency, &s1, place1, &idx1, t1);
         let mut c2 = self.policy_copy(agency, &s2, place2, &idx2, t2);
+        // Its lead in the other house wording: the same action, not the same sentence.
+        let other = policy_templates(lang, 1 - agency.style);
+        c2.paras.insert(0, fill(other[0], &s2));
         if self.rng.chance(0.3) {
             c2.title = match lang {
                 Lang::En => format!("(LEAD) {}", c2.title),
@@ -1578,8 +1596,26 @@ impl Gen {
         let agency = self.agency_for(lang);
         let group = self.group();
         let day = self.rng.below(self.spec.days as usize) as u32;
-        let fire = self.rng.chance(0.4);
-        let companies = self.rng.sample(COMPANIES.len(), 2);
+        // A company reports its quarter once (per language): when two unreported companies
+        // are left no more, the twins are fires.
+        let unreported: Vec<usize> = (0..COMPANIES.len())
+            .filter(|&c| !self.reported.contains(&(lang, c)))
+            .collect();
+        let fire = unreported.len() < 2 || self.rng.chance(0.4);
+        let companies: Vec<usize> = if fire {
+            self.rng.sample(COMPANIES.len(), 2)
+        } else {
+            let picked: Vec<usize> = self
+                .rng
+                .sample(unreported.len(), 2)
+                .into_iter()
+                .map(|i| unreported[i])
+                .collect();
+            for &c in &picked {
+                self.reported.insert((lang, c));
+            }
+            picked
+        };
         let places = self.rng.sample(PLACES.len() - 1, 2);
         for k in 0..2 {
             let t = self.time_on(day);
@@ -1714,6 +1750,9 @@ impl Gen {
 
     fn market_open(&mut self, day: u32, lang: Lang, group: u32) {
         let t = self.spec.start + Duration::days(day as i64) + Duration::minutes(9 * 60 + 17);
+        if matches!(kst(t).weekday(), Weekday::Sat | Weekday::Sun) {
+            return; // The exchange is closed.
+        }
         let up = self.rng.chance(0.6);
         let c = self.rng.sample(COMPANIES.len(), 2);
         let pts = tenths(&mut self.rng, 30, 450);
@@ -1811,24 +1850,32 @@ impl Gen {
         years.sort_unstable();
         years.dedup();
         let mut entries = Vec::new();
-        for y in years {
+        let kinds = self.rng.sample(6, years.len());
+        for (k, y) in years.into_iter().enumerate() {
             let c = *self.rng.pick(&COMPANIES);
             let m = *self.rng.pick(&MINISTRIES);
             let p = *self.rng.pick(&PLACES[..13]);
             let person = *self.rng.pick(&PEOPLE);
-            let n = self.rng.range(3, 60);
-            let e = match (self.rng.below(4), lang) {
+            let n = self.rng.range(3, 12);
+            let e = match (kinds[k], lang) {
                 (0, Lang::En) => format!("{} is founded in {}.", c.0, p.1),
                 (0, Lang::Ko) => format!("{}에서 {} 창립.", p.2, c.1),
                 (1, Lang::En) => format!("The {} is established.", m.0),
                 (1, Lang::Ko) => format!("{} 출범.", m.1),
                 (2, Lang::En) => format!("{} opens its first subway line.", p.1),
                 (2, Lang::Ko) => format!("{} 첫 지하철 노선 개통.", p.2),
-                (_, Lang::En) => format!(
-                    "{} wins {n} medals for the country at an international science olympiad.",
+                (3, Lang::En) => format!(
+                    "A {n}-story department store building collapses in {}.",
+                    p.1
+                ),
+                (3, Lang::Ko) => format!("{} {n}층 백화점 건물 붕괴.", p.2),
+                (4, Lang::En) => format!(
+                    "{} becomes the first Korean to win a world chess title.",
                     person.0
                 ),
-                (_, Lang::Ko) => format!("{}, 국제과학올림피아드서 메달 {n}개 획득.", person.1),
+                (4, Lang::Ko) => format!("{}, 한국인 첫 세계 체스 선수권 우승.", person.1),
+                (_, Lang::En) => format!("{} holds its first international film festival.", p.1),
+                (_, Lang::Ko) => format!("{}에서 첫 국제영화제 개막.", p.2),
             };
             entries.push(match lang {
                 Lang::En => format!(
