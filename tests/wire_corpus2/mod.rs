@@ -22,7 +22,7 @@
 //!   with bodies that share no sentence and no figure.
 //! - [`Family::TwoAgencies`]: one event reported by two agencies, each in its own words (same
 //!   facts and figures, no shared sentence, different headlines).
-//! - [`Family::Correction`]: a story and its correction, `(Correction)` / `[정정]`, hours later,
+//! - [`Family::Correction`]: a story and its correction, `(Correction)` / `[정정]` / `(정정)`, hours later,
 //!   with one figure changed and sometimes a note on what was corrected.
 //! - [`Family::HeadlineSwap`]: an update that replaces the headline completely but keeps the
 //!   body (one paragraph added).
