@@ -19,11 +19,11 @@
 //!   "(LEAD) N. Korea fires ballistic missile into East Sea: JCS" twice within the window.
 //! - [`Family::TwinHeadline`]: two different events with the same headline (the same ministry
 //!   doing the same thing to the same programme) filed a day apart from two different cities,
-//!   with bodies that share no sentence and no figure.
+//!   with bodies that share no sentence (and, bar chance, no figure).
 //! - [`Family::TwoAgencies`]: one event reported by two agencies, each in its own words (same
 //!   facts and figures, no shared sentence, different headlines).
-//! - [`Family::Correction`]: a story and its correction, `(Correction)` / `[정정]` / `(정정)`, hours later,
-//!   with one figure changed and sometimes a note on what was corrected.
+//! - [`Family::Correction`]: a story and its correction, `(Correction)` / `[정정]` / `(정정)`,
+//!   hours later, with one figure changed and sometimes a note on what was corrected.
 //! - [`Family::HeadlineSwap`]: an update that replaces the headline completely but keeps the
 //!   body (one paragraph added).
 //! - [`Family::CutLead`]: republications that cut the first paragraph (the dateline lead),
