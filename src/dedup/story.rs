@@ -34,6 +34,9 @@ pub struct Fingerprint {
     pub details: Vec<u32>,
     /// The sketch's band keys (see [`super::sketch`]), computed once with the fingerprint.
     pub keys: super::sketch::Keys,
+    /// The item says it corrects an earlier one (`(Correction)`, `[정정]`, `(ATTN: CORRECTS
+    /// figure…)`): it repeats the earlier copy with a detail changed.
+    pub correction: bool,
 }
 
 /// How alike two fingerprints are. All ratios are in 0..=1.
@@ -43,6 +46,8 @@ pub struct Similarity {
     pub title: f32,
     /// Shared headline words over the smaller headline's words.
     pub title_overlap: f32,
+    /// One of the two says it corrects an earlier item.
+    pub correction: bool,
     /// Jaccard similarity of the body shingle sets.
     pub body: f32,
     /// Shared body shingles over the smaller body's shingles: high when one body contains the
@@ -87,6 +92,10 @@ impl Fingerprint {
 
     fn compared(title: &str, summary: &str) -> Self {
         let headline = normalize_headline_folded(title);
+        let correction = CORRECTION.is_match(title)
+            || CORRECTION_NOTE
+                .find(summary.trim_start())
+                .is_some_and(|m| m.as_str().contains("correct"));
         let title_tokens = tokens(&headline);
         let mut title_set = word_set(&title_tokens);
         let body_text = strip_body_folded(summary);
@@ -117,6 +126,7 @@ impl Fingerprint {
             words,
             details,
             keys: Default::default(),
+            correction,
         }
     }
 
@@ -144,7 +154,7 @@ impl Fingerprint {
         }
         let details_shared = shared(&self.details, &other.details);
         let fewer_details = self.details.len().min(other.details.len());
-        if details_shared * 4 < fewer_details * 3 {
+        if !(self.correction || other.correction) && details_shared * 4 < fewer_details * 3 {
             return None;
         }
         let sim = self.similarity(other);
@@ -166,6 +176,7 @@ impl Fingerprint {
         Similarity {
             title: ratio(t_shared, t_a + t_b - t_shared),
             title_overlap: ratio(t_shared, t_a.min(t_b)),
+            correction: self.correction || other.correction,
             body: ratio(b_shared, b_a + b_b - b_shared),
             containment: ratio(b_shared, b_a.min(b_b)),
             smaller_body: b_a.min(b_b),
@@ -183,6 +194,10 @@ impl Fingerprint {
 /// event (two launches, two games, two daily market reports) share their words and differ here;
 /// a republication or a reissue repeats the details it had and may add more.
 pub fn details_conflict(s: &Similarity) -> bool {
+    if s.correction {
+        // A correction changes a figure or two of what it corrects, and says so.
+        return s.fewer_details.saturating_sub(s.details_shared) > 2;
+    }
     s.details_shared * 4 < s.fewer_details * 3
 }
 
@@ -270,8 +285,15 @@ pub fn strip_body(summary: &str) -> String {
 
 fn strip_body_folded(folded: &str) -> String {
     let mut s: &str = folded.trim();
-    // Leading: a byline, then a dateline; a Korean dateline; an outlet in brackets.
-    for re in [&*BYLINE, &*DATELINE, &*KO_DATELINE, &*LEAD_BRACKET] {
+    // Leading: an editor's note, a byline, then a dateline; a Korean dateline; an outlet in
+    // brackets.
+    for re in [
+        &*CORRECTION_NOTE,
+        &*BYLINE,
+        &*DATELINE,
+        &*KO_DATELINE,
+        &*LEAD_BRACKET,
+    ] {
         if let Some(m) = re.find(s) {
             s = s[m.end()..].trim_start();
         }
@@ -309,7 +331,7 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| {
               |yonhap\s+feature|interview|feature|ample|correction|corrected|correcting|update[sd]?
               |attn|editorial|breaking|recast|repeat|refile|photo|graphics?|fact\s*check
               |summary|wrap|brief)(?-u:\b)
-          | (?:속보|단독|종합|\d+\s*보|사진|포토|영상|인터뷰|그래픽|팩트체크|르포|일문일답|카드뉴스|이슈)
+          | (?:속보|단독|종합|\d+\s*보|사진|포토|영상|인터뷰|그래픽|팩트체크|르포|일문일답|카드뉴스|이슈|정정)
         )
         [^)\]>】]{0,80}
         [)\]>】]",
@@ -321,6 +343,17 @@ static SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
     // " | The Korea Herald", " - Yonhap", " - 뉴시스": a short tail after a spaced separator.
     Regex::new(r"\s+(?:\||-|::|/)\s+[^|\-:/]{1,40}$").expect("static regex")
 });
+
+/// A headline tag saying the item corrects an earlier one.
+static CORRECTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[(\[]\s*(?:correct(?:ion|ed|ing)(?-u:\b)|정정)[^)\]]{0,40}[)\]]")
+        .expect("static regex")
+});
+
+/// An editor's note leading a body: `(ATTN: CORRECTS figure in para 5)`, `(ATTN: ADDS …)`
+/// (folded).
+static CORRECTION_NOTE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\(\s*attn\s*:[^)]{0,120}\)\s*").expect("static regex"));
 
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^by\s+(?:yonhap|kyodo|afp|ap|reuters|xinhua|the\s+korea\s+herald|korea\s+herald|korea\s+times|newsis|nk\s*news|staff)(?:\s+news(?:\s+agency)?)?(?-u:\b)\s*")
@@ -745,6 +778,48 @@ mod tests {
             ),
         );
         assert!(!same_story(&s), "{s:?}");
+    }
+
+    /// A correction repeats its copy with a figure changed: one story with the item it
+    /// corrects. The same change without the correction's tag or note is another report.
+    #[test]
+    fn a_correction_joins_what_it_corrects() {
+        let body = |won: &str| {
+            format!(
+                "SEJONG, Nov. 25 (Yonhap) -- The labor ministry said Wednesday it will approve \
+                 carbon border measures, citing delays in parliament. The decision affects about \
+                 85 companies, and the government planned to spend {won} trillion won on the \
+                 program over 3 years, officials said."
+            )
+        };
+        let original = (
+            "Labor ministry approves carbon border measures",
+            body("4.2"),
+        );
+        let tagged = (
+            "(Correction) Labor ministry approves carbon border measures",
+            format!("(ATTN: CORRECTS figure in para 2) {}", body("1.9")),
+        );
+        let s = sim((original.0, &original.1), (tagged.0, &tagged.1));
+        assert!(s.correction && same_story(&s), "{s:?}");
+        let ko = sim(
+            (
+                "중소벤처기업부, 배터리 재활용 규정 확대",
+                "(울산=뉴스1) 한소라 기자 = 25일 중소벤처기업부에 따르면 정부는 배터리 재활용 \
+                 규정을 확대하기로 결정했다. 영향을 받는 기업은 413곳 안팎이다. 정부는 향후 3년 \
+                 동안 이 사업에 4조2780억원을 투입할 계획이었다.",
+            ),
+            (
+                "중소벤처기업부, 배터리 재활용 규정 확대(정정)",
+                "(울산=뉴스1) 한소라 기자 = 25일 중소벤처기업부에 따르면 정부는 배터리 재활용 \
+                 규정을 확대하기로 결정했다. 영향을 받는 기업은 413곳 안팎이다. 정부는 향후 3년 \
+                 동안 이 사업에 1조8999억원을 투입할 계획이었다.",
+            ),
+        );
+        assert!(ko.correction && same_story(&ko), "{ko:?}");
+        // Untagged, the changed figures are a conflict, as for any two reports.
+        let plain = sim((original.0, &original.1), (original.0, &body("1.9")));
+        assert!(!plain.correction && details_conflict(&plain), "{plain:?}");
     }
 
     #[test]
