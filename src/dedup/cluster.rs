@@ -15,6 +15,10 @@ pub const MAX_STORIES: usize = 6;
 pub const MAX_CHECKED: usize = 5;
 /// Largest story an item may merge into another.
 pub const MAX_MERGED: i64 = 20;
+/// Two items of which one has no body to compare (an `(URGENT)` one-liner, a headline-only
+/// feed) may be one story by their headlines only this close in time: a recurring headline
+/// ("Yonhap News Summary", "Seoul shares open higher") names another event each day.
+pub const HEADLINE_ONLY_SPAN: i64 = 2 * 3600;
 
 /// Whether an item sharing its article link with `other` (in another feed) is the same
 /// article: yes, unless both have text and the texts have nothing in common (a site that links
@@ -29,24 +33,34 @@ pub fn same_article(new: &Fingerprint, other: &Fingerprint) -> bool {
 
 /// The index's candidates grouped by the story the index has them in, best first, at most
 /// [`MAX_STORIES`] stories; `item` itself (an item indexed again) is left out.
-pub fn group(found: &[Candidate], item: i64) -> Vec<(i64, Vec<i64>)> {
-    let mut groups: Vec<(i64, Vec<i64>)> = Vec::new();
+pub fn group(found: &[Candidate], item: i64) -> Vec<(i64, Vec<Candidate>)> {
+    let mut groups: Vec<(i64, Vec<Candidate>)> = Vec::new();
     for c in found.iter().filter(|c| c.entry.item_id != item) {
         let full = groups.len() >= MAX_STORIES;
         match groups.iter_mut().find(|(s, _)| *s == c.entry.story_id) {
-            Some((_, items)) => items.push(c.entry.item_id),
-            None if !full => groups.push((c.entry.story_id, vec![c.entry.item_id])),
+            Some((_, items)) => items.push(*c),
+            None if !full => groups.push((c.entry.story_id, vec![*c])),
             None => {}
         }
     }
     groups
 }
 
-/// Of one story's candidate members, the one the new item is the same story as with the best
-/// score: `(score, index into members)`.
-pub fn best_member(new: &Fingerprint, members: &[Arc<Fingerprint>]) -> Option<(f32, usize)> {
+/// Of one story's candidate members (each with its time), the one the new item (of time `at`)
+/// is the same story as with the best score: `(score, index into members)`. A member that
+/// could only match by headline (one of the two has no body) counts only within
+/// [`HEADLINE_ONLY_SPAN`].
+pub fn best_member(
+    new: &Fingerprint,
+    at: i64,
+    members: &[(Arc<Fingerprint>, i64)],
+) -> Option<(f32, usize)> {
     let mut best: Option<(f32, usize)> = None;
-    for (i, other) in members.iter().enumerate() {
+    for (i, (other, other_at)) in members.iter().enumerate() {
+        let headline_only = new.body.len().min(other.body.len()) < story::MIN_BODY;
+        if headline_only && (at - other_at).abs() > HEADLINE_ONLY_SPAN {
+            continue;
+        }
         if let Some(sim) = new.same_story_similarity(other) {
             let score = story::score(&sim);
             if best.is_none_or(|(b, _)| score > b) {
@@ -195,16 +209,44 @@ mod tests {
     #[test]
     fn the_best_member_is_the_most_similar_same_story_one() {
         let new = fp("(LEAD) N. Korea fires missile: JCS", LEDE);
-        let members = vec![
+        let members: Vec<_> = vec![
             fp(
                 "BTS to hold concert in Busan",
                 "The K-pop group will perform.",
             ),
             fp("N. Korea fires missile toward East Sea on Tuesday", LEDE),
             fp("N. Korea fires missile: JCS", LEDE),
-        ];
-        assert_eq!(best_member(&new, &members).map(|(_, i)| i), Some(2));
-        assert_eq!(best_member(&new, &members[..1]), None);
+        ]
+        .into_iter()
+        .map(|f| (f, 0))
+        .collect();
+        assert_eq!(best_member(&new, 0, &members).map(|(_, i)| i), Some(2));
+        assert_eq!(best_member(&new, 0, &members[..1]), None);
+    }
+
+    /// A headline-only item (a flash, a feed without bodies) joins by its headline within
+    /// [`HEADLINE_ONLY_SPAN`] only: the same headline a day later is another day's report.
+    #[test]
+    fn a_headline_alone_joins_only_within_a_short_span() {
+        let flash = fp(
+            "(URGENT) N. Korea fires ballistic missile into East Sea: JCS",
+            "",
+        );
+        let report = vec![(
+            fp("N. Korea fires ballistic missile into East Sea: JCS", LEDE),
+            0,
+        )];
+        assert!(
+            best_member(&flash, 3600, &report).is_some(),
+            "an hour later"
+        );
+        assert!(
+            best_member(&flash, 86_400, &report).is_none(),
+            "the next day"
+        );
+        // Two bodies that agree are compared whatever the gap (the window decides).
+        let republished = fp("N. Korea fires ballistic missile into East Sea: JCS", LEDE);
+        assert!(best_member(&republished, 86_400, &report).is_some());
     }
 
     #[test]

@@ -218,13 +218,13 @@ impl Stories {
         for (_, items) in cluster::group(&found, m.item_id) {
             let mut members = Vec::with_capacity(items.len());
             let mut ids = Vec::with_capacity(items.len());
-            for id in items {
-                if let Some(fp) = self.fingerprint(conn, id)? {
-                    members.push(fp);
-                    ids.push(id);
+            for c in items {
+                if let Some(fp) = self.fingerprint(conn, c.entry.item_id)? {
+                    members.push((fp, c.entry.at));
+                    ids.push(c.entry.item_id);
                 }
             }
-            let Some((score, best)) = cluster::best_member(m.fingerprint, &members) else {
+            let Some((score, best)) = cluster::best_member(m.fingerprint, m.at, &members) else {
                 continue;
             };
             // The index may be stale (another process re-clustered): the row says the story.
@@ -251,7 +251,7 @@ impl Stories {
             matched.push(cluster::Matched {
                 story: story_id,
                 score,
-                member: members[best].clone(),
+                member: members[best].0.clone(),
                 size,
             });
         }
