@@ -5,6 +5,8 @@
 
 #[path = "../tests/wire_corpus/mod.rs"]
 mod wire_corpus;
+#[path = "../tests/wire_corpus2/mod.rs"]
+mod wire_corpus2;
 
 use std::time::Duration;
 
@@ -57,6 +59,36 @@ fn main() {
         "all seeds: precision {p:.4}  recall {r:.4}  F1 {:.4}",
         2.0 * p * r / (p + r).max(1e-12)
     );
+    // The independent corpus's held-out seeds, per family (`story_eval2` has its options).
+    let mut families: Vec<wire_corpus2::eval::FamilyScores> = Vec::new();
+    let mut total = wire_corpus2::eval::Scores::default();
+    for seed in wire_corpus2::HELD_OUT_SEEDS {
+        let spec = wire_corpus2::Spec {
+            seed,
+            ..Default::default()
+        };
+        let report = wire_corpus2::eval::evaluate(&spec, window, 0);
+        total.add(&report.scores);
+        for f in report.families {
+            match families.iter_mut().find(|g| g.family == f.family) {
+                Some(g) => {
+                    g.items += f.items;
+                    g.stories += f.stories;
+                    g.scores.add(&f.scores);
+                }
+                None => families.push(f),
+            }
+        }
+    }
+    println!(
+        "independent corpus, held-out seeds {:?}: precision {:.4}  recall {:.4}  look-alike pairs joined {}/{}",
+        wire_corpus2::HELD_OUT_SEEDS,
+        total.precision(),
+        total.recall(),
+        total.hard_joined,
+        total.hard_negatives
+    );
+    wire_corpus2::eval::print_families(&families);
 }
 
 fn usage(msg: &str) -> ! {

@@ -66,11 +66,7 @@ fn clustering_meets_its_goals_on_the_held_out_independent_corpus() {
         };
         let report = wire_corpus2::eval::evaluate(&spec, Duration::from_secs(72 * 3600), 0);
         report.print();
-        total.true_pairs += report.scores.true_pairs;
-        total.predicted_pairs += report.scores.predicted_pairs;
-        total.correct_pairs += report.scores.correct_pairs;
-        total.hard_negatives += report.scores.hard_negatives;
-        total.hard_joined += report.scores.hard_joined;
+        total.add(&report.scores);
     }
     let (p, r) = (total.precision(), total.recall());
     println!(
