@@ -8,6 +8,7 @@
 //!   SHA-256 of that text. A token is high-entropy, unlike a password, so nobody can guess it
 //!   back from a fast hash: a slow one would only slow down every API request.
 
+use crate::text::hex;
 use std::sync::OnceLock;
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
@@ -128,16 +129,6 @@ pub fn token_user<'a>(users: &'a [WebUser], token: &str) -> Option<&'a WebUser> 
         }
     }
     owner
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

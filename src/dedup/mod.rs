@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod sketch;
 pub mod story;
 
+use crate::text::hex;
 use sha2::{Digest, Sha256};
 
 use std::collections::{HashMap, HashSet};
@@ -154,16 +155,6 @@ pub fn settle_batch<T>(items: &mut Vec<T>, identity: fn(&mut T) -> &mut Identity
 
 fn hex_digest(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ impl WebState {
         h.update(self.secret.as_bytes());
         h.update([0]);
         h.update(user.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        crate::text::hex(&h.finalize())
     }
 }
 

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use crate::text::hex;
+
 /// The session cookie's name.
 pub const COOKIE: &str = "aggregator_session";
 
@@ -147,10 +149,6 @@ pub fn random_token() -> String {
 
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Equality that takes the same time wherever the strings differ.
