@@ -17,6 +17,32 @@ pub struct ParsedFeed {
     pub ttl_minutes: Option<u32>,
     /// `sy:updatePeriod` (as a duration) and `sy:updateFrequency`.
     pub sy_update: Option<(std::time::Duration, u32)>,
+    /// What the parser noticed about a body it still read (cut short, entries it could not
+    /// read): shown on the feed, never a silent ok.
+    pub warnings: Vec<FeedWarning>,
+}
+
+/// Something wrong with a feed body that was still read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedWarning {
+    /// The body ends in the middle of the document (a connection cut, a server-side limit):
+    /// the items whose end tag was reached were read; the one cut in the middle was dropped.
+    Truncated,
+    /// The document has `count` entry elements (`item` or `entry`) and none could be read.
+    Unreadable { element: String, count: usize },
+}
+
+impl std::fmt::Display for FeedWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeedWarning::Truncated => f.write_str(
+                "truncated: the body was cut short; the complete items before the cut were kept",
+            ),
+            FeedWarning::Unreadable { element, count } => {
+                write!(f, "{count} <{element}> elements, none readable")
+            }
+        }
+    }
 }
 
 /// One entry of a feed, normalised: plain-text title and summary, canonical link, UTC dates.

@@ -491,6 +491,7 @@ fn normalise(feed: Feed, opts: &ParseOptions) -> ParsedFeed {
         items,
         ttl_minutes: feed.ttl,
         sy_update: None,
+        warnings: Vec::new(),
     }
 }
 
