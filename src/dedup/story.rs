@@ -37,6 +37,36 @@ pub struct Fingerprint {
     /// The item says it corrects an earlier one (`(Correction)`, `[정정]`, `(ATTN: CORRECTS
     /// figure…)`): it repeats the earlier copy with a detail changed.
     pub correction: bool,
+    /// Where and when the body says it was filed (`BUSAN, Nov. 27 (Yonhap) --`,
+    /// `(서울=연합뉴스)`), when it opens with a dateline.
+    pub dateline: Option<Dateline>,
+}
+
+/// A body's dateline as details: the place (hashed, folded) and, when given, the day of the
+/// year (1..=366; English datelines carry it, Korean ones do not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dateline {
+    pub place: u32,
+    /// True when the place is written in Latin script: `SEOUL` and `서울` are not compared.
+    pub latin: bool,
+    pub day: Option<u16>,
+}
+
+impl Dateline {
+    /// Two datelines name different places, or dates more than a day apart (a reissue filed
+    /// after midnight carries the next day's date).
+    pub fn conflicts(&self, other: &Dateline) -> bool {
+        if self.latin == other.latin && self.place != other.place {
+            return true;
+        }
+        match (self.day, other.day) {
+            (Some(a), Some(b)) => {
+                let d = a.abs_diff(b);
+                d.min(365u16.saturating_sub(d)) > 1
+            }
+            _ => false,
+        }
+    }
 }
 
 /// How alike two fingerprints are. All ratios are in 0..=1.
@@ -57,6 +87,8 @@ pub struct Similarity {
     pub smaller_body: usize,
     /// Words in the shorter headline: a one-word headline ("Weather") says nothing alone.
     pub shorter_title: usize,
+    /// Both bodies open with a dateline, and they name different places or days.
+    pub dateline_conflict: bool,
     /// Details (numbers, weekdays) both state, and how many the one stating fewer states.
     pub details_shared: usize,
     pub fewer_details: usize,
@@ -98,7 +130,7 @@ impl Fingerprint {
                 .is_some_and(|m| m.as_str().contains("correct"));
         let title_tokens = tokens(&headline);
         let mut title_set = word_set(&title_tokens);
-        let body_text = strip_body_folded(summary);
+        let (body_text, dateline) = strip_body_and_dateline(summary);
         let mut body_tokens = tokens(&body_text);
         if ends_truncated(&body_text) {
             // "…the military sa..." : the last word may be cut short.
@@ -127,6 +159,7 @@ impl Fingerprint {
             details,
             keys: Default::default(),
             correction,
+            dateline,
         }
     }
 
@@ -140,6 +173,9 @@ impl Fingerprint {
     /// its republications drop some, so two members may differ a little; a different event differs
     /// in most.
     pub fn contradicts(&self, other: &Fingerprint) -> bool {
+        if !(self.correction || other.correction) && self.dateline_conflict(other) {
+            return true;
+        }
         let fewer = self.details.len().min(other.details.len());
         shared(&self.details, &other.details) * 2 < fewer
     }
@@ -161,6 +197,10 @@ impl Fingerprint {
         same_story(&sim).then_some(sim)
     }
 
+    fn dateline_conflict(&self, other: &Fingerprint) -> bool {
+        matches!((&self.dateline, &other.dateline), (Some(a), Some(b)) if a.conflicts(b))
+    }
+
     /// Compares two fingerprints.
     pub fn similarity(&self, other: &Fingerprint) -> Similarity {
         let (t_shared, t_a, t_b) = (
@@ -177,6 +217,7 @@ impl Fingerprint {
             title: ratio(t_shared, t_a + t_b - t_shared),
             title_overlap: ratio(t_shared, t_a.min(t_b)),
             correction: self.correction || other.correction,
+            dateline_conflict: self.dateline_conflict(other),
             body: ratio(b_shared, b_a + b_b - b_shared),
             containment: ratio(b_shared, b_a.min(b_b)),
             smaller_body: b_a.min(b_b),
@@ -195,8 +236,13 @@ impl Fingerprint {
 /// a republication or a reissue repeats the details it had and may add more.
 pub fn details_conflict(s: &Similarity) -> bool {
     if s.correction {
+        // A correction changes a figure or two of what it corrects, and says so (the dateline
+        // may be what it corrects).
         // A correction changes a figure or two of what it corrects, and says so.
         return s.fewer_details.saturating_sub(s.details_shared) > 2;
+    }
+    if s.dateline_conflict {
+        return true;
     }
     s.details_shared * 4 < s.fewer_details * 3
 }
@@ -284,7 +330,13 @@ pub fn strip_body(summary: &str) -> String {
 }
 
 fn strip_body_folded(folded: &str) -> String {
+    strip_body_and_dateline(folded).0
+}
+
+/// [`strip_body_folded`], and the dateline it removed, read as place and day.
+fn strip_body_and_dateline(folded: &str) -> (String, Option<Dateline>) {
     let mut s: &str = folded.trim();
+    let mut dateline = None;
     // Leading: an editor's note, a byline, then a dateline; a Korean dateline; an outlet in
     // brackets.
     for re in [
@@ -294,8 +346,11 @@ fn strip_body_folded(folded: &str) -> String {
         &*KO_DATELINE,
         &*LEAD_BRACKET,
     ] {
-        if let Some(m) = re.find(s) {
-            s = s[m.end()..].trim_start();
+        if let Some(c) = re.captures(s) {
+            if let Some(place) = c.name("place") {
+                dateline = read_dateline(place.as_str(), c.name("date").map(|d| d.as_str()));
+            }
+            s = s[c.get(0).map_or(0, |m| m.end())..].trim_start();
         }
     }
     // Trailing marks may stack: "... (END) <저작권자 ...>".
@@ -306,7 +361,33 @@ fn strip_body_folded(folded: &str) -> String {
             _ => break,
         }
     }
-    s[..end].trim().to_string()
+    (s[..end].trim().to_string(), dateline)
+}
+
+/// A dateline's place (`seoul`, `서울`) and date (`nov. 27`, `march 26`), folded.
+fn read_dateline(place: &str, date: Option<&str>) -> Option<Dateline> {
+    let place = collapse_spaces(place.trim_matches(|c: char| c == ',' || c.is_whitespace()));
+    if place.is_empty() {
+        return None;
+    }
+    Some(Dateline {
+        place: hash_str(&place) as u32,
+        latin: place.is_ascii(),
+        day: date.and_then(day_of_year),
+    })
+}
+
+/// `nov. 27` → 331: the day of a (non-leap) year a month name and a day give.
+fn day_of_year(date: &str) -> Option<u16> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const BEFORE: [u16; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let mut words = date.split(|c: char| c.is_whitespace() || c == '.' || c == ',');
+    let month = words.find(|w| !w.is_empty())?;
+    let m = MONTHS.iter().position(|p| month.starts_with(p))?;
+    let day: u16 = words.find(|w| !w.is_empty())?.parse().ok()?;
+    (1..=31).contains(&day).then_some(BEFORE[m] + day)
 }
 
 fn collapse_spaces(s: &str) -> String {
@@ -362,14 +443,17 @@ static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
 
 static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     // "seoul, march 26 (yonhap) --", "tokyo, march 26 (kyodo) -", "washington (ap) —".
-    Regex::new(r"^[\p{L}\p{N} .,']{2,60}?\(\s*[\p{L}\p{N} .&-]{2,30}\)\s*(?:--|-|:)\s*")
+    // The place runs to the first comma; the date, when there is one, follows it.
+    Regex::new(
+        r"^(?P<place>[\p{L} .']{2,40}?)(?:,(?P<date>[\p{L}\p{N} .,']{1,30}?))?\s*\(\s*[\p{L}\p{N} .&-]{2,30}\)\s*(?:--|-|:)\s*",
+    )
         .expect("static regex")
 });
 
 static KO_DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     // "(서울=연합뉴스) 김철수 기자 =", "【서울=뉴시스】김철수 기자 =", "[도쿄=연합뉴스]".
     Regex::new(
-        r"^[(\[【]\s*[^)\]】=]{1,20}=\s*[^)\]】]{1,20}[)\]】]\s*(?:[\p{L}\s·,]{0,30}?(?:기자|특파원|통신원)\s*=?\s*)?",
+        r"^[(\[【]\s*(?P<place>[^)\]】=]{1,20})=\s*[^)\]】]{1,20}[)\]】]\s*(?:[\p{L}\s·,]{0,30}?(?:기자|특파원|통신원)\s*=?\s*)?",
     )
     .expect("static regex")
 });
@@ -778,6 +862,56 @@ mod tests {
             ),
         );
         assert!(!same_story(&s), "{s:?}");
+    }
+
+    /// The same template filed from another city, or on another day, is another event; a
+    /// reissue filed after midnight carries the next day's date and is the same story.
+    #[test]
+    fn datelines_are_details() {
+        let body = |dateline: &str| {
+            format!(
+                "{dateline} The finance ministry said it will postpone semiconductor subsidies \
+                 until next year, citing delays in parliament and the cost of the program, \
+                 officials said on condition of anonymity."
+            )
+        };
+        let title = "Finance ministry postpones semiconductor subsidies";
+        let at = |d: &str| (title, body(d));
+        let pair = |a: &str, b: &str| {
+            let (x, y) = (at(a), at(b));
+            sim((x.0, &x.1), (y.0, &y.1))
+        };
+        let same_place = pair(
+            "INCHEON, Nov. 27 (Yonhap) --",
+            "INCHEON, Nov. 28 (Yonhap) --",
+        );
+        assert!(same_story(&same_place), "{same_place:?}");
+        let places = pair("INCHEON, Nov. 28 (Yonhap) --", "BUSAN, Nov. 28 (Yonhap) --");
+        assert!(
+            places.dateline_conflict && !same_story(&places),
+            "{places:?}"
+        );
+        let days = pair(
+            "INCHEON, Nov. 24 (Yonhap) --",
+            "INCHEON, Nov. 28 (Yonhap) --",
+        );
+        assert!(days.dateline_conflict && !same_story(&days), "{days:?}");
+        let year_end = pair("SEOUL, Dec. 31 (Yonhap) --", "SEOUL, Jan. 1 (Yonhap) --");
+        assert!(same_story(&year_end), "{year_end:?}");
+        let ko = pair(
+            "(인천=연합뉴스) 김철수 기자 =",
+            "【부산=뉴시스】이영희 기자 =",
+        );
+        assert!(ko.dateline_conflict, "{ko:?}");
+        // A copy without the dateline says nothing about it.
+        let cut = pair("BUSAN, Nov. 28 (Yonhap) --", "");
+        assert!(!cut.dateline_conflict && same_story(&cut), "{cut:?}");
+        // Korean and English names of one city are not compared.
+        let scripts = pair(
+            "SEOUL, Nov. 28 (Yonhap) --",
+            "(서울=연합뉴스) 김철수 기자 =",
+        );
+        assert!(!scripts.dateline_conflict, "{scripts:?}");
     }
 
     /// A correction repeats its copy with a figure changed: one story with the item it
