@@ -343,6 +343,7 @@ fn fetch_and_prepare(feed: &FeedConfig, watch: &WatchSet) -> Prepared {
         http_charset: None,
         default_offset: feed.timezone,
         date_shift: Default::default(),
+        cut_short: false,
     };
     let (record, items) = match prepare(&bytes, &opts, watch, &feed.name, &[]) {
         Ok(p) => {
@@ -360,6 +361,7 @@ fn fetch_and_prepare(feed: &FeedConfig, watch: &WatchSet) -> Prepared {
                     title: p.title,
                     site_link: p.site_link,
                     items: p.items,
+                    warnings: Vec::new(),
                 },
                 n,
             )
@@ -403,6 +405,7 @@ fn breakdown(configs: &[FeedConfig], watch: &WatchSet) {
             http_charset: None,
             default_offset: feed.timezone,
             date_shift: Default::default(),
+            cut_short: false,
         };
         let s = Instant::now();
         let decoded = encoding::decode(&bytes, None);

@@ -1,4 +1,5 @@
-//! Runs the feed parser over directories of test feeds and counts what it gets out of them.
+//! Runs the feed parser over directories of test feeds, counts what it gets out of them, and
+//! scores the fields we store against the test suites' own expectations.
 //!
 //! ```text
 //! cargo run --release --example corpus -- [-v] DIR...
@@ -13,7 +14,26 @@
 //! items, and items with a title, a link, a published or updated date, a guid. The last column,
 //! `bad dates`, counts date strings present in the source that `parse::date::parse_date` could
 //! not read (found by a second feed-rs pass that records what the timestamp parser rejects).
-//! `-v` lists each failing file with its error, and each unread date string.
+//!
+//! Then the score: an input with an expectation (gofeed's `X.json` / `X_expected.json`,
+//! feed-rs's `X.serde.json`; see `corpus_score/expect.rs`) is a *case*. Its items are compared in
+//! order with ours on title, link, guid, author, published and updated, and the item count too,
+//! after the expected values are brought to our documented design's form (plain-text titles,
+//! canonical links, names without e-mail addresses, UTC instants to the second; each rule in
+//! `corpus_score/norm.rs`, and each counted when it changes a value). Printed per directory:
+//! files, parsed ok, items read, cases, cases with no items, cases agreeing, cases whose file we
+//! could not parse, cases whose item count differs, and per field the items that disagree; then
+//! per field the items agreeing out of those scored, and how often each normalisation applied.
+//!
+//! `-v` lists each failing file with its error, each unread date string, and every disagreement
+//! of every case: file, item, field, expected (and as written, if normalised) vs ours.
+
+#[path = "corpus_score/expect.rs"]
+mod expect;
+#[path = "corpus_score/norm.rs"]
+mod norm;
+#[path = "corpus_score/score.rs"]
+mod score;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -78,6 +98,10 @@ fn main() {
     let mut failures: Vec<(PathBuf, String)> = Vec::new();
     let mut unread_dates: Vec<(PathBuf, String)> = Vec::new();
     let mut skipped = 0usize;
+    let mut scores: BTreeMap<PathBuf, score::Score> = BTreeMap::new();
+    // Per case with a disagreement: the file and its disagreements.
+    let mut disagreements: Vec<(PathBuf, Vec<score::Diff>)> = Vec::new();
+    let mut bad_expectations: Vec<(PathBuf, String)> = Vec::new();
 
     for root in &roots {
         let mut files = Vec::new();
@@ -98,9 +122,27 @@ fn main() {
                 }
             };
             let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
-            let c = per_dir.entry(dir).or_default();
+            let c = per_dir.entry(dir.clone()).or_default();
             c.files += 1;
-            match parse_feed(&bytes, &ParseOptions::default()) {
+            let parsed = parse_feed(&bytes, &ParseOptions::default());
+            if let Some(exp_path) = expect::expectation_path(&path) {
+                let sc = scores.entry(dir).or_default();
+                match expect::load(&exp_path, &bytes) {
+                    Ok(exp) => {
+                        let source = encoding::decode(&bytes, None).text;
+                        let ours = parsed.as_ref().map_err(|e| e.to_string());
+                        let diffs = score::case(&exp, &source, ours, sc);
+                        if !diffs.is_empty() {
+                            disagreements.push((path.clone(), diffs));
+                        }
+                    }
+                    Err(e) => {
+                        sc.unreadable += 1;
+                        bad_expectations.push((exp_path, e));
+                    }
+                }
+            }
+            match parsed {
                 Ok(feed) => {
                     c.ok += 1;
                     c.items += feed.items.len();
@@ -149,6 +191,10 @@ fn main() {
             println!("  {n:5}  {r}");
         }
     }
+    print_scores(&per_dir, &scores, &roots);
+    for (path, e) in &bad_expectations {
+        println!("unreadable expectation {}: {e}", path.display());
+    }
     if verbose {
         if !failures.is_empty() {
             println!("\nfailing files:");
@@ -160,6 +206,15 @@ fn main() {
             println!("\ndate strings parse_date could not read:");
             for (path, d) in &unread_dates {
                 println!("  {}: {d:?}", path.display());
+            }
+        }
+        if !disagreements.is_empty() {
+            println!("\ndisagreements with the suites' expectations:");
+            for (path, diffs) in &disagreements {
+                println!("  {}", shorten(path, &roots));
+                for d in diffs {
+                    println!("    {}", d.line());
+                }
             }
         }
     }
@@ -315,6 +370,22 @@ fn print_table(per_dir: &BTreeMap<PathBuf, Counts>, roots: &[PathBuf]) {
         rows.push(row(shorten(dir, roots), c));
     }
     rows.push(row("TOTAL".into(), &total));
+    print_rows(&header, &rows);
+    if total.items > 0 {
+        let pct = |n: usize| 100.0 * n as f64 / total.items as f64;
+        println!(
+            "items with title {:.1}%, link {:.1}%, date {:.1}%, guid {:.1}%; files parsed {:.1}%",
+            pct(total.title),
+            pct(total.link),
+            pct(total.date),
+            pct(total.guid),
+            100.0 * total.ok as f64 / total.files.max(1) as f64
+        );
+    }
+}
+
+/// A table: the first column left-aligned, the others right-aligned, a rule above the last row.
+fn print_rows(header: &[&str], rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
@@ -335,7 +406,7 @@ fn print_table(per_dir: &BTreeMap<PathBuf, Counts>, roots: &[PathBuf]) {
         }
         println!("{}", s.trim_end());
     };
-    line(&header.map(String::from));
+    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
     for (i, r) in rows.iter().enumerate() {
         if i + 1 == rows.len() {
             println!(
@@ -344,17 +415,6 @@ fn print_table(per_dir: &BTreeMap<PathBuf, Counts>, roots: &[PathBuf]) {
             );
         }
         line(r);
-    }
-    if total.items > 0 {
-        let pct = |n: usize| 100.0 * n as f64 / total.items as f64;
-        println!(
-            "items with title {:.1}%, link {:.1}%, date {:.1}%, guid {:.1}%; files parsed {:.1}%",
-            pct(total.title),
-            pct(total.link),
-            pct(total.date),
-            pct(total.guid),
-            100.0 * total.ok as f64 / total.files.max(1) as f64
-        );
     }
 }
 
@@ -368,4 +428,93 @@ fn shorten(dir: &Path, roots: &[PathBuf]) -> String {
     while !roots.iter().all(|r| r.starts_with(&base)) && base.pop() {}
     dir.strip_prefix(&base)
         .map_or_else(|_| dir.display().to_string(), |p| p.display().to_string())
+}
+
+/// The scoring table: per directory with cases (and directories whose files have no expectation
+/// only in the total's files/ok/items), then per-field agreement and the normalisations applied.
+fn print_scores(
+    per_dir: &BTreeMap<PathBuf, Counts>,
+    scores: &BTreeMap<PathBuf, score::Score>,
+    roots: &[PathBuf],
+) {
+    if scores.is_empty() {
+        return;
+    }
+    let mut header = vec![
+        "directory",
+        "files",
+        "ok",
+        "items",
+        "cases",
+        "no items",
+        "agree",
+        "failed",
+        "count",
+    ];
+    header.extend(norm::FIELDS);
+    let row = |name: String, c: &Counts, s: &score::Score| -> Vec<String> {
+        let mut v = vec![name];
+        v.extend(
+            [
+                c.files,
+                c.ok,
+                c.items,
+                s.cases,
+                s.empty_cases,
+                s.agree,
+                s.failed,
+                s.count,
+            ]
+            .map(|n| n.to_string()),
+        );
+        v.extend(s.differ.map(|n| n.to_string()));
+        v
+    };
+    let mut rows = Vec::new();
+    let (mut total_c, mut total_s) = (Counts::default(), score::Score::default());
+    for (dir, c) in per_dir {
+        let s = scores.get(dir).cloned().unwrap_or_default();
+        total_c += c;
+        total_s += &s;
+        rows.push(row(shorten(dir, roots), c, &s));
+    }
+    rows.push(row("TOTAL".into(), &total_c, &total_s));
+    println!(
+        "\nscore against the suites' expectations (cases: files with an expectation; the field \
+         columns count items that disagree):"
+    );
+    print_rows(&header, &rows);
+    let t = &total_s;
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    println!(
+        "cases agreeing {}/{} ({:.1}%); with items {}/{} ({:.1}%)",
+        t.agree,
+        t.cases,
+        pct(t.agree, t.cases),
+        t.agree_with_items,
+        t.cases - t.empty_cases,
+        pct(t.agree_with_items, t.cases - t.empty_cases),
+    );
+    let fields: Vec<String> = norm::FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            format!(
+                "{f} {}/{} ({} only after normalisation)",
+                t.scored[i] - t.differ[i],
+                t.scored[i],
+                t.saved_by_norm[i]
+            )
+        })
+        .collect();
+    println!("items agreeing per field: {}", fields.join(", "));
+    if t.unreadable > 0 {
+        println!("{} expectation files could not be read", t.unreadable);
+    }
+    if !t.norms.0.is_empty() {
+        println!("normalisations of expected values (times a value changed):");
+        for (what, n) in &t.norms.0 {
+            println!("  {n:5}  {what}");
+        }
+    }
 }

@@ -685,14 +685,20 @@ async fn fetch_one(
     let slot = crate::refresh::Slot::new(permit, budget.clone(), host);
     let report = refresher.refresh(feed, state, slot).await?;
     let label = match &report.outcome {
-        FeedOutcome::Fetched { stats, .. } => {
+        FeedOutcome::Fetched {
+            stats, warnings, ..
+        } => {
             metrics.stored(
                 stats.new as u64,
                 stats.updated as u64,
                 stats.matches as u64,
                 stats.alerts as u64,
             );
-            "ok"
+            if warnings.contains(&crate::model::FeedWarning::Truncated) {
+                "truncated"
+            } else {
+                "ok"
+            }
         }
         FeedOutcome::NotModified => "not_modified",
         FeedOutcome::Failed { .. } => "error",

@@ -91,8 +91,8 @@ pub enum Fetched {
         /// Set when every redirect on the way was permanent (301/308).
         moved_to: Option<Url>,
     },
-    /// A new body.
-    Body(Body),
+    /// A new body (boxed: it is much larger than a 304's facts).
+    Body(Box<Body>),
 }
 
 /// A fetched body and what came with it.
@@ -110,6 +110,9 @@ pub struct Body {
     pub hints: Hints,
     /// Set when every redirect on the way was permanent (301/308): the feed's new address.
     pub moved_to: Option<Url>,
+    /// The connection failed after part of the body arrived (why): `bytes` is what arrived,
+    /// and the validators are left out, so the next fetch asks for the whole body again.
+    pub cut_short: Option<String>,
 }
 
 /// Why a fetch failed. Messages name the URL.
@@ -279,25 +282,43 @@ impl Fetcher {
         let headers = resp.headers().clone();
         let mut bytes =
             Vec::with_capacity(resp.content_length().unwrap_or(16 * 1024).min(limit) as usize);
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(url, e))? {
-            if bytes.len() as u64 + chunk.len() as u64 > limit {
-                return Err(too_large());
+        let mut cut_short = None;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() as u64 + chunk.len() as u64 > limit {
+                        return Err(too_large());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                // Part of the body arrived: the parser keeps the items it holds in full.
+                Err(e) if !bytes.is_empty() => {
+                    cut_short = Some(self.classify(url, e).to_string());
+                    break;
+                }
+                Err(e) => return Err(self.classify(url, e)),
             }
-            bytes.extend_from_slice(&chunk);
         }
-        Ok(Fetched::Body(Body {
+        let validators = if cut_short.is_some() {
+            Validators::default()
+        } else {
+            Validators {
+                etag: header(&headers, ETAG),
+                last_modified: header(&headers, LAST_MODIFIED),
+            }
+        };
+        Ok(Fetched::Body(Box::new(Body {
             bytes,
             status: status.as_u16(),
             charset: charset(&headers),
             final_url: current,
-            validators: Validators {
-                etag: header(&headers, ETAG),
-                last_modified: header(&headers, LAST_MODIFIED),
-            },
+            validators,
             elapsed: start.elapsed(),
             hints,
             moved_to,
-        }))
+            cut_short,
+        })))
     }
 
     async fn fetch_file(&self, url: &Url, v: &Validators) -> Result<Fetched, FetchError> {
@@ -354,7 +375,7 @@ impl Fetcher {
         if bytes.len() as u64 > limit {
             return Err(FetchError::TooLarge { url: shown, limit });
         }
-        Ok(Fetched::Body(Body {
+        Ok(Fetched::Body(Box::new(Body {
             bytes,
             status: 200,
             charset: None,
@@ -366,7 +387,8 @@ impl Fetcher {
             elapsed: start.elapsed(),
             hints: Hints::default(),
             moved_to: None,
-        }))
+            cut_short: None,
+        })))
     }
 
     fn classify(&self, url: &Url, e: reqwest::Error) -> FetchError {

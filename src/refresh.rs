@@ -28,6 +28,8 @@ use crate::watch::{ItemText, WatchSet};
 pub struct Prepared {
     pub title: Option<String>,
     pub site_link: Option<String>,
+    /// When the feed says it was last updated.
+    pub updated: Option<DateTime<Utc>>,
     /// The body's items the store must look at: all of them, but those `known` says the last
     /// stored body carried unchanged.
     pub items: Vec<ReadyItem>,
@@ -40,6 +42,8 @@ pub struct Prepared {
     pub cadence: Option<Duration>,
     /// The feed's own refresh hint (`<ttl>`, `sy:updatePeriod`).
     pub feed_hint: Option<Duration>,
+    /// What the parser noticed about the body (cut short, entries it could not read).
+    pub warnings: Vec<crate::model::FeedWarning>,
 }
 
 /// The pure part of a refresh: parse, identify and match one body of the feed named `feed`.
@@ -107,19 +111,26 @@ pub fn prepare(
     Ok(Prepared {
         title: parsed.title,
         site_link: parsed.link,
+        updated: parsed.updated,
         items,
         body_items,
         revisions,
         cadence,
         feed_hint: schedule::feed_hint(parsed.ttl_minutes, parsed.sy_update),
+        warnings: parsed.warnings,
     })
 }
 
 /// How one feed's refresh ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeedOutcome {
-    /// A new body was stored.
-    Fetched { items: usize, stats: ApplyStats },
+    /// A new body was stored; `warnings` say what was wrong with it (cut short, entries that
+    /// could not be read).
+    Fetched {
+        items: usize,
+        stats: ApplyStats,
+        warnings: Vec<crate::model::FeedWarning>,
+    },
     /// 304 (or unchanged file): nothing new.
     NotModified,
     /// Fetch or parse failed; recorded on the feed row.
@@ -582,6 +593,7 @@ impl Refresher {
                 (record, FeedOutcome::NotModified, sched)
             }
             Ok(Fetched::Body(body)) => {
+                let body = *body;
                 after.moved_to = body.moved_to.as_ref().map(Url::to_string);
                 let fresh_for = body.hints.fresh_for;
                 // Held until the items are stored: parsed items waiting for the writer count
@@ -672,13 +684,19 @@ impl Refresher {
             .after
             .expect("record_fetch keeps the plan it was given");
         let outcome = match outcome {
-            FeedOutcome::Fetched { items, .. } => {
+            FeedOutcome::Fetched {
+                items, warnings, ..
+            } => {
                 if stats.new + stats.updated > 0 {
                     tracing::info!(feed = %name, items, new = stats.new, updated = stats.updated, matches = stats.matches, next_in_secs = after.interval.as_secs(), reason = after.reason, "feed stored");
                 } else {
                     tracing::debug!(feed = %name, items, next_in_secs = after.interval.as_secs(), reason = after.reason, "nothing new");
                 }
-                FeedOutcome::Fetched { items, stats }
+                FeedOutcome::Fetched {
+                    items,
+                    stats,
+                    warnings,
+                }
             }
             other => other,
         };
@@ -717,6 +735,7 @@ impl Refresher {
             http_charset: body.charset.clone(),
             default_offset: feed.timezone,
             date_shift: date_shift(feed.captured_at, Utc::now()),
+            cut_short: body.cut_short.is_some(),
         };
         let Body {
             bytes,
@@ -743,6 +762,9 @@ impl Refresher {
         let error = match prepared {
             Ok(Ok(p)) => {
                 let items = p.body_items;
+                for w in &p.warnings {
+                    tracing::warn!(feed = %feed.name, url = %display_url(&final_url), warning = %w, "feed body read with a warning");
+                }
                 let extra = Some(BodyFacts {
                     cadence: p.cadence,
                     feed_hint: p.feed_hint,
@@ -756,10 +778,12 @@ impl Refresher {
                     title: p.title,
                     site_link: p.site_link,
                     items: p.items,
+                    warnings: p.warnings.clone(),
                 };
                 let outcome = FeedOutcome::Fetched {
                     items,
                     stats: ApplyStats::default(),
+                    warnings: p.warnings,
                 };
                 return (record, outcome, extra);
             }

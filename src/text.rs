@@ -65,6 +65,134 @@ pub fn html_to_text(input: &str) -> String {
     decode_entities(&out)
 }
 
+/// Turns text that may carry undeclared markup (an RSS title, a JSON Feed title) into one line
+/// of plain text without deleting text: only tags of recognised HTML elements (`<b>`, `</a>`,
+/// `<br/>`) and comments are removed; anything else between `<` and `>` (`History of the
+/// <blink> tag`, `x <y> z`) is text and stays. Entities are decoded, twice-escaped ones too.
+pub fn markup_to_text(input: &str) -> String {
+    if !input.contains(['<', '&']) {
+        return clean_line(input);
+    }
+    let once = strip_known_tags(input);
+    let mut decoded = html_escape::decode_html_entities(&once).into_owned();
+    if decoded.contains('&') {
+        decoded = html_escape::decode_html_entities(&decoded).into_owned();
+    }
+    // Markup that appears only after decoding (`&lt;b&gt;`) is markup too.
+    if decoded.contains('<') {
+        decoded = strip_known_tags(&decoded);
+    }
+    clean_line(&decoded)
+}
+
+/// Removes comments and the tags of recognised HTML elements; block-level ones become a space.
+fn strip_known_tags(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt..];
+        if let Some(body) = after.strip_prefix("<!--")
+            && let Some(end) = body.find("-->")
+        {
+            rest = &body[end + 3..];
+            continue;
+        }
+        let bare = after[1..].strip_prefix('/').unwrap_or(&after[1..]);
+        let name_len = bare
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(bare.len());
+        let name = bare[..name_len].to_ascii_lowercase();
+        let tag_end = find_tag_end(after).filter(|_| {
+            // A name followed by the end of the tag, a space (attributes) or `/>`.
+            bare[name_len..].starts_with(['>', ' ', '/', '\t', '\n'])
+        });
+        match tag_end {
+            Some(gt) if is_html_element(&name) => {
+                if is_block(&name) {
+                    out.push(' ');
+                }
+                rest = &after[gt + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The HTML elements whose tags count as markup in text that declares no type.
+fn is_html_element(name: &str) -> bool {
+    is_block(name)
+        || matches!(
+            name,
+            "a" | "abbr"
+                | "b"
+                | "big"
+                | "cite"
+                | "code"
+                | "del"
+                | "dfn"
+                | "em"
+                | "font"
+                | "i"
+                | "ins"
+                | "kbd"
+                | "mark"
+                | "q"
+                | "s"
+                | "samp"
+                | "small"
+                | "span"
+                | "strike"
+                | "strong"
+                | "sub"
+                | "sup"
+                | "time"
+                | "tt"
+                | "u"
+                | "var"
+                | "wbr"
+                | "center"
+                | "nobr"
+                | "main"
+                | "nav"
+                | "aside"
+                | "dl"
+                | "thead"
+                | "tbody"
+                | "tfoot"
+                | "caption"
+                | "picture"
+                | "source"
+                | "video"
+                | "audio"
+                | "iframe"
+                | "script"
+                | "style"
+                | "noscript"
+                | "object"
+                | "embed"
+                | "form"
+                | "input"
+                | "button"
+                | "select"
+                | "option"
+                | "textarea"
+                | "label"
+                | "svg"
+                | "math"
+                | "meta"
+                | "link"
+                | "html"
+                | "head"
+                | "body"
+        )
+}
+
 /// Decodes HTML entities. A second pass handles the common double escaping (`&amp;lt;`), and
 /// markup that only appears after decoding (`&lt;b&gt;`) is stripped rather than shown. Returns
 /// the text cleaned with [`clean_line`].

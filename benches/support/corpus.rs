@@ -147,6 +147,7 @@ pub fn record_all(writer: &Writer, runtime: &tokio::runtime::Runtime, bodies: Ve
                         title: None,
                         site_link: None,
                         items: b.items,
+                        warnings: Vec::new(),
                     },
                     b.now,
                 )

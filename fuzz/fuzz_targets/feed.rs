@@ -138,6 +138,7 @@ fuzz_target!(
             } else {
                 chrono::TimeDelta::zero()
             },
+            cut_short: false,
         };
         let Ok(feed) = parse_feed(body, &opts) else {
             return;

@@ -1,5 +1,7 @@
 //! `aggregator check-feed <URL|PATH>`: fetch and parse one feed without storing it, and show
-//! which watchlists of the loaded config each item would match.
+//! which watchlists of the loaded config each item would match. The body goes through the
+//! same [`crate::refresh::prepare`] a poll runs (parse, repeats settled, matching), so the two
+//! agree on what a feed carries.
 
 use std::io::Write;
 use std::path::Path;
@@ -13,8 +15,8 @@ use super::output::{self, add_row, local_time, safe};
 use super::{CheckFeedArgs, CliError, CliResult, Format};
 use crate::config::Defaults;
 use crate::fetch::{FetchOptions, Fetched, Fetcher, Validators};
-use crate::parse::{ParseOptions, parse_feed};
-use crate::refresh::display_url;
+use crate::parse::ParseOptions;
+use crate::refresh::{display_url, prepare};
 use crate::watch::WatchSet;
 
 /// The JSON shape of `check-feed --format json`. Field names are part of the interface.
@@ -29,6 +31,8 @@ struct FeedInfo {
     title: Option<String>,
     link: Option<String>,
     updated: Option<DateTime<Utc>>,
+    /// What was wrong with the body (`truncated: …`, `12 <item> elements, none readable`).
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -68,41 +72,44 @@ pub fn run(explicit_config: Option<&Path>, config_path: &Path, args: &CheckFeedA
         http_charset: body.charset.clone(),
         default_offset: defaults.timezone,
         date_shift: crate::refresh::date_shift(defaults.captured_at, chrono::Utc::now()),
+        cut_short: body.cut_short.is_some(),
     };
     // Watchlists limited to some feeds apply when the source is one of the configured feeds.
     let feed_name = config
         .as_ref()
         .and_then(|c| c.feeds.iter().find(|f| f.url == url))
         .map_or("", |f| f.name.as_str());
-    let feed = parse_feed(&body.bytes, &opts)
+    let feed = prepare(&body.bytes, &opts, &watch, feed_name, &[])
         .map_err(|e| CliError::Runtime(anyhow!("{}: {e}", display_url(&url))))?;
     let report = Report {
         feed: FeedInfo {
             title: feed.title,
-            link: feed.link,
+            link: feed.site_link,
             updated: feed.updated,
+            warnings: feed.warnings.iter().map(ToString::to_string).collect(),
         },
         items: feed
             .items
             .into_iter()
-            .map(|i| {
-                let matches = watch.match_item(&i, feed_name);
-                (i, matches)
-            })
-            .map(|(i, matches)| ItemInfo {
-                watchlists: matches.iter().map(|m| m.watchlist.clone()).collect(),
-                matches,
-                title: i.title,
-                link: i.link,
-                guid: i.guid,
-                published: i.published,
-                updated: i.updated,
-                author: i.author,
-                summary: i.summary,
-                categories: i.categories,
+            .map(|ready| ItemInfo {
+                watchlists: ready.matches.iter().map(|m| m.watchlist.clone()).collect(),
+                matches: ready.matches,
+                title: ready.item.title,
+                link: ready.item.link,
+                guid: ready.item.guid,
+                published: ready.item.published,
+                updated: ready.item.updated,
+                author: ready.item.author,
+                summary: ready.item.summary,
+                categories: ready.item.categories,
             })
             .collect(),
     };
+    if args.format != Format::Json {
+        for w in &report.feed.warnings {
+            eprintln!("warning: {}: {}", display_url(&url), safe(w));
+        }
+    }
     match args.format {
         Format::Json => output::print_json(&report)?,
         Format::Csv => {
@@ -185,7 +192,7 @@ fn fetch(url: &Url, d: &Defaults) -> Result<crate::fetch::Body, CliError> {
         .build()
         .context("cannot start the async runtime")?;
     match runtime.block_on(fetcher.fetch(url, &Validators::default()))? {
-        Fetched::Body(b) => Ok(b),
+        Fetched::Body(b) => Ok(*b),
         Fetched::NotModified { status, .. } => Err(CliError::Runtime(anyhow!(
             "{}: unexpected HTTP {status} to an unconditional request",
             display_url(url)

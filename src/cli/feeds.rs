@@ -198,6 +198,7 @@ fn list(config: &Config, format: Format, width: Option<usize>) -> CliResult {
                 "items",
                 "error_streak",
                 "last_error",
+                "last_warning",
             ])?;
             for r in &rows {
                 let s = r.state;
@@ -214,6 +215,7 @@ fn list(config: &Config, format: Format, width: Option<usize>) -> CliResult {
                         output::opt(s.map(|s| s.items)),
                         output::opt(s.map(|s| s.error_streak)),
                         s.and_then(|s| s.last_error.clone()).unwrap_or_default(),
+                        s.and_then(|s| s.last_warning.clone()).unwrap_or_default(),
                     ],
                 )?;
             }
@@ -239,8 +241,10 @@ fn list(config: &Config, format: Format, width: Option<usize>) -> CliResult {
                     s.and_then(|s| s.last_http_status),
                     &r.url,
                 );
-                // An error is read from its start; an address by its host and its end.
-                let detail = match s.and_then(|s| s.last_error.as_deref()) {
+                // An error (or a warning about the last body) is read from its start; an
+                // address by its host and its end.
+                let problem = s.and_then(|s| s.last_error.as_deref().or(s.last_warning.as_deref()));
+                let detail = match problem {
                     Some(e) => Cell::from(safe(e)),
                     None => Cell::url(safe(&r.url)),
                 };

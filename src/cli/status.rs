@@ -63,6 +63,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
                 "overflow_at",
                 "retired_at",
                 "last_error",
+                "last_warning",
             ])?;
             for r in &rows {
                 output::csv_row(
@@ -89,6 +90,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
                         output::rfc3339(r.overflow_at),
                         output::rfc3339(r.retired_at),
                         r.last_error.clone().unwrap_or_default(),
+                        r.last_warning.clone().unwrap_or_default(),
                     ],
                 )?;
             }
@@ -154,6 +156,9 @@ pub fn run(config: &Config, args: &StatusArgs) -> CliResult {
                     // The feed's own URL is known; the table keeps the cause.
                     let cause = e.strip_prefix(&format!("{}: ", r.url)).unwrap_or(e);
                     notes.push(cause.to_string());
+                }
+                if let Some(w) = &r.last_warning {
+                    notes.push(w.clone());
                 }
                 t.add(vec![
                     safe(&r.name),

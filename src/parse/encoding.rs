@@ -21,8 +21,14 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return finish(text.into_owned(), enc);
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return finish(s.to_string(), UTF_8);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => return finish(s.to_string(), UTF_8),
+        // Valid UTF-8 up to a character cut in the middle at the very end: a body cut short.
+        Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => {
+            let s = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            return finish(s.to_string(), UTF_8);
+        }
+        Err(_) => {}
     }
     let declared = [prolog_encoding(bytes), http_charset.map(str::to_string)];
     for label in declared.into_iter().flatten() {

@@ -3,8 +3,10 @@
 //! I/O, no clock, and never a panic: a panic inside the XML layer becomes a [`ParseError`].
 
 pub mod date;
+mod dialect;
 pub mod encoding;
 pub mod link;
+mod truncation;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -12,8 +14,8 @@ use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed, Link};
 use url::Url;
 
-use crate::model::{ParsedFeed, ParsedItem, Zone};
-use crate::text::{MAX_SUMMARY_CHARS, clean_line, html_to_text, truncate_chars};
+use crate::model::{FeedWarning, ParsedFeed, ParsedItem, Zone};
+use crate::text::{MAX_SUMMARY_CHARS, clean_line, html_to_text, markup_to_text, truncate_chars};
 
 /// Longest title kept, in characters.
 const MAX_TITLE_CHARS: usize = 500;
@@ -51,6 +53,9 @@ pub struct ParseOptions {
     /// Added to every date of the feed and its items: a replayed capture moved to the present
     /// (see `FeedConfig::captured_at`). Zero for live feeds.
     pub date_shift: chrono::TimeDelta,
+    /// The connection failed before the body ended (see `fetch::Body::cut_short`): the body is
+    /// read as cut short, whatever its end looks like.
+    pub cut_short: bool,
 }
 
 impl Default for ParseOptions {
@@ -60,12 +65,28 @@ impl Default for ParseOptions {
             http_charset: None,
             default_offset: Zone::utc(),
             date_shift: chrono::TimeDelta::zero(),
+            cut_short: false,
         }
     }
 }
 
 /// Parses and normalises one feed.
 pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseError> {
+    match parse_body(bytes, opts) {
+        Ok(mut feed) => {
+            if opts.cut_short && !feed.warnings.contains(&FeedWarning::Truncated) {
+                feed.warnings.insert(0, FeedWarning::Truncated);
+            }
+            Ok(feed)
+        }
+        Err(ParseError::NotAFeed(why)) if opts.cut_short => Err(ParseError::NotAFeed(format!(
+            "{why} (the connection was cut before the body ended)"
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_body(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
@@ -74,20 +95,62 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
     if looks_like_html(&text) {
         return Err(ParseError::Html);
     }
+    let json = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{');
+    let (text, extras) = if json {
+        (text, dialect::Extras::default())
+    } else {
+        dialect::rewrite(text)
+    };
     let text = if text.contains("http://purl.org/atom/ns#") {
         atom03_to_10(&text)
     } else {
         text
     };
     let text = wrap_naked_markup(text);
-    if count_entries(&text) > MAX_ENTRIES {
+    let (entry_element, entry_count) = if json {
+        ("item", 0)
+    } else {
+        entry_elements(&text)
+    };
+    if entry_count > MAX_ENTRIES {
         return Err(ParseError::TooManyEntries);
     }
+    let mut warnings = Vec::new();
+    let root = dialect::root_name(&text).map(str::to_string);
+    let text = match &root {
+        Some(root) if !json && truncation::is_cut_short(&text, root) => {
+            warnings.push(FeedWarning::Truncated);
+            truncation::close_after_last_entry(&text, entry_element)
+        }
+        _ => text,
+    };
     let feed = match run_feed_rs(&text, opts.default_offset) {
         Ok(feed) => feed,
-        Err(first) => recover(&text, first, opts.default_offset)?,
+        Err(first) => recover(&text, first, opts.default_offset).map_err(|e| {
+            if root.as_deref() == Some("rss") && !text.contains("<channel") {
+                ParseError::NotAFeed("an <rss> document without a <channel>".into())
+            } else {
+                e
+            }
+        })?,
     };
-    let mut parsed = normalise(feed, opts);
+    let mut parsed = normalise(feed, opts, &extras);
+    if parsed.items.is_empty() && entry_count > 0 && !warnings.is_empty() {
+        // Cut short before the end of its first entry: nothing to keep, and nothing to say ok.
+        return Err(ParseError::NotAFeed(format!(
+            "the body was cut short (truncated) before the end of its first <{entry_element}>"
+        )));
+    }
+    if parsed.items.is_empty() && entry_count > 0 {
+        warnings.push(FeedWarning::Unreadable {
+            element: entry_element.to_string(),
+            count: entry_count,
+        });
+    }
+    parsed.warnings = warnings;
     parsed.sy_update = syndication_hint(&text);
     if !opts.date_shift.is_zero() {
         shift_dates(&mut parsed, opts.date_shift);
@@ -269,25 +332,27 @@ fn describe(e: &feed_rs::parser::ParseFeedError) -> String {
     }
 }
 
-/// True when the first element is `<html>` or a `<!DOCTYPE html>` (a login wall, an error page,
-/// a site's front page configured by mistake).
+/// True when the root element is `<html>` (a login wall, an error page, a site's front page
+/// configured by mistake), or a document with an HTML doctype has no feed root. The root element
+/// decides: an HTML doctype before `<rss>` is a feed.
 fn looks_like_html(text: &str) -> bool {
-    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
-    loop {
-        if let Some(r) = rest.strip_prefix("<?") {
-            rest = r.find("?>").map_or("", |i| &r[i + 2..]).trim_start();
-        } else if let Some(r) = rest.strip_prefix("<!--") {
-            rest = r.find("-->").map_or("", |i| &r[i + 3..]).trim_start();
-        } else {
-            break;
-        }
-    }
-    let head: String = rest
+    let lower_head: String = text
+        .trim_start_matches('\u{feff}')
         .chars()
-        .take(14)
+        .take(2048)
         .collect::<String>()
         .to_ascii_lowercase();
-    head.starts_with("<!doctype html") || head.starts_with("<html")
+    let html_doctype = lower_head.contains("<!doctype html");
+    match dialect::root_name(text) {
+        Some(root) => {
+            let root = root.to_ascii_lowercase();
+            root == "html"
+                || (html_doctype
+                    && !matches!(root.as_str(), "rss" | "feed" | "channel")
+                    && !root.ends_with("rdf"))
+        }
+        None => html_doctype,
+    }
 }
 
 /// Repairs that make broken-but-common XML parse: bare `&` becomes `&amp;`, HTML-only named
@@ -391,28 +456,45 @@ fn wrap_naked_markup(text: String) -> String {
     result
 }
 
-/// Entry start tags (`<item`, `<entry`) in the text, counted up to one past [`MAX_ENTRIES`]
-/// (JSON Feeds are bounded by the body-size cap alone).
-fn count_entries(text: &str) -> usize {
+/// Which entry element the document uses (`item` or `entry`) and how many start tags of it
+/// there are, counted up to one past [`MAX_ENTRIES`] (JSON Feeds are bounded by the body-size
+/// cap alone).
+fn entry_elements(text: &str) -> (&'static str, usize) {
     static TAGS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     let tags = TAGS.get_or_init(|| {
-        aho_corasick::AhoCorasick::new(["<item>", "<item ", "<entry>", "<entry "])
-            .expect("literal patterns build")
+        aho_corasick::AhoCorasick::new([
+            "<item>", "<item ", "<item/", "<entry>", "<entry ", "<entry/",
+        ])
+        .expect("literal patterns build")
     });
-    tags.find_iter(text).take(MAX_ENTRIES + 1).count()
+    let (mut items, mut entries) = (0, 0);
+    for m in tags.find_iter(text).take(MAX_ENTRIES + 1) {
+        if m.pattern().as_usize() < 3 {
+            items += 1;
+        } else {
+            entries += 1;
+        }
+    }
+    if entries > items {
+        ("entry", entries)
+    } else {
+        ("item", items)
+    }
 }
 
 /// Atom 0.3 (namespace `http://purl.org/atom/ns#`) as Atom 1.0: the namespace, `issued` and
 /// `modified` dates, and MIME-typed text constructs. Without this feed-rs finds no entries.
 fn atom03_to_10(text: &str) -> String {
-    text.replace("http://purl.org/atom/ns#", "http://www.w3.org/2005/Atom")
+    let text = text
+        .replace("http://purl.org/atom/ns#", "http://www.w3.org/2005/Atom")
         .replace("<issued>", "<published>")
         .replace("</issued>", "</published>")
         .replace("<modified>", "<updated>")
         .replace("</modified>", "</updated>")
         .replace("type=\"text/html\"", "type=\"html\"")
         .replace("type=\"text/plain\"", "type=\"text\"")
-        .replace("type=\"application/xhtml+xml\"", "type=\"xhtml\"")
+        .replace("type=\"application/xhtml+xml\"", "type=\"xhtml\"");
+    dialect::decode_base64_modes(text)
 }
 
 /// JSON Feeds that write their version as `"1"`, `"1.0"` or `"1.1"` instead of the URL, or
@@ -472,19 +554,35 @@ fn repair_entity(here: &str) -> (String, usize) {
     ("&amp;".into(), 1)
 }
 
-fn normalise(feed: Feed, opts: &ParseOptions) -> ParsedFeed {
+fn normalise(feed: Feed, opts: &ParseOptions, extras: &dialect::Extras) -> ParsedFeed {
     let site_link =
         pick_link(&feed.links).and_then(|l| link::canonical_link(&l.href, opts.base_url.as_ref()));
     let site_base = site_link.as_deref().and_then(|l| Url::parse(l).ok());
+    let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
+    let abouts = extras
+        .rdf_about
+        .as_ref()
+        .filter(|a| a.len() == feed.entries.len());
     let items = feed
         .entries
         .into_iter()
-        .map(|e| normalise_entry(e, opts.base_url.as_ref(), site_base.as_ref()))
+        .enumerate()
+        .map(|(i, mut e)| {
+            if e.id.is_empty()
+                && let Some(about) = abouts.and_then(|a| a[i].as_ref())
+            {
+                e.id = about.clone();
+            }
+            normalise_entry(e, atom, extras, opts.base_url.as_ref(), site_base.as_ref())
+        })
+        // An entry with nothing to show (no title, no text) and nothing to know it by (no link,
+        // no id) is not an item: a date, an author or categories alone are nothing to read.
+        .filter(|i| !(i.title.is_empty() && i.link.is_none() && i.guid.is_none()))
         .collect();
     ParsedFeed {
         title: feed
             .title
-            .map(|t| html_to_text(&t.content))
+            .map(|t| text_of(&t, atom))
             .filter(|t| !t.is_empty()),
         link: site_link,
         updated: feed.updated.or(feed.published).and_then(clamp),
@@ -495,16 +593,69 @@ fn normalise(feed: Feed, opts: &ParseOptions) -> ParsedFeed {
     }
 }
 
-fn normalise_entry(e: Entry, base: Option<&Url>, site: Option<&Url>) -> ParsedItem {
+/// `text/plain`: what feed-rs makes of Atom's `type="text"` (and of a missing type).
+macro_rules! is_plain {
+    ($media_type:expr) => {
+        $media_type.ty() == "text" && $media_type.subty() == "plain"
+    };
+}
+
+/// A text construct as one line of plain text. Atom says what its text is: `type="text"` is
+/// shown as written (`History of the <blink> tag`), `html`/`xhtml` are markup. Elsewhere
+/// (RSS, JSON Feed) nothing is declared, and only recognised HTML tags are removed
+/// ([`markup_to_text`]).
+fn text_of(t: &feed_rs::model::Text, atom: bool) -> String {
+    if atom {
+        if is_plain!(t.content_type) {
+            clean_line(&t.content)
+        } else {
+            html_to_text(&t.content)
+        }
+    } else {
+        markup_to_text(&t.content)
+    }
+}
+
+fn normalise_entry(
+    e: Entry,
+    atom: bool,
+    extras: &dialect::Extras,
+    base: Option<&Url>,
+    site: Option<&Url>,
+) -> ParsedItem {
+    // Summaries are HTML by convention (RSS), unless Atom says they are text.
+    let body_text = |content: &str, plain: bool| {
+        if atom && plain {
+            clean_line(content)
+        } else {
+            html_to_text(content)
+        }
+    };
     let summary = e
         .summary
-        .map(|t| t.content)
-        .or_else(|| e.content.and_then(|c| c.body))
-        .map(|s| truncate_chars(html_to_text(&s), MAX_SUMMARY_CHARS))
+        .as_ref()
+        .map(|t| body_text(&t.content, is_plain!(t.content_type)))
+        .or_else(|| {
+            e.content.as_ref().and_then(|c| {
+                let plain = is_plain!(c.content_type);
+                c.body.as_deref().map(|b| body_text(b, plain))
+            })
+        })
+        .map(|s| truncate_chars(s, MAX_SUMMARY_CHARS))
         .filter(|s| !s.is_empty());
+    // Title: `<title>` (Atom `title`, JSON `title`); `dc:title` is read as it by the rewrites;
+    // then `media:title`; then the start of the summary.
     let mut title = e
         .title
-        .map(|t| html_to_text(&t.content))
+        .as_ref()
+        .map(|t| text_of(t, atom))
+        .filter(|t| !t.is_empty())
+        .or_else(|| {
+            e.media
+                .iter()
+                .find_map(|m| m.title.as_ref())
+                .map(|t| text_of(t, false))
+        })
         .unwrap_or_default();
     if title.is_empty() {
         title = summary
@@ -515,19 +666,20 @@ fn normalise_entry(e: Entry, base: Option<&Url>, site: Option<&Url>) -> ParsedIt
     let guid = Some(clean_line(&e.id)).filter(|g| !g.is_empty());
     let base_is_web = base.is_some_and(|b| matches!(b.scheme(), "http" | "https"));
     let resolve_against = if base_is_web { base } else { site };
-    // An RSS guid is a permalink unless it says otherwise, so a guid that is an absolute web URL
-    // serves as the link of an item that has none.
+    // An RSS guid is a permalink unless it says otherwise (`isPermaLink="false"`), so a guid
+    // that is an absolute web URL serves as the link of an item that has none.
     let link = pick_link(&e.links)
         .and_then(|l| link::canonical_link(&l.href, resolve_against))
         .or_else(|| {
             guid.as_deref()
                 .filter(|g| g.starts_with("http://") || g.starts_with("https://"))
+                .filter(|g| !extras.not_permalinks.contains(*g))
                 .and_then(|g| link::canonical_link(g, None))
         });
     let author = e
         .authors
         .iter()
-        .filter_map(|p| p.name.as_deref().map(clean_line))
+        .filter_map(|p| p.name.as_deref().map(author_name))
         .filter(|n| !n.is_empty())
         .collect::<Vec<_>>()
         .join(", ");
@@ -554,12 +706,42 @@ fn normalise_entry(e: Entry, base: Option<&Url>, site: Option<&Url>) -> ParsedIt
     }
 }
 
-/// The article link: `rel="alternate"` or no rel first, then whatever comes first.
+/// The article link: `rel="alternate"` or no rel first, then the first link of another kind
+/// that can be the article (never the feed itself, its comments, a media enclosure or an
+/// editing endpoint).
 fn pick_link(links: &[Link]) -> Option<&Link> {
-    links
-        .iter()
+    // RSS `<comments>` (and the comment API's feed) come as rel-less links with a target.
+    let links = || links.iter().filter(|l| l.target.is_none());
+    links()
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
-        .or_else(|| links.first())
+        .or_else(|| {
+            links().find(|l| {
+                !matches!(
+                    l.rel.as_deref(),
+                    Some(
+                        "self"
+                            | "comments"
+                            | "replies"
+                            | "enclosure"
+                            | "edit"
+                            | "edit-media"
+                            | "hub"
+                            | "license"
+                            | "payment"
+                    )
+                )
+            })
+        })
+}
+
+/// An author's name as one line: `jonas@example.org (Jonas)` reaches here as `(Jonas)`, the
+/// address gone; the brackets go too.
+fn author_name(name: &str) -> String {
+    let line = clean_line(name);
+    match line.strip_prefix('(').and_then(|n| n.strip_suffix(')')) {
+        Some(inner) if !inner.contains(['(', ')']) => inner.trim().to_string(),
+        _ => line,
+    }
 }
 
 /// Drops sub-second noise so stored timestamps compare equal across polls, and dates outside
@@ -609,6 +791,18 @@ mod tests {
             i.summary.as_deref(),
             Some("SEOUL, March 26 (Yonhap) -- North Korea fired a missile.")
         );
+    }
+
+    #[test]
+    fn comments_are_never_the_article_link() {
+        let f = parse(
+            r#"<rss version="2.0"><channel><title>t</title>
+            <item><title>a</title><comments>https://a.example/1#comments</comments><link>https://a.example/1</link></item>
+            <item><title>b</title><comments>https://a.example/2#comments</comments></item></channel></rss>"#,
+        )
+        .unwrap();
+        assert_eq!(f.items[0].link.as_deref(), Some("https://a.example/1"));
+        assert_eq!(f.items[1].link, None);
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub enum FetchRecord {
         title: Option<String>,
         site_link: Option<String>,
         items: Vec<ReadyItem>,
+        /// What the parser noticed about the body: `truncated` becomes the fetch's result.
+        warnings: Vec<crate::model::FeedWarning>,
     },
     Failed {
         http_status: Option<u16>,
@@ -126,12 +128,25 @@ impl Store {
                 title,
                 site_link,
                 items,
+                warnings,
             } => {
+                let result = if warnings.contains(&crate::model::FeedWarning::Truncated) {
+                    "truncated"
+                } else {
+                    "ok"
+                };
+                let warning = (!warnings.is_empty()).then(|| {
+                    warnings
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                });
                 let (body_stats, run) = self.store_items(feed_id, name, &items, t).map_err(&err)?;
                 (stats, new_run) = (body_stats, run);
                 let tx = &self.conn;
                 tx.prepare_cached(
-                    "UPDATE feeds SET last_fetch_at = ?2, last_result = 'ok',
+                    "UPDATE feeds SET last_fetch_at = ?2, last_result = ?12, last_warning = ?13,
                         last_http_status = ?3, last_error = NULL, last_items_new = ?4,
                         last_items_updated = ?5, last_bytes = ?6, last_elapsed_ms = ?7,
                         last_success_at = ?2, error_streak = 0, etag = ?8, last_modified = ?9,
@@ -151,7 +166,9 @@ impl Store {
                         validators.etag,
                         validators.last_modified,
                         title,
-                        site_link
+                        site_link,
+                        result,
+                        warning
                     ])
                 })
                 .map_err(&err)?;

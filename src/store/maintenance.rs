@@ -552,6 +552,7 @@ mod tests {
             title: None,
             site_link: None,
             items,
+            warnings: Vec::new(),
         }
     }
 

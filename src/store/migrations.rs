@@ -236,4 +236,9 @@ CREATE TABLE watchlist_changes (
     after_toml  TEXT
 ) STRICT;
 "#,
+    // 9: what the parser noticed about the last body it still read (cut short, entries it could
+    // not read), shown by `feeds` and `status`: never a silent ok.
+    r#"
+ALTER TABLE feeds ADD COLUMN last_warning TEXT;
+"#,
 ];

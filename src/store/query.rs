@@ -148,10 +148,14 @@ pub struct FeedRow {
     /// The feed's own link to its site, as the feed gave it.
     pub site_link: Option<String>,
     pub last_fetch_at: Option<DateTime<Utc>>,
-    /// `ok`, `not_modified` or `error`; null if never fetched.
+    /// `ok`, `truncated` (a body cut short: the complete items before the cut stored),
+    /// `not_modified` or `error`; null if never fetched.
     pub last_result: Option<String>,
     pub last_http_status: Option<u16>,
     pub last_error: Option<String>,
+    /// What was wrong with the last body read (cut short, entries none of which could be
+    /// read); null when nothing was.
+    pub last_warning: Option<String>,
     pub last_items_new: Option<i64>,
     pub last_items_updated: Option<i64>,
     pub last_bytes: Option<i64>,
@@ -383,7 +387,7 @@ impl Reader {
                         item_count,
                         config_url, next_poll_at, interval_secs, interval_reason, cadence_secs,
                         feed_hint_secs, last_new_at, stale, overflow_at, retired_at, moved_at,
-                        site_link
+                        site_link, last_warning
                  FROM feeds f ORDER BY name",
             )
             .map_err(&err)?;
@@ -418,6 +422,7 @@ impl Reader {
                     retired_at: ts(r.get(25)?),
                     moved_at: ts(r.get(26)?),
                     site_link: r.get(27)?,
+                    last_warning: r.get(28)?,
                 })
             })
             .map_err(&err)?;

@@ -36,6 +36,7 @@ pub(super) fn fetched(items: Vec<ReadyItem>) -> FetchRecord {
         title: None,
         site_link: None,
         items,
+        warnings: Vec::new(),
     }
 }
 
@@ -274,6 +275,7 @@ fn failure_keeps_validators_and_counts_streak() {
             title: Some("T".into()),
             site_link: None,
             items,
+            warnings: Vec::new(),
         },
         now,
     )

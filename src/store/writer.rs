@@ -267,6 +267,7 @@ mod tests {
                     title: None,
                     site_link: None,
                     items: vec![ready],
+                    warnings: Vec::new(),
                 },
                 Utc::now(),
             )

@@ -484,6 +484,9 @@ pub async fn feeds(
             if let Some(e) = &f.last_error {
                 warnings.push(format!("{} failure(s) in a row: {e}", f.error_streak));
             }
+            if let Some(w) = &f.last_warning {
+                warnings.push(format!("last body: {w}"));
+            }
             if f.stale {
                 warnings.push("silent for longer than usual".into());
             }

@@ -76,6 +76,7 @@ pub fn evaluate(spec: &CorpusSpec, window: Duration) -> Report {
                     title: None,
                     site_link: None,
                     items: vec![ready],
+                    warnings: Vec::new(),
                 },
                 item.published,
             )

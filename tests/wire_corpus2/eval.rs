@@ -156,6 +156,7 @@ pub fn evaluate(spec: &Spec, window: Duration, examples: usize) -> Report {
                     title: None,
                     site_link: None,
                     items: vec![ready],
+                    warnings: Vec::new(),
                 },
                 item.published,
             )
