@@ -86,21 +86,97 @@ const SEEDS: [u64; BODY_BANDS * BODY_ROWS + TITLE_BANDS * TITLE_ROWS] = {
     s
 };
 
-/// Keys as stored in the database: little-endian `u32`s.
-pub fn keys_to_bytes(keys: &Keys) -> Vec<u8> {
-    keys.iter().flat_map(|k| k.to_le_bytes()).collect()
+/// What an indexed item states that a new item must agree with before the indexed item's full
+/// fingerprint is worth reading (see `story::Fingerprint::ruled_out_by`): its headline words
+/// and details as one-bit-per-element sets, how many details it states, whether it is a
+/// correction, and its dateline. 24 bytes; the default (`known == false`) rules nothing out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gist {
+    /// Bit `bit(h)` set for each headline word hash `h`.
+    pub title: u64,
+    /// Bit `bit(h)` set for each detail hash `h`.
+    pub details: u64,
+    /// The dateline's place hash (see `flags`).
+    pub place: u32,
+    /// The dateline's day of the year; 0 when it states none.
+    pub day: u16,
+    pub n_details: u8,
+    /// [`Gist::KNOWN`], [`Gist::CORRECTION`], [`Gist::DATELINE`], [`Gist::LATIN`].
+    pub flags: u8,
 }
 
-/// The inverse of [`keys_to_bytes`]; `None` for a blob of the wrong size (an older layout).
-pub fn keys_from_bytes(b: &[u8]) -> Option<Keys> {
-    if b.len() != KEYS * 4 {
-        return None;
+impl Gist {
+    /// Made from a fingerprint (a default gist rules nothing out).
+    pub const KNOWN: u8 = 1;
+    /// The item says it corrects an earlier one.
+    pub const CORRECTION: u8 = 2;
+    /// The body opens with a dateline (`place`, `day`).
+    pub const DATELINE: u8 = 4;
+    /// The dateline's place is written in Latin script.
+    pub const LATIN: u8 = 8;
+
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
     }
+
+    /// The bit a hash sets in [`Gist::title`] and [`Gist::details`].
+    pub fn bit(h: u32) -> u64 {
+        1 << ((h.wrapping_mul(0x9e37_79b9) >> 26) & 63)
+    }
+
+    /// The bits of a set of hashes.
+    pub fn bits(hashes: &[u32]) -> u64 {
+        hashes.iter().fold(0, |acc, &h| acc | Self::bit(h))
+    }
+
+    const BYTES: usize = 24;
+
+    fn to_bytes(self) -> [u8; Self::BYTES] {
+        let mut b = [0u8; Self::BYTES];
+        b[0] = self.flags;
+        b[1] = self.n_details;
+        b[2..4].copy_from_slice(&self.day.to_le_bytes());
+        b[4..8].copy_from_slice(&self.place.to_le_bytes());
+        b[8..16].copy_from_slice(&self.title.to_le_bytes());
+        b[16..24].copy_from_slice(&self.details.to_le_bytes());
+        b
+    }
+
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        let b: &[u8; Self::BYTES] = b.try_into().ok()?;
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        Some(Self {
+            title: u64_at(8),
+            details: u64_at(16),
+            place: u32::from_le_bytes(b[4..8].try_into().expect("4 bytes")),
+            day: u16::from_le_bytes([b[2], b[3]]),
+            n_details: b[1],
+            flags: b[0],
+        })
+    }
+}
+
+/// Keys and gist as stored in the database (`items.sketch`): little-endian `u32` keys, then the
+/// gist.
+pub fn to_bytes(keys: &Keys, gist: Gist) -> Vec<u8> {
+    let mut out: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+    out.extend_from_slice(&gist.to_bytes());
+    out
+}
+
+/// The inverse of [`to_bytes`]; `None` for a blob of another size. A blob of keys alone (as
+/// stored before the gist was kept) gives an unknown gist.
+pub fn from_bytes(b: &[u8]) -> Option<(Keys, Gist)> {
+    let gist = match b.len() {
+        n if n == KEYS * 4 => Gist::default(),
+        n if n == KEYS * 4 + Gist::BYTES => Gist::from_bytes(&b[KEYS * 4..])?,
+        _ => return None,
+    };
     let mut keys = [NONE; KEYS];
     for (k, c) in keys.iter_mut().zip(b.chunks_exact(4)) {
         *k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
     }
-    Some(keys)
+    Some((keys, gist))
 }
 
 /// An indexed item.
@@ -110,6 +186,8 @@ pub struct Entry {
     pub story_id: i64,
     /// The item's time (published, else first seen), seconds.
     pub at: i64,
+    /// What a new item must agree with before this one's fingerprint is read.
+    pub gist: Gist,
 }
 
 /// A candidate found by [`SketchIndex::candidates`].
@@ -327,8 +405,21 @@ mod tests {
         let k = keys("N. Korea fires missile", BODY);
         assert_eq!(k, keys("N. Korea fires missile", BODY));
         assert!(k.iter().all(|&x| x != NONE));
-        assert_eq!(keys_from_bytes(&keys_to_bytes(&k)), Some(k));
-        assert_eq!(keys_from_bytes(&[1, 2, 3]), None);
+        let g = Gist {
+            title: 0x8000_0000_0000_0001,
+            details: 42,
+            place: 7,
+            day: 331,
+            n_details: 3,
+            flags: Gist::KNOWN | Gist::CORRECTION | Gist::DATELINE | Gist::LATIN,
+        };
+        assert_eq!(from_bytes(&to_bytes(&k, g)), Some((k, g)));
+        // Keys stored before the gist was kept: read, with a gist that rules nothing out.
+        assert_eq!(
+            from_bytes(&to_bytes(&k, g)[..KEYS * 4]),
+            Some((k, Gist::default()))
+        );
+        assert_eq!(from_bytes(&[1, 2, 3]), None);
         let empty = keys("", "");
         assert!(empty.iter().all(|&x| x == NONE));
     }
@@ -345,6 +436,7 @@ mod tests {
             item_id,
             story_id: item_id,
             at,
+            gist: Gist::default(),
         };
         idx.insert(e(1, 0), a);
         idx.insert(e(2, 100), c);
@@ -367,6 +459,7 @@ mod tests {
                     item_id: i,
                     story_id: i,
                     at: i * 10,
+                    gist: Gist::default(),
                 },
                 a,
             );

@@ -197,6 +197,58 @@ impl Fingerprint {
         same_story(&sim).then_some(sim)
     }
 
+    /// What an index entry keeps of this fingerprint (see [`Fingerprint::ruled_out_by`]).
+    pub fn gist(&self) -> super::sketch::Gist {
+        use super::sketch::Gist;
+        let d = self.dateline;
+        let flag = |on: bool, f: u8| if on { f } else { 0 };
+        Gist {
+            title: Gist::bits(&self.title),
+            details: Gist::bits(&self.details),
+            place: d.map_or(0, |d| d.place),
+            day: d.and_then(|d| d.day).unwrap_or(0),
+            n_details: self.details.len().min(255) as u8,
+            flags: Gist::KNOWN
+                | flag(self.correction, Gist::CORRECTION)
+                | flag(d.is_some(), Gist::DATELINE)
+                | flag(d.is_some_and(|d| d.latin), Gist::LATIN),
+        }
+    }
+
+    /// True when an indexed item with this gist can not be the same story as `self` (this
+    /// fingerprint the new item's): [`Fingerprint::same_story_similarity`] would say no on its
+    /// first checks, so its full fingerprint need not be read. Never true when it would say
+    /// yes: shared words and details are over-counted through the gist's bits, never missed.
+    pub fn ruled_out_by(&self, gist: &super::sketch::Gist) -> bool {
+        use super::sketch::Gist;
+        if !gist.has(Gist::KNOWN) {
+            return false;
+        }
+        if Gist::bits(&self.title) & gist.title == 0 {
+            return true;
+        }
+        if self.correction || gist.has(Gist::CORRECTION) {
+            return false;
+        }
+        let shared_at_most = self
+            .details
+            .iter()
+            .filter(|&&d| Gist::bit(d) & gist.details != 0)
+            .count();
+        let fewer = self.details.len().min(usize::from(gist.n_details));
+        if gist.n_details < 255 && shared_at_most * 4 < fewer * 3 {
+            return true;
+        }
+        match self.dateline {
+            Some(mine) if gist.has(Gist::DATELINE) => mine.conflicts(&Dateline {
+                place: gist.place,
+                latin: gist.has(Gist::LATIN),
+                day: (gist.day != 0).then_some(gist.day),
+            }),
+            _ => false,
+        }
+    }
+
     fn dateline_conflict(&self, other: &Fingerprint) -> bool {
         matches!((&self.dateline, &other.dateline), (Some(a), Some(b)) if a.conflicts(b))
     }
@@ -764,7 +816,7 @@ mod tests {
             ("Yonhap News Summary".into(), "The following is the second summary of major stories on Monday.".into()),
         ];
         let prints: Vec<Fingerprint> = texts.iter().map(|(t, b)| Fingerprint::new(t, b)).collect();
-        let mut same = 0;
+        let (mut same, mut ruled_out) = (0, 0);
         for a in &prints {
             for b in &prints {
                 let full = same_story(&a.similarity(b));
@@ -775,13 +827,20 @@ mod tests {
                     a.headline,
                     b.headline
                 );
+                // The index's gist never rules out a pair that is one story.
+                let out = a.ruled_out_by(&b.gist());
+                assert!(!(out && full), "{} / {}", a.headline, b.headline);
                 same += usize::from(full);
+                ruled_out += usize::from(out);
             }
         }
         assert!(
             same > prints.len(),
             "the cases include distinct items that are one story"
         );
+        assert!(ruled_out > 0, "the gist rules out some pairs");
+        // A gist of unknown origin (stored before gists were kept) rules nothing out.
+        assert!(!prints[0].ruled_out_by(&Default::default()));
     }
 
     #[test]

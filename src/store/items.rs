@@ -447,7 +447,7 @@ fn apply_item(
                 ready.identity.content_hash,
                 now,
                 it.link,
-                sketch::keys_to_bytes(&ready.fingerprint.keys)
+                sketch::to_bytes(&ready.fingerprint.keys, ready.fingerprint.gist())
             ])?;
             tx.prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
                 .execute([e.id])?;
@@ -565,7 +565,7 @@ fn insert_item(
         now,
         it.link,
         story_id,
-        sketch::keys_to_bytes(&ready.fingerprint.keys)
+        sketch::to_bytes(&ready.fingerprint.keys, ready.fingerprint.gist())
     ])?;
     Ok(())
 }

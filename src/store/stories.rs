@@ -122,7 +122,7 @@ impl Stories {
             .execute(params![
                 m.item_id,
                 story_id,
-                sketch::keys_to_bytes(&m.fingerprint.keys)
+                sketch::to_bytes(&m.fingerprint.keys, m.fingerprint.gist())
             ])?;
         self.remember(m, story_id);
         Ok(story_id)
@@ -171,6 +171,7 @@ impl Stories {
             item_id: m.item_id,
             story_id,
             at: m.at,
+            gist: m.fingerprint.gist(),
         };
         if let Some(index) = self.index.as_mut() {
             index.insert(entry, m.fingerprint.keys);
@@ -219,6 +220,11 @@ impl Stories {
             let mut members = Vec::with_capacity(items.len());
             let mut ids = Vec::with_capacity(items.len());
             for c in items {
+                // Most candidates share a phrase, not the story: their gist says so without
+                // reading their text.
+                if m.fingerprint.ruled_out_by(&c.entry.gist) {
+                    continue;
+                }
                 if let Some(fp) = self.fingerprint(conn, c.entry.item_id)? {
                     members.push((fp, c.entry.at));
                     ids.push(c.entry.item_id);
@@ -428,16 +434,16 @@ fn load(conn: &Connection, index: &mut SketchIndex, range: Range) -> rusqlite::R
     let mut rows = stmt.query(params![from, until])?;
     while let Some(r) = rows.next()? {
         let blob: Option<Vec<u8>> = r.get(3)?;
-        let keys = match blob.as_deref().and_then(sketch::keys_from_bytes) {
-            Some(k) => k,
+        let (keys, gist) = match blob.as_deref().and_then(sketch::from_bytes) {
+            Some(stored) => stored,
             None => {
                 let title: Option<String> = r.get(4)?;
                 let summary: Option<String> = r.get(5)?;
-                Fingerprint::new(
+                let f = Fingerprint::new(
                     title.as_deref().unwrap_or_default(),
                     summary.as_deref().unwrap_or_default(),
-                )
-                .keys
+                );
+                (f.keys, f.gist())
             }
         };
         index.insert(
@@ -445,6 +451,7 @@ fn load(conn: &Connection, index: &mut SketchIndex, range: Range) -> rusqlite::R
                 item_id: r.get(0)?,
                 story_id: r.get(1)?,
                 at: r.get(2)?,
+                gist,
             },
             keys,
         );
