@@ -684,26 +684,15 @@ async fn fetch_one(
     let host = HostKey::of(&state.url);
     let slot = crate::refresh::Slot::new(permit, budget.clone(), host);
     let report = refresher.refresh(feed, state, slot).await?;
-    let label = match &report.outcome {
-        FeedOutcome::Fetched {
-            stats, warnings, ..
-        } => {
-            metrics.stored(
-                stats.new as u64,
-                stats.updated as u64,
-                stats.matches as u64,
-                stats.alerts as u64,
-            );
-            if warnings.contains(&crate::model::FeedWarning::Truncated) {
-                "truncated"
-            } else {
-                "ok"
-            }
-        }
-        FeedOutcome::NotModified => "not_modified",
-        FeedOutcome::Failed { .. } => "error",
-    };
-    metrics.fetched(label, started.elapsed());
+    if let FeedOutcome::Fetched { stats, .. } = &report.outcome {
+        metrics.stored(
+            stats.new as u64,
+            stats.updated as u64,
+            stats.matches as u64,
+            stats.alerts as u64,
+        );
+    }
+    metrics.fetched(report.outcome.result(), started.elapsed());
     let fresh = report.state.clone();
     Ok((report, fresh))
 }

@@ -137,6 +137,24 @@ pub enum FeedOutcome {
     Failed { error: String },
 }
 
+impl FeedOutcome {
+    /// The fetch's result as the feed's `last_result` and the metrics label
+    /// (`aggregator_fetches_total{result=…}`) say it: `ok`, `truncated` (a body cut short whose
+    /// complete items were stored), `not_modified` or `error`.
+    pub fn result(&self) -> &'static str {
+        match self {
+            FeedOutcome::Fetched { warnings, .. }
+                if warnings.contains(&crate::model::FeedWarning::Truncated) =>
+            {
+                "truncated"
+            }
+            FeedOutcome::Fetched { .. } => "ok",
+            FeedOutcome::NotModified => "not_modified",
+            FeedOutcome::Failed { .. } => "error",
+        }
+    }
+}
+
 /// One feed's result in a poll.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedReport {

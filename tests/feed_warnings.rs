@@ -197,3 +197,27 @@ fn check_feed_and_poll_read_a_body_the_same_way() {
     assert_eq!(checked, stored_titles(&setup));
     assert_eq!(checked.len(), 3);
 }
+
+#[test]
+fn the_fetch_result_and_metrics_label_say_truncated() {
+    let srv = Server::start();
+    srv.route("/cut", Route::rss(cut_in_fourth(&five_items())));
+    srv.route("/whole", Route::rss(five_items()));
+    let setup = Setup::new(
+        &[("cut", &srv.url("/cut")), ("whole", &srv.url("/whole"))],
+        "",
+    );
+    let summary = poll(&setup.config());
+    let result = |name: &str| {
+        summary
+            .feeds
+            .iter()
+            .find(|f| f.name == name)
+            .expect("feed in the poll")
+            .outcome
+            .result()
+    };
+    // The daemon labels `aggregator_fetches_total` with this value.
+    assert_eq!(result("cut"), "truncated");
+    assert_eq!(result("whole"), "ok");
+}
