@@ -103,12 +103,15 @@ fn strip_known_tags(input: &str) -> String {
             .find(|c: char| !c.is_ascii_alphanumeric())
             .unwrap_or(bare.len());
         let name = bare[..name_len].to_ascii_lowercase();
-        let tag_end = find_tag_end(after).filter(|_| {
-            // A name followed by the end of the tag, a space (attributes) or `/>`.
-            bare[name_len..].starts_with(['>', ' ', '/', '\t', '\n'])
-        });
+        // A known name followed by the end of the tag, a space (attributes) or `/>`; only then
+        // is the tag's end looked for (within a bound: a `<b` never closed is text, and costs
+        // no scan to the end of the text).
+        let tag_end = (is_html_element(&name)
+            && bare[name_len..].starts_with(['>', ' ', '/', '\t', '\n']))
+        .then(|| find_tag_end(&after[..floor_char_boundary(after, MAX_TAG_BYTES)]))
+        .flatten();
         match tag_end {
-            Some(gt) if is_html_element(&name) => {
+            Some(gt) => {
                 if is_block(&name) {
                     out.push(' ');
                 }
@@ -122,6 +125,18 @@ fn strip_known_tags(input: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Longest tag [`markup_to_text`] recognises (attributes included).
+const MAX_TAG_BYTES: usize = 4096;
+
+/// The largest char boundary of `s` at or below `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The HTML elements whose tags count as markup in text that declares no type.

@@ -400,7 +400,11 @@ fn strip_body_and_dateline(folded: &str) -> (String, Option<Dateline>) {
     ] {
         if let Some(c) = re.captures(s) {
             if let Some(place) = c.name("place") {
-                dateline = read_dateline(place.as_str(), c.name("date").map(|d| d.as_str()));
+                dateline = read_dateline(
+                    place.as_str(),
+                    c.name("date").map(|d| d.as_str()),
+                    c.name("outlet").map(|o| o.as_str()),
+                );
             }
             s = s[c.get(0).map_or(0, |m| m.end())..].trim_start();
         }
@@ -417,17 +421,40 @@ fn strip_body_and_dateline(folded: &str) -> (String, Option<Dateline>) {
 }
 
 /// A dateline's place (`seoul`, `서울`) and date (`nov. 27`, `march 26`), folded.
-fn read_dateline(place: &str, date: Option<&str>) -> Option<Dateline> {
+fn read_dateline(place: &str, date: Option<&str>, outlet: Option<&str>) -> Option<Dateline> {
     let place = collapse_spaces(place.trim_matches(|c: char| c == ',' || c.is_whitespace()));
-    if place.is_empty() {
+    // What looks like a dateline but is not one: a photo or graphics credit (`[사진=연합뉴스]`),
+    // a ticker (`Samsung Electronics Co. (005930) -`), a phrase before an aside (`officials
+    // said, citing data (pdf) -`: a date that is no date), a sentence (more than four words).
+    if place.is_empty()
+        || place.split_whitespace().count() > 4
+        || NOT_PLACES.iter().any(|w| place.contains(w))
+        || outlet.is_some_and(|o| o.bytes().any(|b| b.is_ascii_digit()))
+    {
         return None;
     }
+    let day = match date.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Some(day_of_year(d)?),
+        None => None,
+    };
     Some(Dateline {
         place: hash_str(&place) as u32,
-        latin: place.is_ascii(),
-        day: date.and_then(day_of_year),
+        latin: !place.chars().any(is_char_script),
+        day,
     })
 }
+
+/// Words of bracketed credits that open Korean copy like a dateline does.
+const NOT_PLACES: [&str; 8] = [
+    "사진",
+    "그래픽",
+    "이미지",
+    "제공",
+    "영상",
+    "자료",
+    "편집",
+    "photo",
+];
 
 /// `nov. 27` → 331: the day of a (non-leap) year a month name and a day give.
 fn day_of_year(date: &str) -> Option<u16> {
@@ -497,7 +524,7 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     // "seoul, march 26 (yonhap) --", "tokyo, march 26 (kyodo) -", "washington (ap) —".
     // The place runs to the first comma; the date, when there is one, follows it.
     Regex::new(
-        r"^(?P<place>[\p{L} .']{2,40}?)(?:,(?P<date>[\p{L}\p{N} .,']{1,30}?))?\s*\(\s*[\p{L}\p{N} .&-]{2,30}\)\s*(?:--|-|:)\s*",
+        r"^(?P<place>[\p{L} .']{2,40}?)(?:,(?P<date>[\p{L}\p{N} .,']{1,30}?))?\s*\(\s*(?P<outlet>[\p{L}\p{N} .&-]{2,30})\)\s*(?:--|-|:)\s*",
     )
         .expect("static regex")
 });
@@ -965,6 +992,24 @@ mod tests {
         // A copy without the dateline says nothing about it.
         let cut = pair("BUSAN, Nov. 28 (Yonhap) --", "");
         assert!(!cut.dateline_conflict && same_story(&cut), "{cut:?}");
+        // Credits, tickers and asides that open a body are not datelines.
+        for (a, b) in [
+            (
+                "[사진=연합뉴스] 인천항 전경.",
+                "(서울=연합뉴스) 김철수 기자 =",
+            ),
+            (
+                "Samsung Electronics Co. (005930) -",
+                "SEOUL, Nov. 28 (Yonhap) --",
+            ),
+            (
+                "Officials said, citing data (pdf) -",
+                "SEOUL, Nov. 28 (Yonhap) --",
+            ),
+        ] {
+            let p = pair(a, b);
+            assert!(!p.dateline_conflict, "{a} / {b}: {p:?}");
+        }
         // Korean and English names of one city are not compared.
         let scripts = pair(
             "SEOUL, Nov. 28 (Yonhap) --",

@@ -26,6 +26,9 @@ pub struct Extras {
     pub rdf_about: Option<Vec<Option<String>>>,
     /// Guids marked `isPermaLink="false"`, as written (trimmed).
     pub not_permalinks: HashSet<String>,
+    /// The document was closed after its last complete entry (see `super::truncation`): the
+    /// entries read are the first of [`Extras::rdf_about`]'s.
+    pub cut_short: bool,
 }
 
 /// The rewritten text and what was learned on the way.
@@ -151,28 +154,31 @@ fn is_declaration(s: &str) -> bool {
 fn root_offset(body: &str) -> usize {
     match root_name(body) {
         Some(name) => {
-            let tag = format!("<{name}");
-            let mut from = 0;
-            // The first occurrence outside comments and declarations: root_name skipped those.
-            while let Some(i) = body[from..].find(&tag) {
-                let at = from + i;
-                if root_name(&body[at..]) == Some(name) && !inside_comment(body, at) {
-                    return at;
+            // Walk the prolog as root_name does, to where the root element starts.
+            let mut rest = body;
+            loop {
+                let trimmed = rest.trim_start();
+                let skip = if let Some(r) = trimmed.strip_prefix("<?") {
+                    r.find("?>").map(|i| 2 + i + 2)
+                } else if let Some(r) = trimmed.strip_prefix("<!--") {
+                    r.find("-->").map(|i| 4 + i + 3)
+                } else if trimmed.starts_with("<!") {
+                    doctype_end(trimmed)
+                } else {
+                    let at = body.len() - trimmed.len();
+                    return if trimmed[1..].starts_with(name) {
+                        at
+                    } else {
+                        body.len()
+                    };
+                };
+                match skip {
+                    Some(n) => rest = &trimmed[n..],
+                    None => return body.len(),
                 }
-                from = at + tag.len();
             }
-            body.len()
         }
         None => body.len(),
-    }
-}
-
-fn inside_comment(body: &str, at: usize) -> bool {
-    let before = &body[..at];
-    match (before.rfind("<!--"), before.rfind("-->")) {
-        (Some(open), Some(close)) => open > close,
-        (Some(_), None) => true,
-        _ => false,
     }
 }
 
@@ -238,30 +244,30 @@ fn attr_value<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 /// RSS 0.90/1.0 items: a `<link>` added from `rdf:about` where the item has none; each item
 /// that will be read (it has a link now), with its `rdf:about`.
 fn rdf_items(text: &str) -> (String, Vec<Option<String>>) {
+    let m = masked(text);
     let mut out = String::with_capacity(text.len() + 256);
     let mut abouts = Vec::new();
-    let mut rest = text;
-    while let Some(i) = find_start_tag(rest, "item") {
-        let Some(tag_len) = rest[i..].find('>') else {
+    let mut pos = 0;
+    while let Some(i) = find_start_tag(&m[pos..], "item").map(|i| pos + i) {
+        let Some(tag_end) = m[i..].find('>').map(|g| i + g + 1) else {
             break;
         };
-        let tag = &rest[i..i + tag_len + 1];
+        let tag = &text[i..tag_end];
         let self_closing = tag.ends_with("/>");
-        let body_start = i + tag_len + 1;
         let body_end = if self_closing {
-            body_start
+            tag_end
         } else {
-            rest[body_start..]
+            m[tag_end..]
                 .find("</item>")
-                .map_or(rest.len(), |j| body_start + j)
+                .map_or(text.len(), |j| tag_end + j)
         };
-        let body = &rest[body_start..body_end];
         let about = attr_value(tag, "rdf:about")
             .or_else(|| attr_value(tag, "about"))
             .map(|a| unescape(a.trim()))
             .filter(|a| !a.is_empty());
-        let has_link = link_text(body).is_some_and(|l| !l.is_empty());
-        out.push_str(&rest[..body_start]);
+        let has_link = link_text(&m[tag_end..body_end])
+            .is_some_and(|(a, b)| !text[tag_end + a..tag_end + b].trim().is_empty());
+        out.push_str(&text[pos..tag_end]);
         if !has_link
             && !self_closing
             && let Some(a) = &about
@@ -273,19 +279,47 @@ fn rdf_items(text: &str) -> (String, Vec<Option<String>>) {
         if has_link || (about.is_some() && !self_closing) {
             abouts.push(about);
         }
-        out.push_str(body);
-        rest = &rest[body_end..];
+        out.push_str(&text[tag_end..body_end]);
+        pos = body_end;
     }
-    out.push_str(rest);
+    out.push_str(&text[pos..]);
     (out, abouts)
 }
 
-/// The text of the first `<link>` child in an item's body.
-fn link_text(body: &str) -> Option<&str> {
+/// Where the text of the first `<link>` child in an item's (masked) body is.
+fn link_text(body: &str) -> Option<(usize, usize)> {
     let i = find_start_tag(body, "link")?;
     let open_end = i + body[i..].find('>')? + 1;
     let close = body[open_end..].find("</link>")?;
-    Some(body[open_end..open_end + close].trim())
+    Some((open_end, open_end + close))
+}
+
+/// `text` with the insides of comments and CDATA sections blanked (each byte a space, so every
+/// offset stays the same): searches for markup run on it, and find none in text that is not
+/// markup. Borrowed when the text has neither.
+fn masked(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("<!--") && !text.contains("<![CDATA[") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut b = text.as_bytes().to_vec();
+    let mut pos = 0;
+    while let Some(i) = text[pos..].find("<!").map(|i| pos + i) {
+        let (open, close) = if text[i..].starts_with("<!--") {
+            ("<!--", "-->")
+        } else if text[i..].starts_with("<![CDATA[") {
+            ("<![CDATA[", "]]>")
+        } else {
+            pos = i + 2;
+            continue;
+        };
+        let inner = i + open.len();
+        let end = text[inner..].find(close).map_or(text.len(), |e| inner + e);
+        b[inner..end].fill(b' ');
+        pos = end;
+    }
+    // Only whole multi-byte characters were blanked (the delimiters are ASCII), so the bytes
+    // are UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8(b).unwrap_or_else(|_| text.to_string()))
 }
 
 /// The first start tag `<name>` or `<name …>` (not `<name2`, not a prefixed `<x:name`).
@@ -314,24 +348,31 @@ fn dc_titles(text: String) -> String {
         return text;
     }
     let close = format!("</{prefix}:title>");
+    let m = masked(&text);
     let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(i) = find_start_tag(rest, "item") {
-        let body_end = rest[i..].find("</item>").map_or(rest.len(), |j| i + j);
-        let item = &rest[i..body_end];
-        out.push_str(&rest[..i]);
-        if find_start_tag(item, "title").is_none() && item.contains(&open) {
-            out.push_str(
-                &item
-                    .replacen(&open, "<title", 1)
-                    .replacen(&close, "</title>", 1),
-            );
-        } else {
-            out.push_str(item);
+    let mut pos = 0;
+    while let Some(i) = find_start_tag(&m[pos..], "item").map(|i| pos + i) {
+        let body_end = m[i..].find("</item>").map_or(text.len(), |j| i + j);
+        let item = &m[i..body_end];
+        out.push_str(&text[pos..i]);
+        match (
+            find_start_tag(item, "title"),
+            item.find(&open),
+            item.find(&close),
+        ) {
+            (None, Some(a), Some(b)) if a < b => {
+                let t = &text[i..body_end];
+                out.push_str(&t[..a]);
+                out.push_str("<title");
+                out.push_str(&t[a + open.len()..b]);
+                out.push_str("</title>");
+                out.push_str(&t[b + close.len()..]);
+            }
+            _ => out.push_str(&text[i..body_end]),
         }
-        rest = &rest[body_end..];
+        pos = body_end;
     }
-    out.push_str(rest);
+    out.push_str(&text[pos..]);
     out
 }
 
@@ -341,7 +382,8 @@ fn prefix_of<'a>(text: &'a str, uri: &str) -> Option<&'a str> {
         .find(&format!("\"{uri}\""))
         .or_else(|| text.find(&format!("'{uri}'")))?;
     let before = text[..at].trim_end().strip_suffix('=')?.trim_end();
-    let decl = &before[before.rfind(char::is_whitespace)? + 1..];
+    // XML whitespace only: ASCII, so the byte after it starts a character.
+    let decl = &before[before.rfind([' ', '\t', '\r', '\n'])? + 1..];
     decl.strip_prefix("xmlns:").filter(|p| !p.is_empty())
 }
 
@@ -361,33 +403,44 @@ fn atom_text_constructs(text: String) -> String {
     if !NAMES.iter().any(|n| text.contains(&format!("<{n}"))) {
         return text;
     }
+    // Searches run on the masked text: a `<title>` inside a comment or CDATA is not markup.
+    let m = masked(&text);
     let mut out = String::with_capacity(text.len());
     // The next start tag of each name at or after `pos` (each searched again only once passed,
-    // so a name that never occurs costs one scan, not one per element).
-    let mut next: [Option<usize>; 5] = NAMES.map(|n| find_start_tag(&text, n));
+    // so a name that never occurs costs one scan, not one per element); a name whose end tag
+    // is missing is done with (no later one can be closed either).
+    let mut next: [Option<usize>; 5] = NAMES.map(|n| find_start_tag(&m, n));
     let mut pos = 0;
     loop {
         for (k, n) in NAMES.iter().enumerate() {
             if next[k].is_some_and(|at| at < pos) {
-                next[k] = find_start_tag(&text[pos..], n).map(|i| pos + i);
+                next[k] = find_start_tag(&m[pos..], n).map(|i| pos + i);
             }
         }
-        let Some((i, name)) = (0..NAMES.len())
-            .filter_map(|k| next[k].map(|at| (at, NAMES[k])))
+        let Some((i, k)) = (0..NAMES.len())
+            .filter_map(|k| next[k].map(|at| (at, k)))
             .min()
         else {
             break;
         };
+        let name = NAMES[k];
         let rest = &text[pos..];
+        let mrest = &m[pos..];
         let i = i - pos;
-        let Some(gt) = rest[i..].find('>').map(|g| i + g) else {
+        let Some(gt) = mrest[i..].find('>').map(|g| i + g) else {
             break;
         };
         let tag = &rest[i..=gt];
         let close = format!("</{name}>");
-        let end = (!tag.ends_with("/>"))
-            .then(|| rest[gt + 1..].find(&close).map(|e| gt + 1 + e))
-            .flatten();
+        let end = if tag.ends_with("/>") {
+            None
+        } else {
+            let end = mrest[gt + 1..].find(&close).map(|e| gt + 1 + e);
+            if end.is_none() {
+                next[k] = None;
+            }
+            end
+        };
         let Some(end) = end else {
             out.push_str(&rest[..=gt]);
             pos += gt + 1;
@@ -494,7 +547,7 @@ pub fn decode_base64_modes(text: String) -> String {
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
-    while let Some(m) = rest.find("mode=").filter(|_| rest.contains("base64")) {
+    while let Some(m) = rest.find("mode=") {
         let Some(lt) = rest[..m].rfind('<') else {
             break;
         };
@@ -535,6 +588,8 @@ pub fn decode_base64_modes(text: String) -> String {
                     }
                 }
             }
+            // No end tag here means none further on either: the rest stays as it is.
+            None => break,
             _ => {
                 out.push_str(&rest[..=gt]);
                 rest = &rest[gt + 1..];
@@ -547,26 +602,27 @@ pub fn decode_base64_modes(text: String) -> String {
 
 /// The text of every `<guid isPermaLink="false">`.
 fn not_permalinks(text: &str) -> HashSet<String> {
+    let m = masked(text);
     let mut out = HashSet::new();
-    let mut rest = text;
-    while let Some(i) = find_start_tag(rest, "guid") {
-        let Some(gt) = rest[i..].find('>').map(|g| i + g) else {
+    let mut pos = 0;
+    while let Some(i) = find_start_tag(&m[pos..], "guid").map(|i| pos + i) {
+        let Some(gt) = m[i..].find('>').map(|g| i + g) else {
             break;
         };
-        let tag = &rest[i..=gt];
-        let end = rest[gt + 1..].find("</guid>").map(|e| gt + 1 + e);
-        if let Some(end) = end
-            && attr_value(tag, "isPermaLink")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
-        {
-            let raw = rest[gt + 1..end].trim();
+        let tag = &text[i..=gt];
+        // No end tag here means none further on either: stop (one scan, not one per guid).
+        let Some(end) = m[gt + 1..].find("</guid>").map(|e| gt + 1 + e) else {
+            break;
+        };
+        if attr_value(tag, "isPermaLink").is_some_and(|v| v.trim().eq_ignore_ascii_case("false")) {
+            let raw = text[gt + 1..end].trim();
             let raw = raw
                 .strip_prefix("<![CDATA[")
                 .and_then(|r| r.strip_suffix("]]>"))
                 .unwrap_or(raw);
             out.insert(unescape(raw.trim()));
         }
-        rest = &rest[gt + 1..];
+        pos = end;
     }
     out
 }
@@ -687,6 +743,42 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(atom_text_constructs(input.to_string()), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn markup_inside_comments_and_cdata_is_left_alone() {
+        let atom = "<feed><!-- entries carry <title>, <summary type=\"html\"> --><entry>\
+            <title>A <b>bold</b> move</title><summary type=\"html\"><![CDATA[<p>x</p> <title>]]></summary>\
+            </entry></feed>";
+        let out = atom_text_constructs(atom.to_string());
+        assert!(
+            out.starts_with("<feed><!-- entries carry <title>, <summary type=\"html\"> -->"),
+            "{out}"
+        );
+        assert!(out.contains("<title>A bold move</title>"), "{out}");
+        assert!(
+            out.contains("<![CDATA[<p>x</p> <title>]]></summary>"),
+            "{out}"
+        );
+        let (rss, abouts) = rdf_items(
+            r#"<!-- <item rdf:about="http://x.example/c"> --><item rdf:about="http://a.example/1"><title><![CDATA[<link>no</link>]]></title></item>"#,
+        );
+        assert_eq!(abouts, vec![Some("http://a.example/1".to_string())]);
+        assert!(
+            rss.contains(r#"<item rdf:about="http://a.example/1"><link>http://a.example/1</link>"#),
+            "{rss}"
+        );
+    }
+
+    #[test]
+    fn a_namespace_declared_after_non_ascii_whitespace_never_panics() {
+        // U+00A0 and U+3000 are not XML whitespace: no prefix is found, and nothing panics.
+        for ws in ["\u{a0}", "\u{3000}"] {
+            let text = format!(
+                "<rss version=\"2.0\"{ws}xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><item><dc:title>t</dc:title></item></channel></rss>"
+            );
+            let _ = dc_titles(text);
         }
     }
 

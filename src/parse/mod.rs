@@ -99,7 +99,7 @@ fn parse_body(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErro
         .trim_start_matches('\u{feff}')
         .trim_start()
         .starts_with('{');
-    let (text, extras) = if json {
+    let (text, mut extras) = if json {
         (text, dialect::Extras::default())
     } else {
         dialect::rewrite(text)
@@ -123,6 +123,7 @@ fn parse_body(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErro
     let text = match &root {
         Some(root) if !json && truncation::is_cut_short(&text, root) => {
             warnings.push(FeedWarning::Truncated);
+            extras.cut_short = true;
             truncation::close_after_last_entry(&text, entry_element)
         }
         _ => text,
@@ -336,6 +337,13 @@ fn describe(e: &feed_rs::parser::ParseFeedError) -> String {
 /// configured by mistake), or a document with an HTML doctype has no feed root. The root element
 /// decides: an HTML doctype before `<rss>` is a feed.
 fn looks_like_html(text: &str) -> bool {
+    if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{')
+    {
+        return false; // JSON Feed (whose `content_html` may hold a whole page)
+    }
     let lower_head: String = text
         .trim_start_matches('\u{feff}')
         .chars()
@@ -559,10 +567,9 @@ fn normalise(feed: Feed, opts: &ParseOptions, extras: &dialect::Extras) -> Parse
         pick_link(&feed.links).and_then(|l| link::canonical_link(&l.href, opts.base_url.as_ref()));
     let site_base = site_link.as_deref().and_then(|l| Url::parse(l).ok());
     let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
-    let abouts = extras
-        .rdf_about
-        .as_ref()
-        .filter(|a| a.len() == feed.entries.len());
+    let abouts = extras.rdf_about.as_ref().filter(|a| {
+        a.len() == feed.entries.len() || (extras.cut_short && a.len() > feed.entries.len())
+    });
     let items = feed
         .entries
         .into_iter()

@@ -6,8 +6,16 @@
 /// comments aside).
 pub fn is_cut_short(text: &str, root: &str) -> bool {
     let mut t = text.trim_end();
-    while t.ends_with("-->") {
-        match t.rfind("<!--") {
+    // Comments and processing instructions may follow the root element.
+    loop {
+        let open = if t.ends_with("-->") {
+            t.rfind("<!--")
+        } else if t.ends_with("?>") {
+            t.rfind("<?")
+        } else {
+            None
+        };
+        match open {
             Some(i) => t = t[..i].trim_end(),
             None => break,
         }
@@ -135,6 +143,10 @@ mod tests {
     fn a_document_without_its_root_end_tag_is_cut_short() {
         assert!(!is_cut_short(
             "<rss><channel/></rss>\n<!-- cached -->\n",
+            "rss"
+        ));
+        assert!(!is_cut_short(
+            "<rss><channel/></rss>\n<?cache hit?><!-- x -->",
             "rss"
         ));
         assert!(!is_cut_short("<rdf:RDF></rdf:RDF >", "rdf:RDF"));
