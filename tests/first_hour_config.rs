@@ -474,3 +474,48 @@ fn the_quick_start_shows_what_each_step_prints() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("wire"), "{}", stdout(&out));
 }
+
+/// A database URL this version cannot use is refused by name (password hidden), from the
+/// config and from AGGREGATOR_DATABASE alike, and never becomes a directory named `postgres:`.
+#[test]
+fn a_database_url_is_refused_by_name_and_never_taken_for_a_path() {
+    let setup = Setup::new(&[], "");
+    let cfg = setup.config_path();
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "database = \"agg.db\"",
+        "database = \"postgres://desk:s3cret@127.0.0.1:5432/news\"",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let out = run_env(&cfg, &["poll", "--once"], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("database") && err.contains("postgres://desk@127.0.0.1:5432/news"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(!setup.dir.path().join("postgres:").exists());
+
+    let plain = Setup::new(&[], "");
+    let out = run_env(
+        &plain.config_path(),
+        &["status"],
+        &[("AGGREGATOR_DATABASE", "mysql://db.example/news")],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("AGGREGATOR_DATABASE") && err.contains("mysql://db.example/news"),
+        "{err}"
+    );
+    // A sqlite: URL names a file.
+    let db = plain.dir.path().join("via-url.db");
+    let url = format!("sqlite://{}", db.display());
+    let out = run_env(
+        &plain.config_path(),
+        &["poll", "--once"],
+        &[("AGGREGATOR_DATABASE", &url)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(db.exists());
+}

@@ -65,21 +65,104 @@ pub(super) fn database(
         Some(db) if db.get_ref().trim().is_empty() => {
             return Err(src.invalid(db.span(), "database", "must not be empty".into()));
         }
-        Some(db) => db.get_ref().as_str(),
+        Some(db) => sqlite_path(db.get_ref())
+            .map_err(|message| src.invalid(db.span(), "database", message))?,
         None => "aggregator.db",
     };
     let database = resolve(&database_dir(config), name);
     // The service unit points the database into its state directory this way too, so one
     // config file serves both a checkout and an installed service.
     Ok(match std::env::var_os(DATABASE_ENV) {
-        Some(db) if !db.is_empty() => normalise(Path::new(&db)),
+        Some(db) if !db.is_empty() => match db.to_str() {
+            Some(text) => {
+                let path = sqlite_path(text).map_err(|message| ConfigError::Invalid {
+                    at: super::error::Location::file(config),
+                    key: DATABASE_ENV.into(),
+                    message,
+                })?;
+                normalise(Path::new(path))
+            }
+            None => normalise(Path::new(&db)),
+        },
         _ => database,
+    })
+}
+
+/// The SQLite file a `database` value names: a path as it is, or a `sqlite:` URL
+/// (`sqlite:///var/lib/aggregator/aggregator.db`, `sqlite:aggregator.db`). Any other
+/// `scheme://` is refused, naming it, rather than taken for a relative path (where
+/// `postgres://…` would silently become a directory named `postgres:`).
+fn sqlite_path(value: &str) -> Result<&str, String> {
+    let value = value.trim();
+    if let Some(rest) = value.strip_prefix("sqlite:") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        return if path.is_empty() {
+            Err(
+                "a sqlite: URL needs a file path (`sqlite:///var/lib/aggregator/aggregator.db`)"
+                    .into(),
+            )
+        } else {
+            Ok(path)
+        };
+    }
+    let Some((scheme, _)) = value.split_once("://") else {
+        return Ok(value);
+    };
+    let is_scheme = !scheme.is_empty()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !is_scheme {
+        return Ok(value);
+    }
+    // The value is shown without a password it may carry.
+    let shown = match url::Url::parse(value) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => value.to_string(),
+    };
+    Err(match scheme.to_ascii_lowercase().as_str() {
+        "postgres" | "postgresql" => format!(
+            "`{shown}` names a PostgreSQL database, which this version cannot use yet: give the \
+             path of a SQLite file (or a `sqlite:` URL)"
+        ),
+        _ => format!(
+            "`{shown}` is a `{scheme}://` URL, not a database this version can use: give the path \
+             of a SQLite file (or a `sqlite:` URL)"
+        ),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_value_is_a_path_or_a_sqlite_url_and_nothing_else() {
+        assert_eq!(sqlite_path("aggregator.db"), Ok("aggregator.db"));
+        assert_eq!(sqlite_path("/var/lib/a/x.db"), Ok("/var/lib/a/x.db"));
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/a/x.db"),
+            Ok("/var/lib/a/x.db")
+        );
+        assert_eq!(sqlite_path("sqlite:x.db"), Ok("x.db"));
+        assert_eq!(
+            sqlite_path("dir with :// inside/x.db"),
+            Ok("dir with :// inside/x.db")
+        );
+        assert!(sqlite_path("sqlite:").is_err());
+        let pg = sqlite_path("postgres://desk:s3cret@db.example:5432/news").unwrap_err();
+        assert!(
+            pg.contains("PostgreSQL") && pg.contains("db.example"),
+            "{pg}"
+        );
+        assert!(!pg.contains("s3cret"), "the password is not shown: {pg}");
+        let other = sqlite_path("mysql://db.example/news").unwrap_err();
+        assert!(other.contains("`mysql://db.example/news`"), "{other}");
+    }
 
     #[test]
     fn paths_are_shown_without_dot_dot() {
