@@ -233,7 +233,8 @@ struct Link {
 #[derive(Debug, Default)]
 pub struct SketchIndex {
     window: i64,
-    entries: Vec<(Entry, Keys)>,
+    /// The indexed items by slot (their keys live only in the chains).
+    entries: Vec<Entry>,
     /// Each entry's time again, densely: probes read only this while following chains.
     times: Vec<i64>,
     heads: HashMap<u32, u32, BuildHasherDefault<KeyHasher>>,
@@ -270,7 +271,7 @@ impl SketchIndex {
     pub fn insert(&mut self, entry: Entry, keys: Keys) {
         self.newest = self.newest.max(entry.at);
         let slot = self.entries.len() as u32;
-        self.entries.push((entry, keys));
+        self.entries.push(entry);
         self.times.push(entry.at);
         self.link(slot, &keys);
         self.maybe_evict();
@@ -309,7 +310,7 @@ impl SketchIndex {
         slots.sort_unstable();
         let mut found: Vec<Candidate> = Vec::new();
         for run in slots.chunk_by(|a, b| a == b) {
-            let entry = self.entries[run[0] as usize].0;
+            let entry = self.entries[run[0] as usize];
             // An item indexed again after an edit has two slots: count its best.
             match found.last_mut() {
                 Some(c) if c.entry.item_id == entry.item_id => {
@@ -345,22 +346,43 @@ impl SketchIndex {
         }
         self.next_check = self.entries.len() + self.entries.len() / 2;
         let horizon = self.newest - 2 * self.window;
-        let old = self.entries.iter().filter(|(e, _)| e.at < horizon).count();
+        let old = self.entries.iter().filter(|e| e.at < horizon).count();
         if old * 2 < self.entries.len() {
             return;
         }
-        let keep: Vec<(Entry, Keys)> = self
-            .entries
-            .drain(..)
-            .filter(|(e, _)| e.at >= horizon)
-            .collect();
-        self.heads.clear();
-        self.links.clear();
-        self.times.clear();
-        for (slot, (entry, keys)) in keep.into_iter().enumerate() {
-            self.entries.push((entry, keys));
-            self.times.push(entry.at);
-            self.link(slot as u32, &keys);
+        // Old slot → new slot of the entries kept (`u32::MAX`: dropped).
+        let mut moved = vec![u32::MAX; self.entries.len()];
+        let mut kept: Vec<Entry> = Vec::with_capacity(self.entries.len() - old);
+        for (slot, e) in self.entries.drain(..).enumerate() {
+            if e.at >= horizon {
+                moved[slot] = kept.len() as u32;
+                kept.push(e);
+            }
+        }
+        self.entries = kept;
+        self.times = self.entries.iter().map(|e| e.at).collect();
+        // Each key's chain again, its kept items in the same order (newest first).
+        let links = std::mem::take(&mut self.links);
+        let heads = std::mem::take(&mut self.heads);
+        let mut chain: Vec<u32> = Vec::new();
+        for (key, head) in heads {
+            chain.clear();
+            let mut at = head;
+            while at != u32::MAX {
+                let l = links[at as usize];
+                if moved[l.slot as usize] != u32::MAX {
+                    chain.push(moved[l.slot as usize]);
+                }
+                at = l.next;
+            }
+            let mut next = u32::MAX;
+            for &slot in chain.iter().rev() {
+                self.links.push(Link { slot, next });
+                next = (self.links.len() - 1) as u32;
+            }
+            if next != u32::MAX {
+                self.heads.insert(key, next);
+            }
         }
         self.heads.shrink_to_fit();
         self.links.shrink_to_fit();
@@ -371,7 +393,7 @@ impl SketchIndex {
 
     /// Heap bytes held, approximately (entries, chains and the key table).
     pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<(Entry, Keys)>()
+        self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.times.capacity() * std::mem::size_of::<i64>()
             + self.links.capacity() * std::mem::size_of::<Link>()
             + self.heads.capacity() * (std::mem::size_of::<(u32, u32)>() + 1)
@@ -469,5 +491,44 @@ mod tests {
         assert!(!found.is_empty() && found.len() <= SketchIndex::MAX_CANDIDATES);
         assert!(found.iter().all(|c| (c.entry.at - 29_990).abs() <= 100));
         assert!(idx.heap_bytes() > 0);
+    }
+
+    /// Eviction rebuilds each key's chain from the chains themselves: the index after it finds
+    /// exactly what an index holding only the kept items finds.
+    #[test]
+    fn an_evicted_index_finds_what_a_fresh_one_of_its_items_finds() {
+        let texts: Vec<Keys> = (0..40)
+            .map(|i| {
+                keys(
+                    &format!("headline {} about topic {}", i % 7, i % 5),
+                    &format!("{BODY} variant {} of {} with {}", i % 3, i % 4, i % 6),
+                )
+            })
+            .collect();
+        let entry = |i: i64| Entry {
+            item_id: i,
+            story_id: i / 3,
+            at: i * 10,
+            gist: Gist::default(),
+        };
+        let mut evicted = SketchIndex::new(200);
+        for i in 0..3000 {
+            evicted.insert(entry(i), texts[i as usize % texts.len()]);
+        }
+        assert!(evicted.len() < 3000, "eviction ran");
+        let first_kept = 3000 - evicted.len() as i64;
+        let mut fresh = SketchIndex::new(200);
+        for i in first_kept..3000 {
+            fresh.insert(entry(i), texts[i as usize % texts.len()]);
+        }
+        assert_eq!(fresh.len(), evicted.len(), "the same items");
+        for (n, k) in texts.iter().enumerate() {
+            let at = 29_000 + n as i64 * 20;
+            assert_eq!(
+                evicted.candidates(k, at),
+                fresh.candidates(k, at),
+                "probe {n}"
+            );
+        }
     }
 }
