@@ -253,7 +253,8 @@ fn strip_simple_tags(s: &str) -> String {
     out
 }
 
-fn find_tag_end(s: &str) -> Option<usize> {
+/// The offset of the `>` ending the tag at the start of `s` (quoted values may hold `>`).
+pub(crate) fn find_tag_end(s: &str) -> Option<usize> {
     // Quoted attribute values may contain '>'.
     let mut quote: Option<u8> = None;
     for (i, b) in s.bytes().enumerate().skip(1) {

@@ -34,6 +34,7 @@
 
 use std::collections::BTreeMap;
 
+use aggregator::parse::link::is_tracking;
 use chrono::{DateTime, Datelike, Utc};
 use url::Url;
 
@@ -306,29 +307,6 @@ fn collapse(s: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // link
-
-/// Query parameters that only track the reader (the list of `parse::link::is_tracking`).
-fn is_tracking(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    k.starts_with("utm_")
-        || matches!(
-            k.as_str(),
-            "fbclid"
-                | "gclid"
-                | "dclid"
-                | "gclsrc"
-                | "msclkid"
-                | "yclid"
-                | "igshid"
-                | "mc_cid"
-                | "mc_eid"
-                | "_ga"
-                | "_gl"
-                | "ocid"
-                | "cmpid"
-                | "ito"
-        )
-}
 
 fn link(raw: Option<&str>, base: Option<&Url>, n: &mut Norms) -> Option<String> {
     let raw = raw?;

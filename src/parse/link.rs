@@ -5,7 +5,7 @@
 use url::Url;
 
 /// Query parameters that only track the reader, never select the content.
-fn is_tracking(key: &str) -> bool {
+pub fn is_tracking(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.starts_with("utm_")
         || matches!(

@@ -92,7 +92,7 @@ fn walk<'a>(text: &'a str, mut f: impl FnMut(Tag<'a>)) {
         } else if here.starts_with("<!") {
             skip_to("<!", ">")
         } else {
-            tag_end(here).map(|gt| {
+            crate::text::find_tag_end(here).map(|gt| {
                 let tag = &here[1..gt];
                 if let Some(name) = tag.strip_prefix('/') {
                     f(Tag::End {
@@ -118,21 +118,6 @@ fn walk<'a>(text: &'a str, mut f: impl FnMut(Tag<'a>)) {
             None => break,
         }
     }
-}
-
-/// The offset of the `>` ending the tag at the start of `s` (quoted values may hold `>`).
-fn tag_end(s: &str) -> Option<usize> {
-    let mut quote: Option<u8> = None;
-    for (i, b) in s.bytes().enumerate().skip(1) {
-        match (quote, b) {
-            (Some(q), _) if b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'>') => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 #[cfg(test)]
